@@ -1,0 +1,63 @@
+"""Fixtures shared by every app's tests: a shop like the demo one, its catalog, a customer."""
+
+from datetime import time
+from decimal import Decimal
+
+import pytest
+
+from crm.models import Customer, Vehicle
+from scheduling.models import BusinessHours, ServiceType, Shop
+
+CATALOG = [
+    # code, name, minutes, price, waiter_eligible, daily_limit
+    ("oil_change", "oil change", 30, "49.99", True, None),
+    ("tire_rotation", "tire rotation", 30, "29.99", True, None),
+    ("brake_inspection", "brake inspection", 45, "0.00", True, None),
+    ("state_inspection", "state inspection", 30, "25.00", True, None),
+    ("battery_replacement", "battery replacement", 45, "189.00", True, None),
+    ("diagnostic", "diagnostic", 90, "149.00", False, 2),
+]
+
+
+@pytest.fixture
+def shop(db) -> Shop:
+    shop = Shop.objects.create(
+        name="Lakeside Auto Service",
+        phone_number="+13125550100",
+        timezone="America/Chicago",
+        slot_minutes=30,
+        min_notice_minutes=120,
+        horizon_days=60,
+        per_slot_capacity=2,
+        waiter_capacity=1,
+        daily_capacity=20,
+        technician_minutes_per_day=2 * 8 * 60,
+    )
+    for weekday in range(5):
+        BusinessHours.objects.create(weekday=weekday, opens=time(7, 30), closes=time(18, 0))
+    BusinessHours.objects.create(weekday=5, opens=time(8, 0), closes=time(13, 0))
+    return shop
+
+
+@pytest.fixture
+def catalog(db) -> dict[str, ServiceType]:
+    services = {}
+    for code, name, minutes, price, waiter, limit in CATALOG:
+        services[code] = ServiceType.objects.create(
+            code=code,
+            name=name,
+            duration_minutes=minutes,
+            price=Decimal(price),
+            waiter_eligible=waiter,
+            daily_limit=limit,
+        )
+    return services
+
+
+@pytest.fixture
+def customer(db) -> Customer:
+    customer = Customer.objects.create(
+        name="Dana Whitfield", phone="+13125550147", zip_code="60614", email="dana@example.com"
+    )
+    Vehicle.objects.create(customer=customer, year=2019, make="Honda", model="Civic", vin="1G4AH59H45G118341")
+    return customer

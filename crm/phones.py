@@ -1,0 +1,34 @@
+"""Phone numbers: everything we store or compare is E.164, parsed with `phonenumbers`."""
+
+import phonenumbers
+
+from dealership.core.errors import ApplicationError
+
+
+def normalize_phone(raw: str, *, region: str = "US") -> str:
+    """Return `raw` as E.164, reading numbers without a country code in `region`.
+
+    Raises ApplicationError with a sentence the caller can hear when it is not a real number.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise ApplicationError("I need a phone number.")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise ApplicationError(f"'{text}' doesn't look like a phone number.") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ApplicationError(f"'{text}' isn't a valid phone number.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def try_normalize_phone(raw: str, *, region: str = "US") -> str | None:
+    try:
+        return normalize_phone(raw, region=region)
+    except ApplicationError:
+        return None
+
+
+def mask_phone(e164: str) -> str:
+    """For logs: keep only the last four digits."""
+    return f"***{e164[-4:]}" if e164 and len(e164) > 4 else "***"

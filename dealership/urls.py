@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from dealership.health import health
+
+urlpatterns = [
+    path("health/", health, name="health"),
+    path("voice/", include("voice.urls")),
+    path("tools/", include("voice.tools.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,245 @@
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from timezone_field import TimeZoneField
+
+from dealership.core.models import TimeStampedModel
+
+
+class Shop(TimeStampedModel):
+    """The one shop this deployment answers for: identity, time zone and capacity rules."""
+
+    name = models.CharField(max_length=120, default="Our Service Center")
+    phone_number = models.CharField(
+        max_length=20, blank=True, help_text="E.164 callback number customers hear in reminders."
+    )
+    timezone = TimeZoneField(default="America/Chicago")
+    phone_region = models.CharField(
+        max_length=2, default="US", help_text="Default region for phone numbers typed without +country."
+    )
+    greeting = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Optional extra sentence after the automated-assistant disclosure.",
+    )
+    slot_minutes = models.PositiveSmallIntegerField(
+        default=30, choices=[(15, "15 minutes"), (30, "30 minutes"), (60, "60 minutes")]
+    )
+    min_notice_minutes = models.PositiveIntegerField(default=120)
+    horizon_days = models.PositiveSmallIntegerField(default=60, validators=[MaxValueValidator(365)])
+    per_slot_capacity = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1)], help_text="Drop-off write-ups per slot."
+    )
+    waiter_capacity = models.PositiveSmallIntegerField(
+        default=2, help_text="Waiter jobs in the shop at the same time (bays for waiters)."
+    )
+    daily_capacity = models.PositiveSmallIntegerField(
+        default=24, help_text="Appointments per day, all kinds."
+    )
+    technician_minutes_per_day = models.PositiveIntegerField(
+        default=4 * 8 * 60, help_text="Labour minutes the technicians can sell per day."
+    )
+    reminder_window_start = models.TimeField(default=time(9, 0))
+    reminder_window_end = models.TimeField(default=time(20, 0))
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(str(self.timezone))
+
+
+class BusinessHours(models.Model):
+    """Weekly opening hours in shop-local wall-clock time. Several rows per weekday = split shifts."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "business hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opens__lt=models.F("closes")), name="hours_open_before_close"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """A holiday or a closed stretch of one local date (whole day when no times are given)."""
+
+    date = models.DateField(db_index=True)
+    starts = models.TimeField(null=True, blank=True)
+    ends = models.TimeField(null=True, blank=True)
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date", "starts"]
+
+    def __str__(self) -> str:
+        if self.is_full_day:
+            return f"{self.date} closed ({self.reason})" if self.reason else f"{self.date} closed"
+        return f"{self.date} {self.starts:%H:%M}–{self.ends:%H:%M} closed"
+
+    @property
+    def is_full_day(self) -> bool:
+        return self.starts is None and self.ends is None
+
+    def clean(self) -> None:
+        if (self.starts is None) != (self.ends is None):
+            raise ValidationError("Give both a start and an end time, or neither for a full-day closure.")
+        if self.starts is not None and self.ends is not None and self.starts >= self.ends:
+            raise ValidationError("The closure must end after it starts.")
+
+
+class BusyBlock(models.Model):
+    """Time the shop is busy outside our appointment book (e.g. an event only in Google Calendar)."""
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    source = models.CharField(max_length=30, default="google")
+    external_id = models.CharField(max_length=255, blank=True)
+    summary = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["start", "end"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="busyblock_unique_external",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary or 'Busy'} {self.start:%Y-%m-%d %H:%M}"
+
+
+class ServiceType(TimeStampedModel):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80, help_text="How the agent says it.")
+    synonyms = models.CharField(max_length=300, blank=True, help_text="Comma-separated words callers use.")
+    duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5)])
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    price_is_from = models.BooleanField(default=False, help_text="Quote as 'from $X'.")
+    bookable_by_ai = models.BooleanField(default=True)
+    waiter_eligible = models.BooleanField(default=True)
+    daily_limit = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Most of this service per day (blank = no limit)."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Appointment(TimeStampedModel):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        CONFIRMED = "confirmed"
+        ARRIVED = "arrived"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+        NO_SHOW = "no_show", "no-show"
+
+    class Transport(models.TextChoices):
+        DROP_OFF = "drop_off", "drop-off"
+        WAITER = "waiter"
+
+    class Channel(models.TextChoices):
+        AI_PHONE = "ai_phone", "AI phone"
+        STAFF = "staff"
+        WEB = "web", "web / tools API"
+
+    ACTIVE_STATUSES = (Status.SCHEDULED, Status.CONFIRMED, Status.ARRIVED, Status.COMPLETED)
+
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="appointments")
+    vehicle = models.ForeignKey(
+        "crm.Vehicle", on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
+    )
+    service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField(db_index=True)
+    end = models.DateTimeField()
+    local_date = models.DateField(db_index=True, help_text="Shop-local date of the start.")
+    duration_minutes = models.PositiveSmallIntegerField()
+    price_quoted = models.DecimalField(max_digits=8, decimal_places=2)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    transport = models.CharField(max_length=10, choices=Transport.choices, default=Transport.DROP_OFF)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.STAFF)
+    notes = models.TextField(blank=True, help_text="The caller's own words and anything for the advisor.")
+    capacity_override = models.BooleanField(default=False)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    override_reason = models.CharField(max_length=200, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    call = models.ForeignKey(
+        "voice.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
+    )
+    calendar_event_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["local_date", "status"])]
+        permissions = [("override_capacity", "Can book over capacity (the override is recorded)")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.service_type} {self.start:%Y-%m-%d %H:%M} UTC"
+
+
+class AppointmentChange(models.Model):
+    """History of an appointment: booked, moved, cancelled, with who or what did it."""
+
+    class Kind(models.TextChoices):
+        BOOKED = "booked"
+        RESCHEDULED = "rescheduled"
+        CANCELLED = "cancelled"
+        STATUS = "status"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=10, choices=Appointment.Channel.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    old_start = models.DateTimeField(null=True, blank=True)
+    new_start = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ScheduleDay(models.Model):
+    """One row per shop-local date that has bookings; booking locks these rows (SELECT FOR UPDATE)
+    so that two transactions can never both take the last unit of capacity on the same day."""
+
+    date = models.DateField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.date)
