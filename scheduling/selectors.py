@@ -1,0 +1,210 @@
+"""Reads for scheduling: load the shop's rules and bookings, then ask the availability engine."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from dealership.core.errors import ApplicationError, NotFound
+from scheduling import availability as engine
+from scheduling.formatting import say_date, say_datetime, say_time
+from scheduling.models import Appointment, BusinessHours, BusyBlock, Closure, ServiceType, Shop
+from scheduling.shop import shop_get
+
+TIMES_OF_DAY = tuple(engine.TIME_OF_DAY_BOUNDS)
+
+
+def rules_for(shop: Shop) -> engine.Rules:
+    return engine.Rules(
+        zone=shop.zone,
+        slot_minutes=shop.slot_minutes,
+        min_notice=timedelta(minutes=shop.min_notice_minutes),
+        horizon_days=shop.horizon_days,
+        per_slot_capacity=shop.per_slot_capacity,
+        waiter_capacity=shop.waiter_capacity,
+        daily_capacity=shop.daily_capacity,
+        technician_minutes_per_day=shop.technician_minutes_per_day,
+    )
+
+
+def calendar_load(*, shop: Shop, first_day: date, last_day: date) -> engine.ShopCalendar:
+    hours: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for weekday, opens, closes in BusinessHours.objects.values_list("weekday", "opens", "closes"):
+        hours[weekday].append((opens, closes))
+    closures: dict[date, list[tuple[time | None, time | None]]] = defaultdict(list)
+    for day, starts, ends in Closure.objects.filter(date__range=(first_day, last_day)).values_list(
+        "date", "starts", "ends"
+    ):
+        closures[day].append((starts, ends))
+    window_start = datetime.combine(first_day, time(0), tzinfo=shop.zone)
+    window_end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=shop.zone)
+    busy = list(
+        BusyBlock.objects.filter(start__lt=window_end, end__gt=window_start).values_list("start", "end")
+    )
+    return engine.ShopCalendar(hours=dict(hours), closures=dict(closures), busy=busy)
+
+
+def bookings_load(*, first_day: date, last_day: date, exclude_id: int | None = None) -> list[engine.Booking]:
+    rows = Appointment.objects.filter(
+        local_date__range=(first_day, last_day), status__in=Appointment.ACTIVE_STATUSES
+    )
+    if exclude_id is not None:
+        rows = rows.exclude(pk=exclude_id)
+    return [
+        engine.Booking(
+            start=start,
+            local_date=local_date,
+            duration_minutes=minutes,
+            code=code,
+            waiter=transport == "waiter",
+        )
+        for start, local_date, minutes, code, transport in rows.values_list(
+            "start", "local_date", "duration_minutes", "service_type__code", "transport"
+        )
+    ]
+
+
+def service_get(*, code: str, for_ai: bool = False) -> ServiceType:
+    """The catalog entry for a code (or spoken name/synonym); a readable error when there is none."""
+    wanted = (code or "").strip().lower().replace(" ", "_").replace("-", "_")
+    service = ServiceType.objects.filter(active=True).filter(Q(code=wanted)).first()
+    if service is None:
+        spoken = wanted.replace("_", " ")
+        for candidate in ServiceType.objects.filter(active=True):
+            names = {candidate.name.lower(), *(s.strip().lower() for s in candidate.synonyms.split(",") if s)}
+            if spoken in names:
+                service = candidate
+                break
+    if service is None or (for_ai and not service.bookable_by_ai):
+        offered = ", ".join(ServiceType.objects.filter(active=True).values_list("code", flat=True))
+        raise NotFound(f"We don't have a service called '{code}'. Services we book: {offered}.")
+    return service
+
+
+def job_for(service: ServiceType, *, waiter: bool) -> engine.Job:
+    if waiter and not service.waiter_eligible:
+        raise ApplicationError(
+            f"A {service.name} takes too long to wait for; it's booked as a drop-off.", code="not_waiter"
+        )
+    return engine.Job(
+        code=service.code,
+        duration_minutes=service.duration_minutes,
+        waiter=waiter,
+        daily_limit=service.daily_limit,
+    )
+
+
+@dataclass(frozen=True)
+class AvailabilityResult:
+    slots: list[datetime]
+    service: ServiceType
+    shop: Shop
+
+    def as_dicts(self) -> list[dict]:
+        zone = self.shop.zone
+        return [
+            {
+                "start": slot.astimezone(zone).isoformat(),
+                "date": slot.astimezone(zone).date().isoformat(),
+                "time": slot.astimezone(zone).strftime("%H:%M"),
+                "duration_minutes": self.service.duration_minutes,
+                "spoken": say_datetime(slot, zone),
+            }
+            for slot in self.slots
+        ]
+
+
+def availability_find(
+    *,
+    service_code: str,
+    preferred_date: date | None = None,
+    time_of_day: str | None = None,
+    waiter: bool = False,
+    limit: int | None = 3,
+    for_ai: bool = False,
+    now: datetime | None = None,
+    max_per_day: int | None = None,
+) -> AvailabilityResult:
+    """Open start times for a service, earliest first from the preferred date (or today).
+
+    A preferred date that is past, closed or beyond the horizon raises ApplicationError whose
+    `extra["alternatives"]` holds the earliest openings anyway, so the agent can offer them.
+    """
+    now = now or timezone.now()
+    shop = shop_get()
+    rules = rules_for(shop)
+    service = service_get(code=service_code, for_ai=for_ai)
+    job = job_for(service, waiter=waiter)
+    if time_of_day and time_of_day not in TIMES_OF_DAY:
+        raise ApplicationError(f"Time of day must be one of {', '.join(TIMES_OF_DAY)}.")
+    today = now.astimezone(rules.zone).date()
+    last = engine.last_bookable_date(now, rules)
+    problem = (
+        _preferred_date_problem(preferred_date, today=today, last=last, shop=shop) if preferred_date else None
+    )
+    first = preferred_date if preferred_date and problem is None else today
+    calendar = calendar_load(shop=shop, first_day=first, last_day=last)
+    slots = engine.find_slots(
+        rules=rules,
+        calendar=calendar,
+        bookings=bookings_load(first_day=first, last_day=last),
+        job=job,
+        now=now,
+        first_day=first,
+        limit=limit,
+        time_of_day=time_of_day,
+        max_per_day=max_per_day,
+    )
+    result = AvailabilityResult(slots=slots, service=service, shop=shop)
+    if problem is None and preferred_date and not engine.open_intervals(preferred_date, calendar, rules.zone):
+        problem = f"We're closed on {say_date(preferred_date)}{_closure_reason(preferred_date)}."
+    if problem:
+        raise ApplicationError(problem, code="unavailable_date", extra={"alternatives": result.as_dicts()})
+    return result
+
+
+def _preferred_date_problem(preferred: date, *, today: date, last: date, shop: Shop) -> str | None:
+    if preferred < today:
+        return f"{say_date(preferred)} has already passed."
+    if preferred > last:
+        return f"We book up to {shop.horizon_days} days ahead; {say_date(preferred)} is too far out."
+    return None
+
+
+def _closure_reason(day: date) -> str:
+    reason = Closure.objects.filter(date=day).exclude(reason="").values_list("reason", flat=True).first()
+    return f" for {reason}" if reason else ""
+
+
+def refusal_sentence(refusal: engine.Refusal, *, start: datetime, service: ServiceType, shop: Shop) -> str:
+    zone = shop.zone
+    day = start.astimezone(zone).date()
+    at = say_time(start, zone)
+    match refusal:
+        case engine.Refusal.PAST:
+            return f"{say_datetime(start, zone)} has already passed."
+        case engine.Refusal.NOTICE:
+            return f"We need at least {_minutes_words(shop.min_notice_minutes)} notice to book."
+        case engine.Refusal.HORIZON:
+            return f"We book up to {shop.horizon_days} days ahead; {say_date(day)} is too far out."
+        case engine.Refusal.CLOSED_DAY:
+            return f"We're closed on {say_date(day)}{_closure_reason(day)}."
+        case engine.Refusal.OUTSIDE_HOURS:
+            return f"{at} on {say_date(day)} is outside our opening hours."
+        case engine.Refusal.OFF_GRID:
+            return f"Appointments start every {shop.slot_minutes} minutes; {at} isn't one of our start times."
+        case engine.Refusal.DOES_NOT_FIT:
+            return f"A {service.name} starting at {at} on {say_date(day)} wouldn't finish before we close."
+        case _:
+            return f"{say_datetime(start, zone)} is fully booked."
+
+
+def _minutes_words(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}'"
+    return f"{minutes} minutes'"
