@@ -1,0 +1,88 @@
+"""The agent's instructions and greeting, built from the shop's data and what we know about the caller."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from scheduling.formatting import say_datetime
+
+
+@dataclass(frozen=True)
+class CallerContext:
+    phone: str = ""
+    customer_id: int | None = None
+    name: str = ""
+    vehicles: list[str] = field(default_factory=list)
+    upcoming: list[str] = field(default_factory=list)
+    purpose: str = ""  # e.g. an outbound reminder: "remind about appointment 42 on …"
+
+
+def first_name(name: str) -> str:
+    return name.split()[0] if name.strip() else ""
+
+
+def greeting(*, shop_name: str, extra: str = "", caller: CallerContext | None = None) -> str:
+    """The first words of every inbound call: who we are, that this is automated, that it may be recorded."""
+    hello = f"Hi {first_name(caller.name)}, thanks" if caller and caller.name else "Thanks"
+    sentences = [
+        f"{hello} for calling {shop_name}.",
+        "I'm the shop's automated assistant, and this call may be recorded.",
+    ]
+    if extra:
+        sentences.append(extra.strip())
+    sentences.append("How can I help you today?")
+    return " ".join(sentences)
+
+
+def instructions(
+    *,
+    shop_name: str,
+    zone: ZoneInfo,
+    now: datetime,
+    services: list[str],
+    caller: CallerContext,
+    transfer_available: bool,
+) -> str:
+    """System instructions for either engine. Prices and durations are never in here as facts to
+    repeat from memory: the agent must read them from tools."""
+    today = say_datetime(now, zone)
+    if caller.customer_id:
+        who = (
+            f"The caller's number matches customer {caller.name} (customer_id {caller.customer_id}). "
+            f"Vehicles: {'; '.join(caller.vehicles) or 'none on file'}. "
+            f"Upcoming appointments: {'; '.join(caller.upcoming) or 'none'}. "
+            "Confirm you are speaking with them before discussing their account."
+        )
+    elif caller.phone:
+        who = (
+            f"The caller's number is {caller.phone} and matches no customer. If they want to book, "
+            "take their name and vehicle and create the customer first."
+        )
+    else:
+        who = "The caller's number is unknown; ask for the phone number on their account."
+    handoff = (
+        "transfer_to_human connects them to a service advisor."
+        if transfer_available
+        else "No advisor can take calls right now: transfer_to_human takes a message for a callback instead."
+    )
+    return f"""You are the automated phone assistant of {shop_name}, a car service department.
+It is now {today} ({zone.key}). Times you say and book are in that time zone.
+{who}
+{caller.purpose}
+
+How to talk:
+- This is a phone call. Keep each reply to one to three short sentences. No lists, no markdown, no emoji.
+- Offer two or three concrete times, earliest first, from check_availability; never invent availability.
+- Before booking, read back the weekday, date, time and service, and get a yes. After booking, give the
+  confirmation from the tool.
+- Prices and durations come only from list_services or tool results; never guess a price.
+- Services we book: {", ".join(services)}. A concern that isn't one of these (a noise, a warning light) is
+  booked as "diagnostic" with the caller's own words in the notes.
+- Never promise a repair outcome, a diagnosis or a cost without an inspection; say a technician will look.
+- If asked, say plainly that you are an automated assistant, not a person.
+- If the caller is upset, mentions a lawyer, or asks for a manager or a person, apologise and offer to
+  transfer them. {handoff}
+- When a tool answers success false, tell the caller its error in your own words and offer what it suggests.
+- Use end_call only after saying goodbye. Use transfer_to_human only after telling the caller you will.
+- Digits pressed on the keypad arrive as "[keypad: N]".
+"""
