@@ -1,0 +1,44 @@
+"""Bootstrap the first back-office login."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+
+from dealership.core.errors import ApplicationError
+
+
+class AdminOutcome(StrEnum):
+    CREATED = "created"
+    EXISTS = "exists"
+    PASSWORD_RESET = "password_reset"
+
+
+@transaction.atomic
+def superuser_ensure(
+    *, username: str, password: str, email: str = "", reset_password: bool = False
+) -> tuple[AbstractUser, AdminOutcome]:
+    """Create the superuser `username` if there is none. An existing user is left untouched (its password
+    is never changed silently) unless `reset_password`, which sets the password and makes sure the account
+    is an active superuser."""
+    username = (username or "").strip()
+    if not username:
+        raise ApplicationError("Give a username.")
+    if not password:
+        raise ApplicationError("Give a password.")
+    users = get_user_model()
+    user = users._default_manager.filter(**{users.USERNAME_FIELD: username}).first()
+    if user is None:
+        user = users._default_manager.create_superuser(username=username, email=email, password=password)
+        return user, AdminOutcome.CREATED
+    if not reset_password:
+        return user, AdminOutcome.EXISTS
+    user.set_password(password)
+    user.is_active = user.is_staff = user.is_superuser = True
+    if email:
+        user.email = email
+    user.save()
+    return user, AdminOutcome.PASSWORD_RESET

@@ -1,0 +1,186 @@
+"""What the Deepgram STT and TTS adapters share: client construction and a WebSocket session base.
+
+Settings: DEEPGRAM_API_KEY and DEEPGRAM_BASE_URL (an http(s) origin; the ws(s) origin is derived).
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from typing import Any, Generic, Self, TypeVar
+
+import httpx
+from deepgram import AsyncDeepgramClient, DeepgramClientEnvironment
+from deepgram.core.api_error import ApiError
+from django.conf import settings
+
+from integrations.errors import ProviderError
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "deepgram"
+# The SDK's websockets client waits up to 10 s for a closing handshake; a dead peer must not stall us.
+CLOSE_TIMEOUT = 1.0
+
+E = TypeVar("E")
+
+
+def deepgram_client(
+    *, api_key: str | None = None, base_url: str | None = None, httpx_client: httpx.AsyncClient | None = None
+) -> AsyncDeepgramClient:
+    """An SDK client for the configured (or given) key and origin; ProviderError when unconfigured."""
+    key = api_key if api_key is not None else settings.DEEPGRAM_API_KEY
+    if not key:
+        raise ProviderError("Deepgram is not configured", permanent=True, provider=PROVIDER)
+    origin = (base_url if base_url is not None else settings.DEEPGRAM_BASE_URL).rstrip("/")
+    environment = DeepgramClientEnvironment.PRODUCTION
+    if origin:
+        ws_origin = "ws" + origin.removeprefix("http")  # http→ws, https→wss
+        environment = DeepgramClientEnvironment(
+            base=origin, production=ws_origin, agent=ws_origin, agent_rest=origin
+        )
+    kwargs: dict[str, Any] = {"httpx_client": httpx_client} if httpx_client is not None else {}
+    return AsyncDeepgramClient(api_key=key, environment=environment, **kwargs)
+
+
+def as_provider_error(exc: BaseException, doing: str) -> ProviderError:
+    if isinstance(exc, ProviderError):
+        return exc
+    status = exc.status_code if isinstance(exc, ApiError) else None
+    if status is not None:
+        permanent = status < 500 and status not in (408, 429)
+        return ProviderError(
+            f"Deepgram refused to {doing} (HTTP {status})", permanent=permanent, provider=PROVIDER
+        )
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return ProviderError(f"Deepgram timed out trying to {doing}", permanent=False, provider=PROVIDER)
+    return ProviderError(f"Deepgram failed to {doing}: {exc!r}", permanent=False, provider=PROVIDER)
+
+
+class _End:
+    """Queue marker: the socket closed because we asked it to."""
+
+
+class DeepgramSocket(Generic[E]):
+    """An SDK WebSocket session read by a background task into a queue of typed events.
+
+    Subclasses open the socket with `_open(connect_cm)` and turn SDK messages into events in
+    `_on_message`. Iterating yields those events; a socket that closes without `close()` having been
+    called ends the iteration with ProviderError(permanent=False), as does any send after that.
+    """
+
+    what = "stream"
+
+    def __init__(self, *, call_sid: str = "") -> None:
+        self.call_sid = call_sid
+        self._stack: AsyncExitStack | None = None
+        self._socket: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._events: asyncio.Queue[E | _End | ProviderError] = asyncio.Queue()
+        self._terminal: _End | ProviderError | None = None
+        self._closing = False
+        self._server_error = ""
+
+    async def _open(self, connect_cm: AbstractAsyncContextManager[Any]) -> None:
+        stack = AsyncExitStack()
+        try:
+            async with asyncio.timeout(10):
+                self._socket = await stack.enter_async_context(connect_cm)
+        except Exception as exc:
+            await stack.aclose()
+            raise as_provider_error(exc, f"open the {self.what}") from exc
+        self._stack = stack
+        websocket = getattr(self._socket, "_websocket", None)
+        if websocket is not None and hasattr(websocket, "close_timeout"):
+            websocket.close_timeout = CLOSE_TIMEOUT
+        self._reader = asyncio.create_task(self._read_loop(), name=f"deepgram-{self.what}-{self.call_sid}")
+
+    def _on_message(self, message: Any) -> None:
+        raise NotImplementedError
+
+    def _emit(self, event: E | _End | ProviderError) -> None:
+        self._events.put_nowait(event)
+
+    def _note_server_error(self, description: str) -> None:
+        self._server_error = description
+        logger.warning("call %s: Deepgram %s error: %s", self.call_sid, self.what, description)
+
+    async def _read_loop(self) -> None:
+        while True:
+            try:
+                message = await self._socket.recv()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._on_closed(exc)
+                return
+            try:
+                self._on_message(message)
+            except Exception:
+                # A malformed message must not end the call; the next one may be fine.
+                logger.exception("call %s: unreadable Deepgram %s message", self.call_sid, self.what)
+
+    def _on_closed(self, exc: Exception) -> None:
+        if self._closing:
+            self._emit(_End())
+            return
+        reason = self._server_error or getattr(exc, "reason", "") or type(exc).__name__
+        logger.warning("call %s: Deepgram %s dropped: %s", self.call_sid, self.what, reason)
+        self._emit(
+            ProviderError(f"Deepgram {self.what} dropped: {reason}", permanent=False, provider=PROVIDER)
+        )
+
+    async def _send(self, send: Any, *args: Any) -> None:
+        if self._socket is None or self._closing:
+            raise ProviderError(f"Deepgram {self.what} is not open", permanent=False, provider=PROVIDER)
+        if isinstance(self._terminal, ProviderError):
+            raise self._terminal
+        try:
+            await send(*args)
+        except Exception as exc:
+            raise ProviderError(
+                f"Deepgram {self.what} dropped: {exc!r}", permanent=False, provider=PROVIDER
+            ) from exc
+
+    async def _shutdown(self, *, goodbye: Any = None, drain_timeout: float = 0.0) -> None:
+        """Close the socket: send `goodbye()` (best effort), give the server up to `drain_timeout` to
+        finish and close its side, then close ours."""
+        if self._closing:
+            return
+        self._closing = True
+        if goodbye is not None and self._socket is not None and not isinstance(self._terminal, ProviderError):
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await goodbye()
+        if self._reader is not None and drain_timeout:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._reader), drain_timeout)
+        if self._stack is not None:
+            with contextlib.suppress(Exception):
+                await self._stack.aclose()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        self._emit(_End())
+
+    def __aiter__(self) -> AsyncIterator[E]:
+        return self
+
+    async def __anext__(self) -> E:
+        if self._terminal is None:
+            item = await self._events.get()
+            if not isinstance(item, _End | ProviderError):
+                return item
+            self._terminal = item
+        if isinstance(self._terminal, ProviderError):
+            raise self._terminal
+        raise StopAsyncIteration
+
+    async def __aenter__(self) -> Self:
+        await self.start()  # type: ignore[attr-defined]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()  # type: ignore[attr-defined]

@@ -1,0 +1,165 @@
+"""OpenAI Chat Completions, streamed, with tools (openai 3.x; its transport is httpx2).
+
+The events below are engine-neutral on purpose: a future Realtime adapter can produce the same
+`TextDelta` / `ToolCallRequest` / `Done` for the conversation code. Callers measure latency.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from django.conf import settings
+
+from integrations.errors import ProviderError
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "openai"
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """The next fragment of the assistant's reply text."""
+
+    text: str
+    received_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """A complete tool call (streamed fragments already assembled); `arguments_json` is unparsed and may
+    be invalid JSON: validating it is the tool registry's job."""
+
+    id: str
+    name: str
+    arguments_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The reply ended: "stop", "tool_calls", "length", "content_filter" or None if unreported."""
+
+    finish_reason: str | None
+
+
+LLMEvent = TextDelta | ToolCallRequest | Done
+
+
+def _as_provider_error(exc: BaseException) -> ProviderError:
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        permanent = status < 500 and status not in (408, 409, 429)
+        return ProviderError(
+            f"OpenAI answered HTTP {status}: {exc.message}", permanent=permanent, provider=PROVIDER
+        )
+    if isinstance(exc, TimeoutError | openai.APITimeoutError):
+        return ProviderError("OpenAI timed out", permanent=False, provider=PROVIDER)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError("Could not reach OpenAI", permanent=False, provider=PROVIDER)
+    return ProviderError(f"OpenAI stream failed: {exc!r}", permanent=False, provider=PROVIDER)
+
+
+class ChatClient:
+    """A long-lived AsyncOpenAI client (keeps its connection pool warm between turns).
+
+    Create it in the event loop that uses it; `await aclose()` at the end. The SDK's own retries are off
+    by default: a live caller is better served by the engine's fallback than by a silent back-off.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        max_retries: int = 0,
+    ) -> None:
+        key = api_key if api_key is not None else settings.OPENAI_API_KEY
+        if not key:
+            raise ProviderError("The language model is not configured", permanent=True, provider=PROVIDER)
+        self.model = model or settings.OPENAI_MODEL
+        self._client = openai.AsyncOpenAI(
+            api_key=key,
+            base_url=(base_url if base_url is not None else settings.OPENAI_BASE_URL) or None,
+            max_retries=max_retries,
+            timeout=60.0,  # per-chunk deadlines are enforced in stream_chat
+        )
+
+    async def stream_chat(
+        self,
+        messages: Iterable[Mapping[str, Any]],
+        tools: Iterable[Mapping[str, Any]] | None = None,
+        *,
+        model: str | None = None,
+        chunk_timeout: float = 10.0,
+        **options: Any,
+    ) -> AsyncIterator[LLMEvent]:
+        """Stream one assistant reply: TextDelta* then ToolCallRequest* (in index order) then Done.
+
+        `messages` and `tools` use the Chat Completions shapes; `options` pass through (temperature,
+        tool_choice, parallel_tool_calls, ...). `chunk_timeout` bounds the wait for the response and for each
+        next chunk, so a hung stream fails too. Raises ProviderError: permanent for 4xx such as bad
+        credentials, transient for timeouts, connection errors, 429 and 5xx.
+
+        Cancelling the consuming task, or `aclose()` on the returned generator (e.g. via
+        `contextlib.aclosing`), closes the HTTP stream at once.
+        """
+        params: dict[str, Any] = {"model": model or self.model, "messages": list(messages), "stream": True}
+        if tools:
+            params["tools"] = list(tools)
+        params.update(options)
+        try:
+            async with asyncio.timeout(chunk_timeout):
+                stream = await self._client.chat.completions.create(**params)
+        except Exception as exc:
+            raise _as_provider_error(exc) from exc
+        calls: dict[int, dict[str, str]] = {}
+        finish_reason: str | None = None
+        chunks = stream.__aiter__()
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(chunk_timeout):
+                        chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except Exception as exc:
+                    raise _as_provider_error(exc) from exc
+                if not chunk.choices:  # the usage-only chunk
+                    continue
+                choice = chunk.choices[0]
+                if choice.delta.content:
+                    yield TextDelta(choice.delta.content)
+                for delta in choice.delta.tool_calls or []:
+                    call = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
+                    if delta.id:
+                        call["id"] = delta.id
+                    if delta.function and delta.function.name:
+                        call["name"] += delta.function.name
+                    if delta.function and delta.function.arguments:
+                        call["arguments"] += delta.function.arguments
+                if choice.finish_reason:
+                    finish_reason = choice.finish_reason
+        finally:
+            await stream.close()
+        for index in sorted(calls):
+            call = calls[index]
+            # Some OpenAI-compatible servers omit ids; the follow-up turn still needs one to refer to.
+            call_id = call["id"] or f"call_{index}"
+            yield ToolCallRequest(id=call_id, name=call["name"], arguments_json=call["arguments"])
+        yield Done(finish_reason)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def __aenter__(self) -> "ChatClient":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -1,0 +1,181 @@
+"""Deepgram live speech-to-text for phone audio (deepgram-sdk `listen.v1.connect`).
+
+Twilio's µ-law 8 kHz payloads are forwarded as they are (no resampling). The transcriber yields typed
+events; turn-taking decisions (speech_final vs UtteranceEnd, barge-in) belong to the caller.
+
+Why the SDK and not raw `websockets`: the SDK's async socket gives us `recv()`, typed messages and
+the control messages we need, and it is pointed at fakes through DeepgramClientEnvironment.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepgram.listen.v1.types import (
+    ListenV1Error,
+    ListenV1Results,
+    ListenV1SpeechStarted,
+    ListenV1UtteranceEnd,
+)
+from django.conf import settings
+
+from integrations._deepgram import DeepgramSocket, deepgram_client
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A Deepgram result. Interim results have `is_final=False`; `speech_final=True` marks the end of an
+    utterance by endpointing. `text` may be empty (silence). `start`/`duration` are seconds of audio."""
+
+    text: str
+    is_final: bool
+    speech_final: bool
+    confidence: float
+    start: float
+    duration: float
+    from_finalize: bool = False
+    received_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """Voice activity began (vad_events); `timestamp` is seconds into the audio."""
+
+    timestamp: float
+    received_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True, slots=True)
+class UtteranceEnd:
+    """No new words for `utterance_end_ms` after the last finalized word: a fallback end of turn."""
+
+    last_word_end: float
+    received_at: float = field(default_factory=time.monotonic)
+
+
+SttEvent = Transcript | SpeechStarted | UtteranceEnd
+
+
+class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
+    """One live transcription socket for one call.
+
+    Usage::
+
+        stt = DeepgramLiveTranscriber(call_sid=sid)
+        await stt.start()                      # or: async with DeepgramLiveTranscriber(...) as stt:
+        await stt.send_audio(mulaw_bytes)      # Twilio media payload, base64-decoded
+        async for event in stt: ...            # Transcript | SpeechStarted | UtteranceEnd
+        await stt.close()
+
+    A KeepAlive goes out whenever no audio was sent for `keepalive_interval` seconds (Deepgram closes a
+    socket after ~10 s without audio). Failures are ProviderError: refusing to open (permanent for bad
+    credentials), sending on a dead socket, or the socket dropping (raised by the iterator).
+    """
+
+    what = "speech recognition"
+
+    def __init__(
+        self,
+        *,
+        call_sid: str = "",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        keyterms: Sequence[str] = (),
+        endpointing_ms: int = 300,
+        utterance_end_ms: int = 1000,
+        keepalive_interval: float = 4.0,
+        close_timeout: float = 1.0,
+    ) -> None:
+        super().__init__(call_sid=call_sid)
+        self._api_key, self._base_url = api_key, base_url
+        self._options: dict[str, Any] = {
+            "model": model or settings.DEEPGRAM_STT_MODEL,
+            "encoding": "mulaw",
+            "sample_rate": 8000,
+            "channels": 1,
+            "interim_results": True,
+            "endpointing": endpointing_ms,
+            "utterance_end_ms": utterance_end_ms,
+            "vad_events": True,
+            "smart_format": True,
+            "punctuate": True,
+        }
+        if keyterms:
+            self._options["keyterm"] = list(keyterms)
+        self._keepalive_interval = keepalive_interval
+        self._close_timeout = close_timeout
+        self._last_sent = 0.0
+        self._keepalive: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open the socket. Raises ProviderError (permanent when unconfigured or unauthorized)."""
+        client = deepgram_client(api_key=self._api_key, base_url=self._base_url)
+        await self._open(client.listen.v1.connect(**self._options))
+        self._last_sent = asyncio.get_running_loop().time()
+        self._keepalive = asyncio.create_task(
+            self._keepalive_loop(), name=f"deepgram-keepalive-{self.call_sid}"
+        )
+        logger.info("call %s: speech recognition open (%s)", self.call_sid, self._options["model"])
+
+    async def send_audio(self, mulaw: bytes) -> None:
+        """Send raw µ-law 8 kHz mono audio (any length; Twilio sends 20 ms = 160 bytes)."""
+        if not mulaw:
+            return
+        await self._send(self._socket.send_media, mulaw)
+        self._last_sent = asyncio.get_running_loop().time()
+
+    async def finalize(self) -> None:
+        """Ask Deepgram to flush what it heard so far; results come back with `from_finalize=True`."""
+        await self._send(self._socket.send_finalize)
+
+    async def close(self) -> None:
+        """CloseStream, wait up to `close_timeout` for the last results, then close. Idempotent."""
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keepalive
+        goodbye = self._socket.send_close_stream if self._socket is not None else None
+        await self._shutdown(goodbye=goodbye, drain_timeout=self._close_timeout)
+
+    async def _keepalive_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            wait = self._last_sent + self._keepalive_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            try:
+                await self._send(self._socket.send_keep_alive)
+            except Exception:
+                return  # the reader reports the dropped socket
+            self._last_sent = loop.time()
+
+    def _on_message(self, message: Any) -> None:
+        if isinstance(message, ListenV1Results):
+            alternatives = message.channel.alternatives
+            best = alternatives[0] if alternatives else None
+            self._emit(
+                Transcript(
+                    text=best.transcript if best else "",
+                    is_final=bool(message.is_final),
+                    speech_final=bool(message.speech_final),
+                    confidence=float(best.confidence) if best else 0.0,
+                    start=float(message.start),
+                    duration=float(message.duration),
+                    from_finalize=bool(message.from_finalize),
+                )
+            )
+        elif isinstance(message, ListenV1SpeechStarted):
+            self._emit(SpeechStarted(timestamp=float(message.timestamp)))
+        elif isinstance(message, ListenV1UtteranceEnd):
+            self._emit(UtteranceEnd(last_word_end=float(message.last_word_end)))
+        elif isinstance(message, ListenV1Error):
+            self._note_server_error(f"{message.variant or ''} {message.description or ''}".strip())
+        # Metadata and message types newer than this SDK are of no use to a live call.

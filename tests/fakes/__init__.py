@@ -1,0 +1,1 @@
+"""Local fake provider servers (Twilio REST, Deepgram STT/TTS, OpenAI chat) for tests and benchmarks."""

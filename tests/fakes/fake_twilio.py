@@ -1,0 +1,161 @@
+"""Fake Twilio REST API: the Calls and Messages endpoints our telephony adapter uses.
+
+Point the adapter at it with `TWILIO_API_BASE_URL = fake.http_url`. Requests are recorded with their
+form bodies; a call SID can be made to answer like a call that already ended.
+"""
+
+import base64
+import itertools
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from tests.fakes.server import FakeServer
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "fake-twilio-token"
+PHONE_NUMBER = "+13125550100"
+
+
+@dataclass
+class TwilioRequest:
+    method: str
+    path: str
+    form: dict[str, list[str]]
+    auth: tuple[str, str] | None
+
+    def value(self, name: str) -> str | None:
+        values = self.form.get(name)
+        return values[0] if values else None
+
+
+@dataclass
+class ScriptedError:
+    status: int
+    code: int
+    message: str
+
+
+class FakeTwilio(FakeServer):
+    def __init__(self, *, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
+        super().__init__()
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.requests: list[TwilioRequest] = []
+        self.call_errors: dict[str, ScriptedError] = {}
+        self.next_errors: list[ScriptedError] = []
+        self._ids = itertools.count(1)
+
+    def routes(self) -> list[web.RouteDef]:
+        prefix = "/2010-04-01/Accounts/{account}"
+        return [
+            web.post(prefix + "/Calls.json", self._create_call),
+            web.post(prefix + "/Calls/{call_sid}.json", self._update_call),
+            web.post(prefix + "/Messages.json", self._create_message),
+        ]
+
+    # --- scripting ------------------------------------------------------------------------------
+
+    def end_call(self, call_sid: str) -> None:
+        """From now on, updates to `call_sid` answer 404 / 20404 as for a call that has ended."""
+        self.call_errors[call_sid] = ScriptedError(
+            404,
+            20404,
+            f"The requested resource /2010-04-01/Accounts/{self.account_sid}/Calls/{call_sid}.json"
+            " was not found",
+        )
+
+    def call_not_in_progress(self, call_sid: str) -> None:
+        self.call_errors[call_sid] = ScriptedError(400, 21220, "Call is not in-progress. Cannot redirect.")
+
+    def fail_next(
+        self, status: int, code: int = 20500, message: str = "An internal server error has occurred"
+    ) -> None:
+        self.next_errors.append(ScriptedError(status, code, message))
+
+    def requests_to(self, suffix: str) -> list[TwilioRequest]:
+        return [r for r in self.requests if r.path.endswith(suffix)]
+
+    # --- handlers ---------------------------------------------------------------------------------
+
+    async def _record(self, request: web.Request) -> TwilioRequest:
+        form: dict[str, list[str]] = {}
+        for key, value in (await request.post()).items():
+            form.setdefault(key, []).append(str(value))
+        recorded = TwilioRequest(request.method, request.path, form, _basic_auth(request))
+        with self.lock:
+            self.requests.append(recorded)
+        return recorded
+
+    def _refusal(self, recorded: TwilioRequest, call_sid: str | None = None) -> web.Response | None:
+        if recorded.auth != (self.account_sid, self.auth_token):
+            return _error(ScriptedError(401, 20003, "Authenticate"))
+        if self.next_errors:
+            return _error(self.next_errors.pop(0))
+        if call_sid and call_sid in self.call_errors:
+            return _error(self.call_errors[call_sid])
+        return None
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        sid = f"CA{next(self._ids):032d}"
+        return web.json_response(self._call_json(sid, recorded, "queued"), status=201)
+
+    async def _update_call(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        call_sid = request.match_info["call_sid"]
+        if refusal := self._refusal(recorded, call_sid):
+            return refusal
+        status = recorded.value("Status") or "in-progress"
+        return web.json_response(self._call_json(call_sid, recorded, status))
+
+    async def _create_message(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        sid = f"SM{next(self._ids):032d}"
+        body = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": recorded.value("To"),
+            "from": recorded.value("From"),
+            "body": recorded.value("Body"),
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+        }
+        return web.json_response(body, status=201)
+
+    def _call_json(self, sid: str, recorded: TwilioRequest, status: str) -> dict[str, object]:
+        return {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": recorded.value("To"),
+            "from": recorded.value("From"),
+            "status": status,
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+        }
+
+
+def _basic_auth(request: web.Request) -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    return user, password
+
+
+def _error(error: ScriptedError) -> web.Response:
+    body = {
+        "code": error.code,
+        "message": error.message,
+        "more_info": f"https://www.twilio.com/docs/errors/{error.code}",
+        "status": error.status,
+    }
+    return web.json_response(body, status=error.status)
