@@ -1,0 +1,69 @@
+"""Who is using the tools: a live call (with its caller ID and who has proved who they are) or the
+HTTP tools API, which is trusted through its bearer key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crm.selectors import customer_find_by_phone
+from scheduling.models import Appointment
+
+AI_PHONE = Appointment.Channel.AI_PHONE.value
+WEB = Appointment.Channel.WEB.value
+PRIVACY_REFUSAL = (
+    "For your privacy I need to verify who you are first: what's your date of birth or ZIP code?"
+)
+MAX_FAILED_VERIFICATIONS = 3
+
+
+@dataclass
+class ToolContext:
+    """One conversation's tool state. Create one per call (or per HTTP request) and pass the same
+    object to every tool of that conversation: verification sticks to it.
+
+    channel: "ai_phone" for calls, "web" for the HTTP tools API (it is the booking's channel too).
+    call_id: the voice.Call pk, stored on bookings made during the call.
+    caller_phone: the caller ID in E.164 ("" when unknown or withheld).
+    caller_customer_id: the customer the caller ID matched, trusted like a verified customer.
+    verified_customer_ids: customers the caller proved to be during this call (verify_customer).
+    """
+
+    channel: str
+    call_id: int | None = None
+    caller_phone: str = ""
+    caller_customer_id: int | None = None
+    verified_customer_ids: set[int] = field(default_factory=set)
+    failed_verifications: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.channel not in (AI_PHONE, WEB):
+            raise ValueError(f"ToolContext channel must be {AI_PHONE!r} or {WEB!r}, not {self.channel!r}")
+
+    @property
+    def is_call(self) -> bool:
+        return self.channel == AI_PHONE
+
+    def may_see(self, customer_id: int) -> bool:
+        """Whether this conversation may read or change `customer_id`'s private data. Calls need the
+        caller-ID match or a verification; the HTTP API is trusted by its key."""
+        return (
+            not self.is_call
+            or customer_id == self.caller_customer_id
+            or customer_id in self.verified_customer_ids
+        )
+
+
+def tool_context_for_call(
+    *, call_id: int | None, caller_phone: str, caller_customer_id: int | None = None
+) -> ToolContext:
+    """The context for a live call. Sync (it may query the database): in async code wrap it in
+    database_sync_to_async. When `caller_customer_id` is not given it is looked up from the caller ID."""
+    if caller_customer_id is None and caller_phone:
+        customer = customer_find_by_phone(phone=caller_phone)
+        caller_customer_id = customer.pk if customer else None
+    return ToolContext(
+        channel=AI_PHONE,
+        call_id=call_id,
+        caller_phone=caller_phone or "",
+        caller_customer_id=caller_customer_id,
+    )

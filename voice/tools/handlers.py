@@ -1,0 +1,251 @@
+"""The tools themselves, each a thin layer over crm/scheduling services and selectors that returns the
+exact result shape of DESIGN §5. Handlers raise ApplicationError for anything the agent should say
+back; registry.execute_tool turns that into {"success": false, "error": ...}."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from crm.models import Customer, Vehicle
+from crm.phones import normalize_phone
+from crm.selectors import customer_find_by_phone, customer_summary, service_history_list
+from crm.services import customer_create, customer_verify
+from dealership.core.errors import ApplicationError, NotFound
+from scheduling.formatting import say_datetime
+from scheduling.models import Appointment, ServiceType
+from scheduling.selectors import availability_find
+from scheduling.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_confirmation,
+    appointment_reschedule,
+)
+from scheduling.shop import shop_get
+from voice.tools import schemas
+from voice.tools.context import MAX_FAILED_VERIFICATIONS, PRIVACY_REFUSAL, ToolContext
+
+Result = dict[str, Any]
+SLOTS_OFFERED = 5
+SLOTS_PER_DAY_WITHOUT_DATE = 3
+HISTORY_ON_CALL = 20
+
+
+def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
+    # LLMs often drop the offset; a bare time is what the caller said in the shop's own time.
+    return moment.replace(tzinfo=zone) if timezone.is_naive(moment) else moment
+
+
+def _require_access(customer_id: int, context: ToolContext) -> None:
+    if not context.may_see(customer_id):
+        raise ApplicationError(
+            PRIVACY_REFUSAL,
+            code="verification_required",
+            extra={"verification_required": True, "customer_id": customer_id},
+        )
+
+
+def _trust_if_caller(customer: Customer, context: ToolContext) -> None:
+    """A customer whose number is the one calling counts like the caller-ID match."""
+    caller = context.caller_phone
+    if context.is_call and caller and caller in (customer.phone, customer.alt_phone):
+        context.verified_customer_ids.add(customer.pk)
+
+
+def _appointment_owner(appointment_id: int, context: ToolContext) -> int:
+    owner = Appointment.objects.filter(pk=appointment_id).values_list("customer_id", flat=True).first()
+    if owner is None:
+        raise NotFound(f"I can't find appointment number {appointment_id}.")
+    _require_access(owner, context)
+    return owner
+
+
+def get_customer_by_phone(args: schemas.GetCustomerByPhoneArgs, context: ToolContext) -> Result:
+    shop = shop_get()
+    e164 = normalize_phone(args.phone, region=shop.phone_region)
+    customer = customer_find_by_phone(phone=e164)
+    if customer is None:
+        return {
+            "success": True,
+            "found": False,
+            "customer_id": None,
+            "name": None,
+            "vehicles": [],
+            "upcoming_appointments": [],
+        }
+    _trust_if_caller(customer, context)
+    return {"success": True, **customer_summary(customer=customer, now=timezone.now(), zone=shop.zone)}
+
+
+def create_customer(args: schemas.CreateCustomerArgs, context: ToolContext) -> Result:
+    vehicle = args.vehicle.model_dump() if args.vehicle else None
+    customer, created_vehicle = customer_create(
+        name=args.name, phone=args.phone, email=args.email, vehicle=vehicle, region=shop_get().phone_region
+    )
+    _trust_if_caller(customer, context)
+    return {
+        "success": True,
+        "customer_id": customer.pk,
+        "vehicle_id": created_vehicle.pk if created_vehicle else None,
+    }
+
+
+def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> Result:
+    failures = context.failed_verifications.get(args.customer_id, 0)
+    if context.is_call and failures >= MAX_FAILED_VERIFICATIONS:
+        # Stops a caller from guessing ZIP codes until one fits.
+        raise ApplicationError(
+            "I wasn't able to verify those details, so I can't open that account on this call. "
+            "I can take a message for a service advisor instead.",
+            code="verification_locked",
+        )
+    verified = customer_verify(
+        customer_id=args.customer_id, date_of_birth=args.date_of_birth, zip_code=args.zip_code
+    )
+    if verified:
+        context.verified_customer_ids.add(args.customer_id)
+    else:
+        context.failed_verifications[args.customer_id] = failures + 1
+    return {"success": True, "verified": verified}
+
+
+def get_service_history(args: schemas.GetServiceHistoryArgs, context: ToolContext) -> Result:
+    _require_access(args.customer_id, context)
+    history = service_history_list(
+        customer_id=args.customer_id,
+        vehicle_id=args.vehicle_id,
+        limit=HISTORY_ON_CALL if context.is_call else None,
+    )
+    return {"success": True, "history": history}
+
+
+def list_services(args: schemas.ListServicesArgs, context: ToolContext) -> Result:
+    services = ServiceType.objects.filter(active=True).order_by("name")
+    if context.is_call:
+        services = services.filter(bookable_by_ai=True)
+    return {
+        "success": True,
+        "services": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "duration_minutes": s.duration_minutes,
+                "price": f"{s.price:.2f}",
+                "price_is_from": s.price_is_from,
+            }
+            for s in services
+        ],
+    }
+
+
+def check_availability(args: schemas.CheckAvailabilityArgs, context: ToolContext) -> Result:
+    try:
+        result = availability_find(
+            service_code=args.service_type,
+            preferred_date=args.preferred_date,
+            time_of_day=args.time_of_day,
+            waiter=args.waiter,
+            limit=SLOTS_OFFERED,
+            for_ai=context.is_call,
+            # Without a date, spread the offer over more than one morning.
+            max_per_day=None if args.preferred_date else SLOTS_PER_DAY_WITHOUT_DATE,
+        )
+    except ApplicationError as exc:
+        if "alternatives" not in exc.extra:
+            raise
+        raise ApplicationError(
+            exc.message, code=exc.code, extra={"available": False, "slots": exc.extra["alternatives"]}
+        ) from exc
+    slots = result.as_dicts()
+    return {"success": True, "available": bool(slots), "slots": slots}
+
+
+def _customer_to_book(args: schemas.ScheduleAppointmentArgs, region: str) -> Customer:
+    if args.customer_id is not None:
+        customer = Customer.objects.filter(pk=args.customer_id).first()
+        if customer is None:
+            raise NotFound(
+                f"I couldn't find a customer with ID {args.customer_id}. "
+                "Look them up by phone, or create the customer first."
+            )
+        return customer
+    customer = customer_find_by_phone(phone=normalize_phone(args.customer_phone or "", region=region))
+    if customer is None:
+        raise NotFound("There's no customer with that phone number yet; create the customer first.")
+    return customer
+
+
+def schedule_appointment(args: schemas.ScheduleAppointmentArgs, context: ToolContext) -> Result:
+    shop = shop_get()
+    customer = _customer_to_book(args, shop.phone_region)
+    vehicle = None
+    if args.vehicle_id is not None:
+        vehicle = Vehicle.objects.filter(pk=args.vehicle_id).first()
+        if vehicle is None:
+            raise NotFound(f"I can't find vehicle {args.vehicle_id}.")
+    appointment = appointment_book(
+        customer=customer,
+        service_code=args.service_type,
+        start=_aware(args.datetime, shop.zone),
+        channel=context.channel,
+        vehicle=vehicle,
+        waiter=args.waiter,
+        notes=args.notes,
+        call_id=context.call_id,
+    )
+    return {
+        "success": True,
+        "appointment_id": appointment.pk,
+        "confirmation": appointment_confirmation(appointment),
+        "start": appointment.start.astimezone(shop.zone).isoformat(),
+    }
+
+
+def reschedule_appointment(args: schemas.RescheduleAppointmentArgs, context: ToolContext) -> Result:
+    shop = shop_get()
+    _appointment_owner(args.appointment_id, context)
+    appointment = appointment_reschedule(
+        appointment_id=args.appointment_id, start=_aware(args.datetime, shop.zone), channel=context.channel
+    )
+    return {
+        "success": True,
+        "appointment_id": appointment.pk,
+        "confirmation": appointment_confirmation(appointment),
+        "start": appointment.start.astimezone(shop.zone).isoformat(),
+    }
+
+
+def cancel_appointment(args: schemas.CancelAppointmentArgs, context: ToolContext) -> Result:
+    _appointment_owner(args.appointment_id, context)
+    appointment = appointment_cancel(
+        appointment_id=args.appointment_id, channel=context.channel, reason=args.reason
+    )
+    when = say_datetime(appointment.start, shop_get().zone)
+    return {
+        "success": True,
+        "appointment_id": appointment.pk,
+        "confirmation": f"The {appointment.service_type.name} on {when} is cancelled.",
+    }
+
+
+def transfer_to_human(args: schemas.TransferToHumanArgs, context: ToolContext) -> Result:
+    if not settings.TRANSFER_PHONE_NUMBER:
+        raise ApplicationError(
+            "No one can take a transferred call right now. Offer to take a message for a service advisor.",
+            code="transfer_unavailable",
+            extra={"action": "take_message"},
+        )
+    return {
+        "success": True,
+        "action": "transfer",
+        "reason": args.reason,
+        "instructions": "Tell the caller in one short sentence that you're transferring them now.",
+    }
+
+
+def end_call(args: schemas.EndCallArgs, context: ToolContext) -> Result:
+    return {"success": True, "action": "end_call", "instructions": "Say a short goodbye; the call then ends."}
