@@ -1,6 +1,13 @@
+import secrets
+
+from django.conf import settings
 from django.db import models
 
 from dealership.core.models import TimeStampedModel
+
+
+def _new_stream_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class Call(TimeStampedModel):
@@ -14,6 +21,9 @@ class Call(TimeStampedModel):
         RINGING = "ringing"
         IN_PROGRESS = "in_progress", "in progress"
         COMPLETED = "completed"
+        BUSY = "busy"
+        NO_ANSWER = "no_answer", "no answer"
+        CANCELED = "canceled"
         FAILED = "failed"
 
     class Outcome(models.TextChoices):
@@ -26,6 +36,13 @@ class Call(TimeStampedModel):
         INFORMATION = "information"
         ABANDONED = "abandoned"
 
+    class RecordingConsent(models.TextChoices):
+        UNKNOWN = "", "not yet disclosed"
+        DISCLOSED = "disclosed", "disclosed, caller stayed on"
+        DECLINED = "declined", "caller objected"
+
+    FINAL_STATUSES = (Status.COMPLETED, Status.BUSY, Status.NO_ANSWER, Status.CANCELED, Status.FAILED)
+
     call_sid = models.CharField(max_length=64, unique=True)
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INBOUND)
     from_number = models.CharField(max_length=20, blank=True)
@@ -35,14 +52,103 @@ class Call(TimeStampedModel):
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RINGING)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
-    engine = models.CharField(max_length=10, blank=True)
+    engine = models.CharField(max_length=20, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     answered_by = models.CharField(max_length=30, blank=True, help_text="Twilio AMD result.")
+    recording_consent = models.CharField(
+        max_length=10, choices=RecordingConsent.choices, blank=True, default=""
+    )
+    stream_sid = models.CharField(max_length=64, blank=True)
+    # A per-call secret passed to the media stream as a <Parameter>: a stream must present it, so
+    # knowing a CallSid (they appear in logs and URLs) is not enough to attach to a call.
+    stream_token = models.CharField(max_length=64, default=_new_stream_token, editable=False)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} call {self.call_sid}"
+
+
+class Turn(models.Model):
+    """One thing said on a call, in order, with what the caller actually heard and how long it took."""
+
+    class Role(models.TextChoices):
+        CALLER = "caller"
+        AGENT = "agent"
+        SYSTEM = "system"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="turns")
+    seq = models.PositiveIntegerField()
+    role = models.CharField(max_length=6, choices=Role.choices)
+    text = models.TextField(blank=True)
+    interrupted = models.BooleanField(default=False)
+    heard_text = models.TextField(
+        blank=True, help_text="For an interrupted agent turn: the part the caller heard."
+    )
+    started_at = models.DateTimeField()
+    stt_ms = models.PositiveIntegerField(
+        "STT ms", null=True, blank=True, help_text="End of caller speech → final transcript."
+    )
+    llm_first_token_ms = models.PositiveIntegerField("LLM first token ms", null=True, blank=True)
+    tts_first_byte_ms = models.PositiveIntegerField("TTS first byte ms", null=True, blank=True)
+    response_ms = models.PositiveIntegerField(
+        "response ms", null=True, blank=True, help_text="End of caller speech → first agent audio sent."
+    )
+
+    class Meta:
+        ordering = ["call", "seq"]
+        constraints = [models.UniqueConstraint(fields=["call", "seq"], name="voice_turn_call_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.seq}"
+
+
+class ToolCall(models.Model):
+    """A tool the agent used during a call: what it asked, what came back, how long it took."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="tool_calls")
+    turn = models.ForeignKey(
+        Turn, on_delete=models.SET_NULL, null=True, blank=True, related_name="tool_calls"
+    )
+    name = models.CharField(max_length=64)
+    arguments = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    success = models.BooleanField(default=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["call", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallbackRequest(models.Model):
+    """A message taken for an advisor ("please call me back about …"), shown in the admin."""
+
+    call = models.ForeignKey(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_requests"
+    )
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_requests"
+    )
+    phone = models.CharField(max_length=20, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True, help_text="The caller's message, in their words.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled = models.BooleanField(default=False, db_index=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["handled", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"Callback for {self.name or self.phone or 'unknown caller'}"

@@ -1,0 +1,131 @@
+"""Back office for calls: a read-only record of each call (transcript, tools, latency) and the
+messages taken for advisors, which they mark handled."""
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from voice.models import Call, CallbackRequest
+from voice.services import callback_request_mark_handled
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "direction",
+        "from_number",
+        "to_number",
+        "customer",
+        "status",
+        "outcome",
+        "duration_seconds",
+    )
+    list_filter = ("direction", "status", "outcome", "engine")
+    list_select_related = ("customer",)
+    search_fields = ("call_sid", "from_number", "to_number", "customer__name")
+    date_hierarchy = "created_at"
+    fieldsets = (
+        (None, {"fields": ("call_sid", "direction", "from_number", "to_number", "customer", "engine")}),
+        (
+            "How it went",
+            {
+                "fields": (
+                    "status",
+                    "outcome",
+                    "answered_by",
+                    "recording_consent",
+                    "started_at",
+                    "ended_at",
+                    "duration_seconds",
+                    "last_error",
+                )
+            },
+        ),
+        ("Transcript", {"fields": ("transcript",)}),
+        ("Tools used", {"fields": ("tools_used",)}),
+        ("Latency per turn (ms)", {"fields": ("latency",)}),
+    )
+    readonly_fields = ("transcript", "tools_used", "latency")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
+        return False
+
+    @admin.display(description="Transcript")
+    def transcript(self, call: Call) -> SafeString:
+        return render_to_string("voice/admin/transcript.html", {"turns": call.turns.all()})
+
+    @admin.display(description="Tool calls")
+    def tools_used(self, call: Call) -> SafeString:
+        tool_calls = list(call.tool_calls.select_related("turn"))
+        for tool in tool_calls:
+            tool.arguments_json = _pretty(tool.arguments)  # type: ignore[attr-defined]
+            tool.result_json = _pretty(tool.result)  # type: ignore[attr-defined]
+        return render_to_string("voice/admin/tool_calls.html", {"tool_calls": tool_calls})
+
+    @admin.display(description="Latency")
+    def latency(self, call: Call) -> SafeString:
+        turns = [
+            turn
+            for turn in call.turns.all()
+            if any(
+                v is not None
+                for v in (turn.stt_ms, turn.llm_first_token_ms, turn.tts_first_byte_ms, turn.response_ms)
+            )
+        ]
+        return render_to_string("voice/admin/latency.html", {"turns": turns})
+
+
+@admin.register(CallbackRequest)
+class CallbackRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "name",
+        "phone",
+        "customer",
+        "short_reason",
+        "handled",
+        "handled_by",
+        "handled_at",
+    )
+    list_filter = ("handled",)
+    list_select_related = ("customer", "handled_by")
+    search_fields = ("name", "phone", "reason", "customer__name")
+    readonly_fields = (
+        "call",
+        "customer",
+        "phone",
+        "name",
+        "reason",
+        "created_at",
+        "handled",
+        "handled_by",
+        "handled_at",
+    )
+    actions = ("mark_handled",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Message")
+    def short_reason(self, obj: CallbackRequest) -> str:
+        return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
+
+    @admin.action(description="Mark selected messages handled")
+    def mark_handled(self, request: HttpRequest, queryset: QuerySet[CallbackRequest]) -> None:
+        changed = callback_request_mark_handled(
+            request_ids=list(queryset.values_list("pk", flat=True)), user=request.user
+        )
+        self.message_user(request, f"{changed} message(s) marked handled.", messages.SUCCESS)

@@ -1,0 +1,20 @@
+"""Control messages to a live call, from any process (advisor actions, tasks).
+
+A call lives in one web process; its consumer listens on the channel-layer group `call.<CallSid>`.
+The session handles `end_stream` itself and hands every other action to the engine's `on_control`.
+"""
+
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+
+def call_group(call_sid: str) -> str:
+    return f"call.{call_sid}"
+
+
+async def call_control_send(*, call_sid: str, action: str, **data: Any) -> None:
+    """Send `action` (with JSON-serialisable `data`) to the live call, if any process holds it."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(call_group(call_sid), {"type": "call.control", "action": action, **data})

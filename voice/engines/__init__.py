@@ -1,0 +1,55 @@
+"""Conversation engines by name. `get_engine(name)` returns a factory; calling it makes one Engine.
+
+Built-in engines are imported on first use from the dotted paths in BUILTIN_ENGINES, so an engine's
+provider adapters only load in processes that use it. To add one, create the module with a class
+taking no arguments (for example `voice/engines/cascade.py` with `CascadeEngine`), or call
+`register_engine()` (tests register their own engines this way).
+"""
+
+from collections.abc import Callable
+from importlib import import_module
+
+from dealership.core.errors import ApplicationError
+from voice.engine import Engine
+
+EngineFactory = Callable[[], Engine]
+
+BUILTIN_ENGINES: dict[str, str] = {
+    "cascade": "voice.engines.cascade:CascadeEngine",
+    "realtime": "voice.engines.realtime:RealtimeEngine",
+}
+
+_registry: dict[str, EngineFactory] = {}
+
+
+class UnknownEngine(ApplicationError):
+    def __init__(self, message: str):
+        super().__init__(message, code="unknown_engine")
+
+
+def register_engine(name: str, factory: EngineFactory) -> None:
+    _registry[name] = factory
+
+
+def unregister_engine(name: str) -> None:
+    _registry.pop(name, None)
+
+
+def get_engine(name: str) -> EngineFactory:
+    """The factory registered as `name`, importing a built-in engine on first use.
+
+    Raises UnknownEngine when there is no such engine or its module cannot be imported.
+    """
+    factory = _registry.get(name)
+    if factory is not None:
+        return factory
+    target = BUILTIN_ENGINES.get(name)
+    if target is None:
+        raise UnknownEngine(f"There is no voice engine called {name!r}.")
+    module_name, _, attr = target.partition(":")
+    try:
+        factory = getattr(import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UnknownEngine(f"The voice engine {name!r} is not available ({exc}).") from exc
+    _registry[name] = factory
+    return factory

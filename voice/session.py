@@ -1,0 +1,302 @@
+"""CallSession: one live Twilio media stream, from `start` to `stop`. No Channels import.
+
+The transport hands it every text frame (`receive`) and tells it when the socket went away
+(`closed`); the session gives back text frames through `send_text` and ends the socket with
+`close`. It checks the stream belongs to a call we answered, runs the playout clock (voice.playout),
+enforces the start timeout, idle and maximum call length, and delegates the conversation to an
+Engine (voice.engine). When it closes the stream while the call is up, Twilio runs the TwiML after
+<Connect> (an apology and a transfer or hang-up), so the caller is never left in silence.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import DatabaseError
+
+from voice.engine import CallContext, Engine
+from voice.engines import EngineFactory, get_engine
+from voice.limits import SessionLimits
+from voice.logs import call_log
+from voice.media_streams import Dtmf, Encoder, Mark, Media, ProtocolError, Start, Stop, parse_frame
+from voice.playout import Playout, Utterance
+from voice.selectors import call_get_for_stream
+from voice.services import call_record_error, call_stream_started
+
+_LOGGED_BAD_FRAMES = 5
+
+
+class CallSession:
+    """The per-call transport an Engine talks to. See `voice.engine.Engine` for the other side."""
+
+    def __init__(
+        self,
+        *,
+        send_text: Callable[[str], Awaitable[None]],
+        close: Callable[[], Awaitable[None]],
+        limits: SessionLimits | None = None,
+        engines: Callable[[str], EngineFactory] = get_engine,
+    ):
+        self._send_text = send_text
+        self._close = close
+        self.limits = limits or SessionLimits.from_settings()
+        self._engines = engines
+        self.log = call_log(__name__, "")
+        self.context: CallContext | None = None
+        self._engine: Engine | None = None
+        self._playout: Playout | None = None
+        self._loop = asyncio.get_running_loop()
+        self._opened_at = self._loop.time()
+        self._started_at: float | None = None
+        self._last_activity = self._opened_at
+        self._idle_notified_at = 0.0
+        self._time_limit_at: float | None = None
+        self._finished = False
+        self._bad_frames = 0
+        self._engine_errors = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._watchdog = self._loop.create_task(self._watch())
+
+    # --- transport side ---------------------------------------------------------------------------
+
+    async def receive(self, text: str) -> None:
+        """One text frame from Twilio. The media branch comes first: it is 50 frames a second."""
+        try:
+            frame = parse_frame(text)
+        except ProtocolError as exc:
+            self._bad_frame(str(exc))
+            return
+        if type(frame) is Media:
+            if self._engine is not None and frame.track == "inbound":
+                try:
+                    await self._engine.on_audio(frame.audio)
+                except Exception:
+                    self._engine_failed("on_audio")
+        elif type(frame) is Mark:
+            if self._playout is not None and self._playout.on_mark(frame.name):
+                self._last_activity = self._loop.time()
+            await self._engine_hook("on_mark", frame.name)
+        elif type(frame) is Dtmf:
+            self.note_caller_activity()
+            await self._engine_hook("on_dtmf", frame.digit)
+        elif type(frame) is Start:
+            await self._start(frame)
+        elif type(frame) is Stop:
+            self.log.info("stream stopped by Twilio")
+            await self._finish("stream stopped", close_socket=False)
+
+    async def closed(self) -> None:
+        """The WebSocket is gone (Twilio hung up or the network dropped)."""
+        await self._finish("socket closed", close_socket=False)
+
+    async def control(self, message: dict[str, Any]) -> None:
+        """A control message from another process (channel-layer group `call.<CallSid>`)."""
+        if message.get("action") == "end_stream":
+            await self.end("ended by control message")
+        elif self._engine is not None:
+            self._spawn(self._engine_hook("on_control", message))
+
+    # --- engine side ------------------------------------------------------------------------------
+
+    @property
+    def audio_pending(self) -> bool:
+        """Agent audio was sent and Twilio has not yet confirmed it played."""
+        return self._playout is not None and self._playout.audio_pending
+
+    @property
+    def heard(self) -> dict[str, int]:
+        """Bytes of each utterance the caller has heard so far (8 bytes = 1 ms), by label."""
+        return {label: u.heard_bytes for label, u in self._utterances().items()}
+
+    def utterance(self, label: str) -> Utterance | None:
+        """Sent/heard bytes, `interrupted`, `heard_fraction` of one utterance."""
+        return self._utterances().get(label)
+
+    async def play(self, audio: bytes, *, label: str, final: bool = True) -> bool:
+        """Send agent audio (μ-law 8 kHz, no header) as part of utterance `label`.
+
+        Stream an utterance in pieces with `final=False` and end it with `final=True` (the audio
+        may be empty). Returns False, sending nothing, when the utterance was interrupted or
+        already finished or the stream has ended: a stale producer cannot talk over the caller.
+        """
+        if self._playout is None:
+            return False
+        self._last_activity = self._loop.time()
+        return await self._playout.play(audio, label=label, final=final)
+
+    async def interrupt(self) -> dict[str, Utterance]:
+        """Barge-in: send `clear`, stop every utterance not fully heard, and return those
+        utterances (label -> Utterance with `heard_bytes`/`heard_fraction`) so the engine keeps
+        only what the caller heard. Cancel your LLM and TTS work before or right after calling."""
+        if self._playout is None:
+            return {}
+        cut = await self._playout.interrupt()
+        if cut:
+            self.log.info(
+                "barge-in: %s",
+                ", ".join(f"{u.label} heard {u.heard_ms}/{u.sent_ms} ms" for u in cut.values()),
+            )
+        return cut
+
+    async def wait_until_heard(self, label: str | None = None, *, max_wait: float | None = 30.0) -> bool:
+        """Wait until `label` (default: everything sent so far) has played to the caller.
+
+        Returns False if it was interrupted, the stream ended, or `max_wait` seconds passed. Use it before a
+        transfer or hang-up: act on True, skip on False.
+        """
+        if self._playout is None:
+            return False
+        return await self._playout.wait_until_heard(label, max_wait)
+
+    def note_caller_activity(self) -> None:
+        """The caller said something (the engine's speech detection decides); resets idle timing."""
+        self._last_activity = self._loop.time()
+
+    @property
+    def seconds_since_activity(self) -> float:
+        return self._loop.time() - self._last_activity
+
+    async def end(self, reason: str) -> None:
+        """Stop the engine and close the stream. If the call is still up, Twilio then plays the
+        TwiML fallback; to end the call itself, hang up through the telephony adapter first."""
+        await self._finish(reason, close_socket=True)
+
+    # --- internals --------------------------------------------------------------------------------
+
+    def _utterances(self) -> dict[str, Utterance]:
+        return self._playout.utterances if self._playout is not None else {}
+
+    async def _start(self, frame: Start) -> None:
+        if self.context is not None or self._finished:
+            self._bad_frame("a second 'start' frame")
+            return
+        self.log = call_log(__name__, frame.call_sid[:64])
+        # From here the start timeout no longer applies; a refusal below ends the session anyway.
+        self._started_at = self._loop.time()
+        params = frame.custom_parameters
+        if not frame.media_format.is_mulaw_8k:
+            await self._refuse(f"unsupported media format {frame.media_format}")
+            return
+        try:
+            call = await database_sync_to_async(call_get_for_stream)(
+                call_sid=frame.call_sid, token=params.get("token", "")
+            )
+        except DatabaseError:
+            self.log.exception("call lookup failed")
+            await self._refuse("the call record could not be read")
+            return
+        if call is None:
+            await self._refuse("stream for a call we did not answer (unknown CallSid or bad token)")
+            return
+        name = params.get("engine") or call.engine or settings.VOICE_ENGINE
+        self.context = CallContext(
+            call_sid=call.call_sid,
+            stream_sid=frame.stream_sid,
+            call_id=call.pk,
+            direction=call.direction,
+            from_number=call.from_number,
+            to_number=call.to_number,
+            customer_id=call.customer_id,
+            engine=name,
+            custom_parameters={k: v for k, v in params.items() if k != "token"},
+        )
+        self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
+        self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
+        try:
+            await database_sync_to_async(call_stream_started)(call_id=call.pk, stream_sid=frame.stream_sid)
+            self._engine = self._engines(name)()
+            self.log.info("stream %s started, engine %s", frame.stream_sid, name)
+            await self._engine.start(self, self.context)
+        except Exception as exc:  # an unknown engine, a database error or a provider failing to connect
+            self.log.exception("could not start the conversation")
+            await self._record_error(f"Engine {name!r} failed to start: {exc}")
+            await self.end("engine failed to start")
+
+    async def _refuse(self, why: str) -> None:
+        self.log.warning("closing stream: %s", why)
+        await self._finish(why, close_socket=True)
+
+    async def _finish(self, reason: str, *, close_socket: bool) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self._watchdog is not asyncio.current_task():
+            self._watchdog.cancel()
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        if self._playout is not None:
+            self._playout.close()
+        # Detached first so no frame reaches an engine that is stopping or stopped.
+        engine, self._engine = self._engine, None
+        # The socket closes before the engine stops: an engine's stop() may cancel the very task
+        # that called end(), and the close must not be lost to that cancellation.
+        if close_socket:
+            try:
+                await self._close()
+            except Exception:
+                self.log.debug("socket already closed")
+        if engine is not None:
+            try:
+                await engine.stop()
+            except Exception:
+                self.log.exception("engine failed to stop cleanly")
+        self.log.info("session finished: %s", reason)
+
+    async def _record_error(self, error: str) -> None:
+        if self.context is None:
+            return
+        try:
+            await database_sync_to_async(call_record_error)(call_id=self.context.call_id, error=error)
+        except DatabaseError:
+            self.log.exception("could not record the error")
+
+    def _bad_frame(self, why: str) -> None:
+        self._bad_frames += 1
+        if self._bad_frames <= _LOGGED_BAD_FRAMES or self._bad_frames % 1000 == 0:
+            self.log.warning("dropped frame #%d: %s", self._bad_frames, why)
+
+    def _engine_failed(self, hook: str) -> None:
+        self._engine_errors += 1
+        if self._engine_errors <= _LOGGED_BAD_FRAMES or self._engine_errors % 1000 == 0:
+            self.log.exception("engine.%s failed (error #%d)", hook, self._engine_errors)
+
+    async def _engine_hook(self, hook: str, *args: Any) -> None:
+        if self._engine is None or self._finished:
+            return
+        try:
+            await getattr(self._engine, hook)(*args)
+        except Exception:
+            self._engine_failed(hook)
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = self._loop.create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watch(self) -> None:
+        """One timer task per call: start timeout, maximum length, idle caller."""
+        limits = self.limits
+        while not self._finished:
+            await asyncio.sleep(limits.tick)
+            now = self._loop.time()
+            if self._started_at is None:
+                if now - self._opened_at >= limits.start_timeout:
+                    await self._refuse(f"no valid 'start' within {limits.start_timeout:g} s")
+                continue
+            if self._engine is None:
+                continue
+            if self._time_limit_at is None and now - self._started_at >= limits.max_call_seconds:
+                self._time_limit_at = now
+                self.log.info("maximum call length reached")
+                self._spawn(self._engine_hook("on_time_limit"))
+            elif self._time_limit_at is not None and now - self._time_limit_at >= limits.time_limit_grace:
+                await self._record_error("The call reached the maximum length and was closed.")
+                await self._finish("maximum call length", close_socket=True)
+            elif not self.audio_pending:
+                silent_since = max(self._last_activity, self._idle_notified_at)
+                if now - silent_since >= limits.idle_seconds:
+                    self._idle_notified_at = now
+                    self._spawn(self._engine_hook("on_idle", now - self._last_activity))

@@ -1,0 +1,117 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from voice.models import Call, CallbackRequest
+from voice.services import callback_request_create, tool_call_record, turn_record
+
+T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def call_with_transcript(db, customer) -> Call:
+    call = Call.objects.create(
+        call_sid="CA" + "5" * 32,
+        from_number=customer.phone,
+        customer=customer,
+        status=Call.Status.COMPLETED,
+        outcome=Call.Outcome.BOOKED,
+        duration_seconds=95,
+    )
+    turn_record(call_id=call.pk, role="agent", text="Thanks for calling Lakeside Auto.", started_at=T0)
+    caller = turn_record(
+        call_id=call.pk,
+        role="caller",
+        text="Can I get an oil change Tuesday?",
+        started_at=T0,
+        stt_ms=231,
+    )
+    turn_record(
+        call_id=call.pk,
+        role="agent",
+        text="Tuesday at nine works. Shall I also rotate the tires while it is in?",
+        started_at=T0,
+        interrupted=True,
+        heard_text="Tuesday at nine works.",
+        llm_first_token_ms=412,
+        tts_first_byte_ms=187,
+        response_ms=1034,
+    )
+    tool_call_record(
+        call_id=call.pk,
+        turn_id=caller.pk,
+        name="check_availability",
+        arguments={"service_type": "oil_change", "preferred_date": "2026-11-24"},
+        result={"available": True},
+        success=True,
+        duration_ms=48,
+    )
+    return call
+
+
+def test_the_call_page_shows_a_readable_transcript(admin_client, call_with_transcript):
+    response = admin_client.get(reverse("admin:voice_call_change", args=[call_with_transcript.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Thanks for calling Lakeside Auto." in page
+    assert "Can I get an oil change Tuesday?" in page
+    assert "Interrupted." in page
+    assert "Caller heard: “Tuesday at nine works.”" in page
+
+
+def test_the_call_page_lists_tool_calls_and_latency(admin_client, call_with_transcript):
+    page = admin_client.get(
+        reverse("admin:voice_call_change", args=[call_with_transcript.pk])
+    ).content.decode()
+
+    assert "check_availability" in page
+    assert "&quot;preferred_date&quot;: &quot;2026-11-24&quot;" in page
+    for figure in ("231", "412", "187", "1034", "48"):
+        assert f"<td>{figure}</td>" in page
+
+
+def test_calls_are_read_only(admin_client, call_with_transcript):
+    url = reverse("admin:voice_call_change", args=[call_with_transcript.pk])
+
+    admin_client.post(url, {"outcome": "abandoned"})
+
+    assert Call.objects.get(pk=call_with_transcript.pk).outcome == Call.Outcome.BOOKED
+    assert admin_client.get(reverse("admin:voice_call_add")).status_code == 403
+
+
+def test_the_call_list_shows_calls(admin_client, call_with_transcript):
+    response = admin_client.get(reverse("admin:voice_call_changelist"))
+
+    assert response.status_code == 200
+    assert "Dana Whitfield" in response.content.decode()
+
+
+def test_advisors_mark_messages_handled(admin_client, admin_user, db):
+    message = callback_request_create(phone="+13125550147", name="Dana", reason="Quote for brakes")
+
+    response = admin_client.post(
+        reverse("admin:voice_callbackrequest_changelist"),
+        {"action": "mark_handled", "_selected_action": [message.pk]},
+        follow=True,
+    )
+
+    message.refresh_from_db()
+    assert response.status_code == 200
+    assert message.handled
+    assert message.handled_by == admin_user
+    assert "1 message(s) marked handled." in response.content.decode()
+
+
+def test_messages_can_be_filtered_by_handled(admin_client, db):
+    callback_request_create(phone="+13125550147", name="Open One", reason="call me")
+    done = callback_request_create(phone="+13125550148", name="Done One", reason="sorted")
+    CallbackRequest.objects.filter(pk=done.pk).update(handled=True)
+
+    page = admin_client.get(
+        reverse("admin:voice_callbackrequest_changelist") + "?handled__exact=0"
+    ).content.decode()
+
+    assert "Open One" in page
+    assert "Done One" not in page

@@ -1,0 +1,76 @@
+"""TwiML documents as strings. Every attribute and text node is XML-escaped; no SDK needed.
+
+A <Connect><Stream> holds the call until our WebSocket closes; whatever follows it in the document
+then runs. So the stream document ends with a spoken apology and a transfer or hang-up: if the live
+session fails, or closes without hanging up, the caller still hears something.
+"""
+
+from collections.abc import Mapping
+from xml.sax.saxutils import escape, quoteattr
+
+_PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
+
+FALLBACK_MESSAGE = "Sorry, I'm having trouble on this line."
+TRANSFER_MESSAGE = "Let me connect you with someone at the shop."
+CALL_BACK_MESSAGE = "Please call us back in a few minutes. Goodbye."
+
+
+def _attrs(values: Mapping[str, str]) -> str:
+    return "".join(f" {name}={quoteattr(str(value))}" for name, value in values.items() if value)
+
+
+def _response(*verbs: str) -> str:
+    return f"{_PROLOG}<Response>{''.join(verbs)}</Response>"
+
+
+def say(text: str) -> str:
+    return f"<Say>{escape(text)}</Say>"
+
+
+def dial_verb(number: str, *, caller_id: str = "") -> str:
+    return f"<Dial{_attrs({'callerId': caller_id})}><Number>{escape(number)}</Number></Dial>"
+
+
+def hangup_verb() -> str:
+    return "<Hangup/>"
+
+
+def fallback_verbs(*, transfer_number: str = "", caller_id: str = "", message: str = FALLBACK_MESSAGE) -> str:
+    """Apologise, then transfer to a person when there is a number, else ask for a call back and hang up."""
+    if transfer_number:
+        return say(f"{message} {TRANSFER_MESSAGE}") + dial_verb(transfer_number, caller_id=caller_id)
+    return say(f"{message} {CALL_BACK_MESSAGE}") + hangup_verb()
+
+
+def connect_stream(
+    stream_url: str,
+    parameters: Mapping[str, object],
+    *,
+    transfer_number: str = "",
+    caller_id: str = "",
+) -> str:
+    """A bidirectional media stream to `stream_url` (wss, no query string) carrying `parameters`.
+
+    They arrive in the stream's `start.customParameters`. Empty values are sent as empty strings so
+    the session sees every name. The fallback after the stream is described in the module docstring.
+    """
+    params = "".join(
+        f"<Parameter name={quoteattr(str(name))} value={quoteattr('' if value is None else str(value))}/>"
+        for name, value in parameters.items()
+    )
+    stream = f"<Connect><Stream url={quoteattr(stream_url)}>{params}</Stream></Connect>"
+    return _response(stream, fallback_verbs(transfer_number=transfer_number, caller_id=caller_id))
+
+
+def dial(number: str, *, caller_id: str = "", message: str = "") -> str:
+    """Transfer the call to `number`, optionally saying `message` first."""
+    return _response(say(message) if message else "", dial_verb(number, caller_id=caller_id))
+
+
+def say_and_hangup(message: str) -> str:
+    return _response(say(message), hangup_verb())
+
+
+def empty() -> str:
+    """An acknowledgement that asks Twilio to do nothing (status callbacks)."""
+    return _response()
