@@ -204,7 +204,9 @@ def _active_appointment(appointment_id: int) -> Appointment:
     if appointment is None:
         raise NotFound(f"I can't find appointment number {appointment_id}.")
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
-        raise ApplicationError(f"Appointment {appointment_id} is already {appointment.get_status_display().lower()}.")
+        raise ApplicationError(
+            f"Appointment {appointment_id} is already {appointment.get_status_display().lower()}."
+        )
     if appointment.status in (Appointment.Status.ARRIVED, Appointment.Status.COMPLETED):
         raise ApplicationError(
             f"Appointment {appointment_id} has already {appointment.status}; it can't change."

@@ -384,6 +384,20 @@ class TestPrivacyOnCalls:
         assert found["customer_id"] == customer.pk
         assert execute_tool("get_service_history", {"customer_id": customer.pk}, context=context)["success"]
 
+    def test_it_hides_another_numbers_vehicles_and_appointments_until_verified(
+        self, shop, customer, call, booked
+    ):
+        found = execute_tool("get_customer_by_phone", {"phone": customer.phone}, context=call)
+
+        assert found["found"] is True and found["customer_id"] == customer.pk
+        assert found["verification_required"] is True
+        assert found["name"] == "Dana" and found["vehicles"] == [] and found["upcoming_appointments"] == []
+
+        execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=call)
+        again = execute_tool("get_customer_by_phone", {"phone": customer.phone}, context=call)
+        assert "verification_required" not in again
+        assert again["vehicles"] and again["upcoming_appointments"][0]["appointment_id"] == booked.pk
+
     def test_it_stops_verification_after_three_wrong_answers(self, shop, customer, call):
         for zip_code in ("10001", "10002", "10003"):
             execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": zip_code}, context=call)

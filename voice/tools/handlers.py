@@ -78,7 +78,13 @@ def get_customer_by_phone(args: schemas.GetCustomerByPhoneArgs, context: ToolCon
             "upcoming_appointments": [],
         }
     _trust_if_caller(customer, context)
-    return {"success": True, **customer_summary(customer=customer, now=timezone.now(), zone=shop.zone)}
+    summary = customer_summary(customer=customer, now=timezone.now(), zone=shop.zone)
+    if not context.may_see(customer.pk):
+        # On a call, a number that isn't the caller's own reveals only that an account exists; its
+        # vehicles and appointments wait until the caller verifies a date of birth or ZIP code.
+        summary.update(name=customer.name.split()[0], vehicles=[], upcoming_appointments=[])
+        return {"success": True, **summary, "verification_required": True}
+    return {"success": True, **summary}
 
 
 def create_customer(args: schemas.CreateCustomerArgs, context: ToolContext) -> Result:
