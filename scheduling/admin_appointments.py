@@ -1,0 +1,209 @@
+"""The advisors' appointment book in the admin. Every write goes through the booking services (the
+same rules the AI obeys); refusals come back as readable form errors with nearby open times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from dealership.core.errors import ApplicationError
+from scheduling.admin_views import ShopZoneAdminMixin, agenda_view
+from scheduling.agenda import appointment_search
+from scheduling.desk import appointment_status_set
+from scheduling.formatting import say_datetime
+from scheduling.forms import OVERRIDE_FIELDS, AppointmentForm, appointment_form_extras
+from scheduling.models import Appointment, AppointmentChange
+from scheduling.services import OVERRIDE_PERMISSION, appointment_cancel
+from scheduling.shop import shop_get
+
+Status = Appointment.Status
+RECORD_FIELDS = (
+    "channel",
+    "capacity_override",
+    "override_by",
+    "override_reason",
+    "cancelled_at",
+    "cancel_reason",
+    "call",
+    "calendar_event_id",
+    "created_at",
+    "updated_at",
+)
+LIST_CANCEL_REASON = "Cancelled by staff from the appointment list."
+
+
+class AppointmentChangeInline(admin.TabularInline):
+    """The appointment's history; written only by the services."""
+
+    model = AppointmentChange
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "channel", "user", "old_start", "new_start", "detail")
+    readonly_fields = fields
+    verbose_name_plural = "history"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _run_each(
+    request: HttpRequest, queryset: QuerySet[Appointment], write: Callable[[int], Any], done: str
+) -> None:
+    """Apply one service call per selected appointment; report successes and each refusal."""
+    succeeded = 0
+    for pk in queryset.order_by("start").values_list("pk", flat=True):
+        try:
+            write(pk)
+            succeeded += 1
+        except ApplicationError as error:
+            messages.error(request, f"#{pk}: {error.message}")
+    if succeeded:
+        messages.success(request, f"{succeeded} appointment{'s' if succeeded != 1 else ''} {done}.")
+
+
+def _status_action(status: str, description: str) -> Callable[..., None]:
+    def action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        def write(pk: int) -> None:
+            appointment_status_set(appointment_id=pk, status=status, user=request.user)
+
+        _run_each(request, queryset, write, f"marked {Status(status).label}")
+
+    action.__name__ = f"mark_{status}"
+    return admin.action(description=description, permissions=["change"])(action)
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ShopZoneAdminMixin, admin.ModelAdmin):
+    form = AppointmentForm
+    list_display = (
+        "number",
+        "local_start",
+        "customer",
+        "vehicle",
+        "service_type",
+        "status",
+        "transport",
+        "channel",
+        "capacity_override",
+    )
+    list_display_links = ("number", "local_start")
+    list_filter = ("status", "local_date", "service_type", "channel", "transport", "capacity_override")
+    list_select_related = ("customer", "vehicle", "service_type")
+    date_hierarchy = "local_date"
+    search_fields = ("customer__name",)  # the box needs one; get_search_results does the matching
+    search_help_text = "Customer name or phone (any format), VIN, plate, or appointment number."
+    autocomplete_fields = ("customer", "vehicle")
+    inlines = (AppointmentChangeInline,)
+    actions = (
+        "cancel_selected",
+        _status_action(Status.CONFIRMED, "Mark selected as confirmed"),
+        _status_action(Status.ARRIVED, "Mark selected as arrived"),
+        _status_action(Status.COMPLETED, "Mark selected as completed"),
+        _status_action(Status.NO_SHOW, "Mark selected as no-show"),
+    )
+
+    def get_urls(self) -> list[URLPattern]:
+        agenda = self.admin_site.admin_view(lambda request: agenda_view(request, model_admin=self))
+        own = [path("agenda/", agenda, name="scheduling_appointment_agenda")]
+        return own + super().get_urls()  # before "<object_id>/", which would swallow "agenda/"
+
+    @admin.display(description="#", ordering="pk")
+    def number(self, obj: Appointment) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description="when (shop time)", ordering="start")
+    def local_start(self, obj: Appointment) -> str:
+        # The views run under the shop's zone (ShopZoneAdminMixin), so localtime() is shop time.
+        return date_format(timezone.localtime(obj.start), "D, M j, Y, g:i A")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Appointment], search_term: str
+    ) -> tuple[QuerySet[Appointment], bool]:
+        if not search_term.strip():
+            return queryset, False
+        found = appointment_search(query=search_term, region=shop_get().phone_region)
+        return queryset.filter(pk__in=found.values("pk")), False
+
+    def get_form(self, request: HttpRequest, obj: Appointment | None = None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # a fresh class per call, so this never leaks between requests
+        return form
+
+    def get_fieldsets(self, request: HttpRequest, obj: Appointment | None = None) -> list:
+        extras = appointment_form_extras(obj)
+        can_override = request.user.has_perm(OVERRIDE_PERMISSION)
+        override = [("Capacity override", {"fields": OVERRIDE_FIELDS})] if can_override else []
+        if obj is None:
+            main = ("customer", "vehicle", "service_type", "transport", "local_day", "local_time", "notes")
+            return [(None, {"fields": main}), *override]
+        when = ("local_day", "local_time") if "local_day" in extras else ("local_start",)
+        status = "set_status" if "set_status" in extras else "status"
+        sets: list = [
+            (None, {"fields": ("customer", "vehicle", "service_type", "transport", *when, status, "notes")}),
+            ("From the catalog", {"fields": ("duration_minutes", "price_quoted")}),
+        ]
+        if "override" in extras:
+            sets += override
+        if "cancel" in extras:
+            sets.append(("Cancel", {"fields": ("cancel", "cancel_note")}))
+        sets.append(("Record", {"fields": RECORD_FIELDS, "classes": ("collapse",)}))
+        return sets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Appointment | None = None) -> tuple:
+        if obj is None:
+            return ()
+        fixed = ("customer", "service_type", "transport", "local_start", "status")
+        return (*fixed, "duration_minutes", "price_quoted", *RECORD_FIELDS)
+
+    def get_inline_instances(self, request: HttpRequest, obj: Appointment | None = None) -> list:
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        appointment = None
+        if object_id and object_id.isdigit():
+            appointment = Appointment.objects.select_related("service_type").filter(pk=object_id).first()
+        if appointment is not None:
+            # The page heading, in shop time rather than the model's UTC label.
+            zone = shop_get().zone
+            label = f"#{appointment.pk} {appointment.service_type} on {say_datetime(appointment.start, zone)}"
+            extra_context = {"subtitle": label, **(extra_context or {})}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("local_day", timezone.now().astimezone(shop_get().zone).date())
+        return initial
+
+    def save_model(self, request: HttpRequest, obj: Appointment, form: ModelForm, change: bool) -> None:
+        """Nothing left to do: AppointmentForm wrote through the services while validating."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
+        return False  # cancel instead: it frees capacity and keeps the history
+
+    @admin.action(description="Cancel selected appointments", permissions=["change"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        def write(pk: int) -> None:
+            appointment_cancel(
+                appointment_id=pk,
+                channel=Appointment.Channel.STAFF,
+                reason=LIST_CANCEL_REASON,
+                user=request.user,
+            )
+
+        _run_each(request, queryset, write, "cancelled")

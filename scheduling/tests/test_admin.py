@@ -1,0 +1,191 @@
+"""The appointment admin: advisors book, move, cancel and step appointments through the services."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from crm.models import Customer, Vehicle
+from scheduling.models import Appointment, AppointmentChange, BusinessHours, Closure
+from scheduling.services import appointment_book
+from scheduling.tests.admin_pages import error_text
+
+CHICAGO = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # a Sunday
+MONDAY = NOW.date() + timedelta(days=1)
+ADD = reverse("admin:scheduling_appointment_add")
+CHANGELIST = reverse("admin:scheduling_appointment_changelist")
+STAFF_PERMS = ("add_appointment", "change_appointment", "view_appointment", "view_appointmentchange")
+
+
+def at(hh: int, mm: int = 0, day=MONDAY) -> datetime:
+    return datetime.combine(day, time(hh, mm), tzinfo=CHICAGO)
+
+
+def change_url(appointment: Appointment) -> str:
+    return reverse("admin:scheduling_appointment_change", args=[appointment.pk])
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def book(shop, catalog, customer):
+    def _book(start, code="oil_change", who=customer, **kwargs):
+        return appointment_book(customer=who, service_code=code, start=start, channel="ai_phone", **kwargs)
+
+    return _book
+
+
+def make_staff(client, *, override: bool) -> User:
+    user = User.objects.create_user("advisor", password="pw-12345678", is_staff=True)
+    codenames = STAFF_PERMS + (("override_capacity",) if override else ())
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return user
+
+
+def add_data(customer, catalog, code="oil_change", day=MONDAY, when="9:30 AM", **extra) -> dict:
+    return {
+        "customer": customer.pk,
+        "vehicle": customer.vehicles.get().pk,
+        "service_type": catalog[code].pk,
+        "transport": "drop_off",
+        "local_day": day.isoformat(),
+        "local_time": when,
+        "notes": "customer hears a squeal",
+        "_save": "Save",
+        **extra,
+    }
+
+
+def test_it_lists_appointments_in_shop_local_time(admin_client, book, customer):
+    book(at(9, 30))
+    response = admin_client.get(CHANGELIST)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Mon, Nov 23, 2026, 9:30 AM" in page
+    assert "3:30 PM" not in page  # the same instant in UTC
+    assert "Dana Whitfield" in page and "oil change" in page
+    assert reverse("admin:scheduling_appointment_agenda") in page
+
+
+@pytest.mark.parametrize(
+    "query", ["(312) 555-0147", "312.555.0147", "+1 312 555 0147", "whitfield", "g118341"]
+)
+def test_it_finds_appointments_by_customer_phone_name_or_vin(admin_client, book, query):
+    mine = book(at(9, 30))
+    other = Customer.objects.create(name="Lee Park", phone="+17735550122")
+    Vehicle.objects.create(customer=other, year=2020, make="Kia", model="Soul", plate="XYZ99")
+    book(at(10), who=other)
+    response = admin_client.get(CHANGELIST, {"q": query})
+    assert [a.pk for a in response.context["cl"].result_list] == [mine.pk]
+
+
+def test_it_finds_appointments_by_plate_and_number(admin_client, book):
+    other = Customer.objects.create(name="Lee Park", phone="+17735550122")
+    Vehicle.objects.create(customer=other, year=2020, make="Kia", model="Soul", plate="XYZ-99")
+    theirs = book(at(10), who=other)
+    mine = book(at(9, 30))
+    by_plate = admin_client.get(CHANGELIST, {"q": "xyz 99"}).context["cl"].result_list
+    by_number = admin_client.get(CHANGELIST, {"q": f"#{mine.pk}"}).context["cl"].result_list
+    assert [a.pk for a in by_plate] == [theirs.pk]
+    assert mine.pk in [a.pk for a in by_number] and theirs.pk not in [a.pk for a in by_number]
+
+
+def test_it_books_from_the_add_form_with_catalog_duration_and_price(admin_client, shop, catalog, customer):
+    response = admin_client.get(ADD)
+    assert response.status_code == 200
+    assert "Override capacity" in response.content.decode()  # a superuser holds the permission
+
+    response = admin_client.post(ADD, add_data(customer, catalog, code="diagnostic"))
+    assert response.status_code == 302, error_text(response)
+    appointment = Appointment.objects.get()
+    assert appointment.start == at(9, 30)
+    assert appointment.local_date == MONDAY
+    assert (appointment.duration_minutes, appointment.price_quoted) == (90, Decimal("149.00"))
+    assert appointment.channel == Appointment.Channel.STAFF
+    assert appointment.notes == "customer hears a squeal"
+    change = appointment.changes.get()
+    assert (change.kind, change.user.username) == (AppointmentChange.Kind.BOOKED, "admin")
+
+
+def test_it_refuses_a_full_slot_with_the_reason_and_nearby_times(admin_client, book, catalog, customer):
+    book(at(9, 30))
+    book(at(9, 30))
+    response = admin_client.post(ADD, add_data(customer, catalog))
+    assert response.status_code == 200
+    errors = error_text(response)
+    assert "Monday, November 23 at 9:30 AM was just taken." in errors
+    assert "Open nearby: " in errors and "Monday, November 23 at 9 AM" in errors
+    assert Appointment.objects.count() == 2
+
+
+def test_it_refuses_a_closed_day_without_saving(admin_client, shop, catalog, customer):
+    thanksgiving = MONDAY + timedelta(days=3)
+    Closure.objects.create(date=thanksgiving, reason="Thanksgiving")
+    response = admin_client.post(ADD, add_data(customer, catalog, day=thanksgiving))
+    assert response.status_code == 200
+    errors = error_text(response)
+    assert "We're closed on Thursday, November 26 for Thanksgiving." in errors
+    assert "Open nearby: " in errors
+    assert not Appointment.objects.exists()
+
+
+def test_it_refuses_a_vehicle_of_another_customer(admin_client, shop, catalog, customer):
+    other = Customer.objects.create(name="Lee Park", phone="+17735550122")
+    kia = Vehicle.objects.create(customer=other, year=2020, make="Kia", model="Soul")
+    response = admin_client.post(ADD, add_data(customer, catalog, vehicle=kia.pk))
+    assert "That vehicle belongs to a different customer." in error_text(response)
+    assert not Appointment.objects.exists()
+
+
+def test_staff_without_the_permission_neither_see_nor_use_the_override(client, book, catalog, customer):
+    make_staff(client, override=False)
+    page = client.get(ADD)
+    assert page.status_code == 200
+    assert "override" not in page.context["adminform"].form.fields
+    assert "Override capacity" not in page.content.decode()
+    book(at(9, 30))
+    book(at(9, 30))
+    data = add_data(customer, catalog, override="on", override_note="VIP")
+    response = client.post(ADD, data)
+    assert "was just taken" in error_text(response)
+    assert Appointment.objects.count() == 2
+
+
+def test_a_permitted_advisor_books_over_capacity_and_it_is_recorded(client, book, catalog, customer):
+    advisor = make_staff(client, override=True)
+    book(at(9, 30))
+    book(at(9, 30))
+    data = add_data(customer, catalog, override="on", override_note="fleet customer, manager approved")
+    response = client.post(ADD, data)
+    assert response.status_code == 302, error_text(response)
+    overridden = Appointment.objects.get(channel=Appointment.Channel.STAFF)
+    assert overridden.capacity_override is True
+    assert overridden.override_by == advisor
+    assert overridden.override_reason == "fleet customer, manager approved"
+    assert "fleet customer" in overridden.changes.get().detail
+
+
+def test_an_override_needs_a_reason(admin_client, book, catalog, customer):
+    response = admin_client.post(ADD, add_data(customer, catalog, override="on"))
+    assert "Say why you are booking over capacity." in error_text(response)
+    assert not Appointment.objects.exists()
+
+
+def test_it_refuses_a_wall_time_the_clocks_skip(admin_client, shop, catalog, customer):
+    shop.horizon_days = 365
+    shop.save()
+    BusinessHours.objects.create(weekday=6, opens=time(0), closes=time(12))
+    spring_forward = date(2027, 3, 14)  # a Sunday; 2:00-3:00 AM does not exist in Chicago
+    response = admin_client.post(ADD, add_data(customer, catalog, day=spring_forward, when="2:30 AM"))
+    assert "That time doesn't exist on that day (the clocks skip it)." in error_text(response)
+    assert not Appointment.objects.exists()
