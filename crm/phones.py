@@ -32,3 +32,19 @@ def try_normalize_phone(raw: str, *, region: str = "US") -> str | None:
 def mask_phone(e164: str) -> str:
     """For logs: keep only the last four digits."""
     return f"***{e164[-4:]}" if e164 and len(e164) > 4 else "***"
+
+
+def format_phone_for_display(e164: str, *, region: str = "US") -> str:
+    """How an advisor reads a stored number: national format within the shop's calling code
+    ("(312) 555-0147"), international format for numbers from elsewhere. Anything unparseable
+    comes back unchanged."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, region)
+    except phonenumbers.NumberParseException:
+        return e164
+    # Same calling code (e.g. all of NANP for a US shop) reads naturally without the "+1".
+    home = parsed.country_code == phonenumbers.country_code_for_region(region.upper())
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(parsed, style)

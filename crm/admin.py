@@ -1,0 +1,307 @@
+"""The advisors' customer desk: find anyone by phone (any format), name, VIN or plate, see their
+vehicles, appointments and service history on one page."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+
+from crm.forms import CustomerForm, VehicleForm
+from crm.models import Customer, ServiceRecord, Vehicle
+from crm.phones import format_phone_for_display
+from crm.selectors import UPCOMING_STATUSES, customer_search, vehicle_search
+from scheduling.models import Appointment
+from scheduling.shop import shop_get
+
+SEARCH_HELP = "Phone in any format, name, email, VIN (or its last 6+ characters) or plate."
+VIN_FLAG_WARNING = (
+    "The VIN {vin} was saved, but its check digit doesn't verify, so it is flagged for review. "
+    "That is normal for many vehicles built outside North America; otherwise please re-check it."
+)
+
+
+def _admin_link(viewname: str, pk: int, label: str) -> str:
+    """A link to another admin page, or plain text while that admin is not registered."""
+    try:
+        return format_html('<a href="{}">{}</a>', reverse(viewname, args=[pk]), label)
+    except NoReverseMatch:
+        return label
+
+
+def _local(value: datetime | None) -> str:
+    return date_format(timezone.localtime(value), "D M j, Y g:i A") if value else "—"
+
+
+class ShopTimeZoneMixin:
+    """Show and read datetimes in the shop's time zone. The response is rendered inside the
+    override because a TemplateResponse would otherwise render after it has ended."""
+
+    def _in_shop_zone(self, view: Callable[..., HttpResponse], *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(shop_get().zone):
+            response = view(*args, **kwargs)
+            if callable(getattr(response, "render", None)):
+                response.render()
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return self._in_shop_zone(super().changelist_view, request, extra_context)  # type: ignore[misc]
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        view = super().changeform_view  # type: ignore[misc]
+        return self._in_shop_zone(view, request, object_id, form_url, extra_context)
+
+
+def _warn_flagged(request: HttpRequest, form: ModelForm) -> None:
+    vehicle = form.instance
+    if vehicle.vin_flagged and "vin" in form.changed_data:
+        messages.warning(request, VIN_FLAG_WARNING.format(vin=vehicle.vin))
+
+
+class OptOutFilter(admin.SimpleListFilter):
+    field = ""
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("out", "Opted out"), ("allowed", "Allowed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "out":
+            return queryset.filter(**{f"{self.field}__isnull": False})
+        if self.value() == "allowed":
+            return queryset.filter(**{f"{self.field}__isnull": True})
+        return queryset
+
+
+class SmsOptOutFilter(OptOutFilter):
+    title = "text messages"
+    parameter_name = "sms"
+    field = "sms_opted_out_at"
+
+
+class CallsOptOutFilter(OptOutFilter):
+    title = "automated calls"
+    parameter_name = "calls"
+    field = "calls_opted_out_at"
+
+
+class VehicleInline(admin.TabularInline):
+    model = Vehicle
+    form = VehicleForm
+    extra = 0
+    fields = ("year", "make", "model", "trim", "vin", "vin_flagged", "plate", "plate_state", "mileage")
+    readonly_fields = ("vin_flagged",)
+    show_change_link = True
+
+
+class _AppointmentInline(admin.TabularInline):
+    """Read-only: appointments are booked and moved through the scheduling admin, which enforces
+    capacity; here they are only listed with a link there."""
+
+    model = Appointment
+    extra = 0
+    can_delete = False
+    fields = ("appointment_link", "start", "service_type", "vehicle", "status", "channel")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="appointment")
+    def appointment_link(self, obj: Appointment) -> str:
+        return _admin_link("admin:scheduling_appointment_change", obj.pk, f"#{obj.pk}")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
+        return super().get_queryset(request).select_related("service_type", "vehicle")
+
+
+class UpcomingAppointmentInline(_AppointmentInline):
+    verbose_name_plural = "upcoming appointments"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
+        qs = super().get_queryset(request)
+        return qs.filter(start__gte=timezone.now(), status__in=UPCOMING_STATUSES).order_by("start")
+
+
+class PastAppointmentInline(_AppointmentInline):
+    verbose_name_plural = "past and cancelled appointments"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
+        qs = super().get_queryset(request)
+        upcoming = qs.filter(start__gte=timezone.now(), status__in=UPCOMING_STATUSES)
+        return qs.exclude(pk__in=upcoming.values("pk")).order_by("-start")
+
+
+@admin.register(Customer)
+class CustomerAdmin(ShopTimeZoneMixin, admin.ModelAdmin):
+    form = CustomerForm
+    list_display = ("name", "phone_display", "vehicle_count", "next_appointment")
+    list_filter = (SmsOptOutFilter, CallsOptOutFilter)
+    # The box needs a search field to appear; get_search_results does the real matching.
+    search_fields = ("name",)
+    search_help_text = SEARCH_HELP
+    readonly_fields = ("service_history", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "phone", "alt_phone", "email", "preferred_language")}),
+        ("Address", {"fields": ("address_line", "city", "state", "zip_code")}),
+        ("Identity check", {"fields": ("date_of_birth",)}),
+        ("Contact opt-outs", {"fields": ("sms_opted_out_at", "calls_opted_out_at")}),
+        ("Notes", {"fields": ("notes", "created_at", "updated_at")}),
+        ("Service history", {"fields": ("service_history",)}),
+    )
+    inlines = (VehicleInline, UpcomingAppointmentInline, PastAppointmentInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        vehicles = (
+            Vehicle.objects.filter(customer=OuterRef("pk"))
+            .order_by()
+            .values("customer")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        next_start = (
+            Appointment.objects.filter(
+                customer=OuterRef("pk"), start__gte=timezone.now(), status__in=UPCOMING_STATUSES
+            )
+            .order_by("start")
+            .values("start")[:1]
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                vehicles_n=Coalesce(Subquery(vehicles, output_field=IntegerField()), 0),
+                next_start=Subquery(next_start),
+            )
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
+    ) -> tuple[QuerySet[Customer], bool]:
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=customer_search(query=search_term).values("pk")), False
+
+    def get_inline_instances(self, request: HttpRequest, obj: Customer | None = None) -> list:
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None:
+            return [i for i in inlines if isinstance(i, VehicleInline)]
+        return inlines
+
+    def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Vehicle:
+            for vehicle_form in formset.forms:
+                if vehicle_form.instance.pk:
+                    _warn_flagged(request, vehicle_form)
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_display(self, obj: Customer) -> str:
+        return format_phone_for_display(obj.phone)
+
+    @admin.display(description="vehicles", ordering="vehicles_n")
+    def vehicle_count(self, obj: Customer) -> int:
+        return obj.vehicles_n
+
+    @admin.display(description="next appointment", ordering="next_start")
+    def next_appointment(self, obj: Customer) -> str:
+        return _local(obj.next_start)
+
+    @admin.display(description="service history")
+    def service_history(self, obj: Customer | None) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        records = (
+            ServiceRecord.objects.filter(vehicle__customer=obj)
+            .select_related("vehicle", "service_type")
+            .order_by("-date", "-pk")
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    _admin_link("admin:crm_servicerecord_change", r.pk, r.date.isoformat()),
+                    r.vehicle,
+                    r.service_name or "—",
+                    f"{r.mileage:,}" if r.mileage is not None else "—",
+                    f"${r.cost:,.2f}" if r.cost is not None else "—",
+                    r.notes,
+                )
+                for r in records
+            ),
+        )
+        if not rows:
+            return "No service on record."
+        return format_html(
+            "<table><thead><tr><th>date</th><th>vehicle</th><th>service</th><th>mileage</th>"
+            "<th>cost</th><th>notes</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+
+class ServiceRecordInline(admin.TabularInline):
+    model = ServiceRecord
+    extra = 0
+    fields = ("date", "service_type", "description", "mileage", "cost", "notes")
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(admin.ModelAdmin):
+    form = VehicleForm
+    list_display = ("__str__", "customer", "vin", "vin_flagged", "plate", "mileage")
+    list_filter = ("vin_flagged", "make")
+    list_select_related = ("customer",)
+    search_fields = ("vin",)
+    search_help_text = "VIN (or its last 6+ characters), plate, or the owner's name or phone."
+    autocomplete_fields = ("customer",)
+    readonly_fields = ("vin_flagged",)
+    inlines = (ServiceRecordInline,)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Vehicle], search_term: str
+    ) -> tuple[QuerySet[Vehicle], bool]:
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=vehicle_search(query=search_term).values("pk")), False
+
+    def save_model(self, request: HttpRequest, obj: Vehicle, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        _warn_flagged(request, form)
+
+
+@admin.register(ServiceRecord)
+class ServiceRecordAdmin(admin.ModelAdmin):
+    list_display = ("date", "service_name", "vehicle", "customer_name", "mileage", "cost")
+    list_filter = ("service_type",)
+    list_select_related = ("vehicle__customer", "service_type")
+    search_fields = (
+        "vehicle__vin",
+        "vehicle__plate",
+        "vehicle__customer__name",
+        "service_type__name",
+        "description",
+        "notes",
+    )
+    date_hierarchy = "date"
+    autocomplete_fields = ("vehicle",)
+    raw_id_fields = ("appointment",)
+
+    @admin.display(description="customer", ordering="vehicle__customer__name")
+    def customer_name(self, obj: ServiceRecord) -> str:
+        return obj.vehicle.customer.name

@@ -1,0 +1,97 @@
+"""Admin forms: what an advisor types is normalised (E.164 phones, VINs, plates) or refused with a
+sentence saying what to fix."""
+
+from django import forms
+from django.utils import timezone
+
+from crm.models import Customer, Vehicle
+from crm.phones import normalize_phone
+from crm.services import OLDEST_VEHICLE_YEAR
+from crm.vin import validate_vin
+from dealership.core.errors import ApplicationError
+from scheduling.shop import shop_get
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = (
+            "name",
+            "phone",
+            "alt_phone",
+            "email",
+            "preferred_language",
+            "address_line",
+            "city",
+            "state",
+            "zip_code",
+            "date_of_birth",
+            "sms_opted_out_at",
+            "calls_opted_out_at",
+            "notes",
+        )
+
+    def _clean_phone_field(self, name: str) -> str:
+        raw = self.cleaned_data.get(name) or ""
+        if not raw.strip():
+            return ""
+        try:
+            return normalize_phone(raw, region=shop_get().phone_region)
+        except ApplicationError as exc:
+            raise forms.ValidationError(
+                f"{exc.message} Type it with its area code, for example (312) 555-0147, "
+                "or with a + and the country code."
+            ) from None
+
+    def clean_phone(self) -> str:
+        return self._clean_phone_field("phone")
+
+    def clean_alt_phone(self) -> str:
+        return self._clean_phone_field("alt_phone")
+
+
+class VehicleForm(forms.ModelForm):
+    """VIN syntax is enforced; a failing check digit only sets `vin_flagged` (the admin warns)."""
+
+    class Meta:
+        model = Vehicle
+        fields = (
+            "customer",
+            "year",
+            "make",
+            "model",
+            "trim",
+            "vin",
+            "plate",
+            "plate_state",
+            "mileage",
+            "nickname",
+        )
+
+    def clean_vin(self) -> str:
+        raw = self.cleaned_data.get("vin") or ""
+        if not raw.strip():
+            self.instance.vin_flagged = False
+            return ""
+        try:
+            check = validate_vin(raw)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+        # vin_flagged is not a form field, so construct_instance leaves this value alone.
+        self.instance.vin_flagged = not check.check_digit_ok
+        return check.vin
+
+    def clean_year(self) -> int | None:
+        year = self.cleaned_data.get("year")
+        latest = timezone.now().year + 1
+        if year is not None and not OLDEST_VEHICLE_YEAR <= year <= latest:
+            raise forms.ValidationError(
+                f"The model year should be between {OLDEST_VEHICLE_YEAR} and {latest}."
+            )
+        return year
+
+    def clean_plate(self) -> str:
+        return (self.cleaned_data.get("plate") or "").strip().upper()
+
+    def clean_plate_state(self) -> str:
+        return (self.cleaned_data.get("plate_state") or "").strip().upper()

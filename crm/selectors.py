@@ -1,0 +1,224 @@
+"""Reads over customers, vehicles and service history (the agent's lookups and the advisors' search)."""
+
+import re
+import time
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Replace, Upper
+
+from crm.models import Customer, ServiceRecord, Vehicle
+from crm.phones import try_normalize_phone
+from dealership.core.errors import NotFound
+from scheduling.models import Appointment
+from scheduling.shop import shop_get
+
+UPCOMING_STATUSES = (Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED)
+
+_VIN_CHARS_RE = re.compile(r"^[A-HJ-NPR-Z0-9]+$")
+_PHONE_CHARS_RE = re.compile(r"^[\d\s().+\-]+$")
+_KEY_STRIP_RE = re.compile(r"[\s\-]")
+_MIN_VIN_SUFFIX = 6
+_MIN_PHONE_FRAGMENT = 4
+
+
+# The shop's phone region is read on every lookup of a number typed without "+", yet changes
+# perhaps once in a deployment's life: keep it in the process for a minute. Saving the Shop clears
+# it at once in this process (crm.apps connects the signal); other processes follow within the TTL.
+_REGION_TTL_SECONDS = 60.0
+_region_cache: tuple[float, str] | None = None
+
+
+def shop_phone_region() -> str:
+    """The shop's default region for numbers typed without a country code (cached briefly)."""
+    global _region_cache
+    now = time.monotonic()
+    cached = _region_cache
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    region = shop_get().phone_region or "US"
+    _region_cache = (now + _REGION_TTL_SECONDS, region)
+    return region
+
+
+def shop_phone_region_forget(**_: Any) -> None:
+    global _region_cache
+    _region_cache = None
+
+
+def _region(region: str | None) -> str:
+    return region or shop_phone_region()
+
+
+def customer_find_by_phone(*, phone: str, region: str | None = None) -> Customer | None:
+    """The customer calling from `phone` (any format), matched on their main or alternate number.
+
+    Returns None for an unknown or unparseable number. When several customers share the number
+    (a household), the one with the latest appointment wins, then the most recently created.
+    `region` reads numbers typed without a country code; it defaults to the shop's, which is only
+    looked up when the number lacks a leading "+" (Twilio caller IDs never do).
+    """
+    text = (phone or "").strip()
+    if not text:
+        return None
+    e164 = try_normalize_phone(text, region=region or ("US" if text.startswith("+") else _region(None)))
+    if e164 is None:
+        return None
+    matching = Customer.objects.filter(Q(phone=e164) | Q(alt_phone=e164))
+    # Nearly every number belongs to one customer: a bare indexed lookup settles it. Only a
+    # shared number pays for ranking by appointments.
+    found = list(matching.order_by()[:2])
+    if len(found) < 2:
+        return found[0] if found else None
+    latest_start = Appointment.objects.filter(customer=OuterRef("pk")).order_by("-start").values("start")[:1]
+    return (
+        matching.annotate(latest_start=Subquery(latest_start))
+        .order_by(F("latest_start").desc(nulls_last=True), "-created_at", "-pk")
+        .first()
+    )
+
+
+def customer_summary(*, customer: Customer, now: datetime, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """The `get_customer_by_phone` tool result: who this is, their vehicles and what is booked.
+
+    Upcoming = scheduled or confirmed and starting at or after `now`, earliest first, with times in
+    the shop's time zone (`zone` saves the shop lookup when the caller already has it).
+    """
+    zone = zone or shop_get().zone
+    vehicles = (
+        Vehicle.objects.filter(customer=customer)
+        .only("pk", "year", "make", "model")
+        .order_by(F("year").desc(nulls_last=True), "pk")
+    )
+    upcoming = (
+        Appointment.objects.filter(customer=customer, start__gte=now, status__in=UPCOMING_STATUSES)
+        .select_related("service_type")
+        .only("pk", "start", "status", "service_type__code")
+        .order_by("start", "pk")
+    )
+    return {
+        "found": True,
+        "customer_id": customer.pk,
+        "name": customer.name,
+        "vehicles": [
+            {"vehicle_id": v.pk, "year": v.year, "make": v.make, "model": v.model} for v in vehicles
+        ],
+        "upcoming_appointments": [
+            {
+                "appointment_id": a.pk,
+                "start": a.start.astimezone(zone).isoformat(),
+                "service_type": a.service_type.code,
+                "status": a.status,
+            }
+            for a in upcoming
+        ],
+    }
+
+
+def service_history_list(
+    *, customer_id: int, vehicle_id: int | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The `get_service_history` tool result items, newest first.
+
+    Raises NotFound for an unknown customer, or a vehicle that is not this customer's.
+    """
+    if not Customer.objects.filter(pk=customer_id).exists():
+        raise NotFound(f"I couldn't find a customer with ID {customer_id}.")
+    records = ServiceRecord.objects.filter(vehicle__customer_id=customer_id)
+    if vehicle_id is not None:
+        if not Vehicle.objects.filter(pk=vehicle_id, customer_id=customer_id).exists():
+            raise NotFound("That vehicle isn't on file for this customer.")
+        records = records.filter(vehicle_id=vehicle_id)
+    records = records.select_related("service_type").order_by("-date", "-pk")
+    if limit is not None:
+        records = records[:limit]
+    return [
+        {
+            "date": r.date.isoformat(),
+            "service_type": r.service_name,
+            "cost": f"{r.cost:.2f}" if r.cost is not None else None,
+            "mileage": r.mileage,
+            "notes": r.notes,
+        }
+        for r in records
+    ]
+
+
+def _plate_key(raw: str) -> str:
+    return _KEY_STRIP_RE.sub("", raw).upper()
+
+
+def _vehicle_match(query: str) -> Q | None:
+    """Vehicles whose VIN (full, or last 6+ characters) or plate (ignoring case, spaces, dashes)
+    matches `query`; None when the query cannot be either."""
+    key = _plate_key(query)
+    if not key.isalnum():
+        return None
+    match = Q(plate_key=key)
+    if len(key) >= _MIN_VIN_SUFFIX and _VIN_CHARS_RE.fullmatch(key):
+        match |= Q(vin=key) if len(key) == 17 else Q(vin__endswith=key)
+    return match
+
+
+def _vehicles_with_plate_key() -> QuerySet[Vehicle]:
+    # Plates are typed every which way ("abc 123", "ABC-123"); compare them stripped and upper-cased.
+    stripped = Replace(Replace(F("plate"), Value(" "), Value("")), Value("-"), Value(""))
+    return Vehicle.objects.annotate(plate_key=Upper(stripped))
+
+
+def _phone_match(query: str, region: str | None) -> Q | None:
+    if not _PHONE_CHARS_RE.fullmatch(query):
+        return None
+    e164 = try_normalize_phone(query, region=_region(region))
+    if e164 is not None:
+        return Q(phone=e164) | Q(alt_phone=e164)
+    digits = re.sub(r"\D", "", query)
+    if len(digits) < _MIN_PHONE_FRAGMENT:
+        return None
+    # A fragment such as the last four digits: advisors type what the customer reads out.
+    return Q(phone__contains=digits) | Q(alt_phone__contains=digits)
+
+
+def _name_match(query: str) -> Q:
+    match = Q()
+    for word in query.split():
+        match &= Q(name__icontains=word)
+    return match
+
+
+def _owner_match(query: str, region: str | None) -> Q:
+    # Names have letters; skipping the (unindexed) name scan for a typed number keeps that fast.
+    match = _name_match(query) if any(c.isalpha() for c in query) else Q(pk__in=[])
+    if "@" in query:
+        match |= Q(email__iexact=query)
+    phone = _phone_match(query, region)
+    if phone is not None:
+        match |= phone
+    return match
+
+
+def customer_search(*, query: str, region: str | None = None) -> QuerySet[Customer]:
+    """Customers matching `query` as a phone number in any format (or a fragment of 4+ digits),
+    a name (every word, case-insensitive), an email, a VIN (full or last 6+) or a plate."""
+    query = (query or "").strip()
+    if not query:
+        return Customer.objects.all()
+    match = _owner_match(query, region)
+    vehicle = _vehicle_match(query)
+    if vehicle is not None:
+        match |= Q(pk__in=_vehicles_with_plate_key().filter(vehicle).values("customer_id"))
+    return Customer.objects.filter(match)
+
+
+def vehicle_search(*, query: str, region: str | None = None) -> QuerySet[Vehicle]:
+    """Vehicles matching `query` by VIN, plate, or their owner's name, phone or email."""
+    query = (query or "").strip()
+    if not query:
+        return Vehicle.objects.all()
+    match = Q(customer_id__in=Customer.objects.filter(_owner_match(query, region)).values("pk"))
+    vehicle = _vehicle_match(query)
+    if vehicle is not None:
+        match |= vehicle
+    return _vehicles_with_plate_key().filter(match)
