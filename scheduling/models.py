@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from timezone_field import TimeZoneField
 
 from dealership.core.models import TimeStampedModel
@@ -97,7 +98,8 @@ class Closure(models.Model):
     def __str__(self) -> str:
         if self.is_full_day:
             return f"{self.date} closed ({self.reason})" if self.reason else f"{self.date} closed"
-        return f"{self.date} {self.starts:%H:%M}–{self.ends:%H:%M} closed"
+        span = "–".join(f"{t:%H:%M}" if t else "?" for t in (self.starts, self.ends))
+        return f"{self.date} {span} closed"
 
     @property
     def is_full_day(self) -> bool:
@@ -155,6 +157,15 @@ class ServiceType(TimeStampedModel):
         return self.name
 
 
+class CalendarSyncStatus(models.TextChoices):
+    """Where an appointment stands with Google Calendar (the appointment book stays the source of truth)."""
+
+    OFF = "", "not synced"
+    PENDING = "pending"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+
 class Appointment(TimeStampedModel):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled"
@@ -200,6 +211,12 @@ class Appointment(TimeStampedModel):
         "voice.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
     )
     calendar_event_id = models.CharField(max_length=255, blank=True)
+    # Written by scheduling.calendar_sync with update(), so updated_at keeps meaning "the booking changed".
+    calendar_sync_status = models.CharField(
+        max_length=10, choices=CalendarSyncStatus.choices, blank=True, default=CalendarSyncStatus.OFF
+    )
+    calendar_sync_error = models.CharField(max_length=500, blank=True)
+    calendar_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["start"]
@@ -207,7 +224,8 @@ class Appointment(TimeStampedModel):
         permissions = [("override_capacity", "Can book over capacity (the override is recorded)")]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.service_type} {self.start:%Y-%m-%d %H:%M} UTC"
+        # Admin pages activate the shop's zone, so localtime() reads as the advisor expects.
+        return f"#{self.pk} {self.service_type} {timezone.localtime(self.start):%a %b %-d %-I:%M %p}"
 
 
 class AppointmentChange(models.Model):
@@ -232,7 +250,7 @@ class AppointmentChange(models.Model):
         ordering = ["at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class ScheduleDay(models.Model):
@@ -243,3 +261,30 @@ class ScheduleDay(models.Model):
 
     def __str__(self) -> str:
         return str(self.date)
+
+
+class CalendarSyncState(models.Model):
+    """Where the Google Calendar pull left off, one row per calendar id: the incremental sync token and the
+    last outcome, so advisors can see in the admin whether busy time from Google is current."""
+
+    calendar_id = models.CharField(max_length=255, unique=True)
+    sync_token = models.TextField(blank=True, help_text="Google's nextSyncToken; empty = full resync next.")
+    last_pull_at = models.DateTimeField(null=True, blank=True, help_text="Last successful pull.")
+    last_full_sync_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Google Calendar sync"
+
+    def __str__(self) -> str:
+        return self.calendar_id
+
+
+class AppointmentCalendarSync(Appointment):
+    """The appointment book seen from the Google Calendar side (sync status and errors) in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "appointment calendar sync"
+        verbose_name_plural = "appointment calendar sync"
