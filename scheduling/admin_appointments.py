@@ -34,6 +34,9 @@ RECORD_FIELDS = (
     "cancel_reason",
     "call",
     "calendar_event_id",
+    "calendar_sync_status",
+    "calendar_sync_error",
+    "calendar_synced_at",
     "created_at",
     "updated_at",
 )
