@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes import fake_deepgram as deepgram
 from tests.fakes import fake_openai as openai
+from tests.fakes import fake_realtime as realtime
 from tests.fakes import fake_twilio as twilio
 
 
@@ -33,6 +34,15 @@ def fake_deepgram(settings) -> Iterator[deepgram.FakeDeepgram]:
 @pytest.fixture
 def fake_openai(settings) -> Iterator[openai.FakeOpenAI]:
     with openai.FakeOpenAI() as fake:
+        settings.OPENAI_API_KEY = fake.api_key
+        settings.OPENAI_BASE_URL = fake.base_url
+        yield fake
+
+
+@pytest.fixture
+def fake_realtime(settings) -> Iterator[realtime.FakeRealtime]:
+    """A fake OpenAI Realtime server; note it takes over OPENAI_BASE_URL/OPENAI_API_KEY (like fake_openai)."""
+    with realtime.FakeRealtime() as fake:
         settings.OPENAI_API_KEY = fake.api_key
         settings.OPENAI_BASE_URL = fake.base_url
         yield fake
