@@ -16,6 +16,15 @@ from django.conf import settings
 
 from integrations.errors import ProviderError
 
+OPENAI_ORIGIN = "https://api.openai.com/v1"
+
+
+def openai_base_url(explicit: str | None = None) -> str:
+    """The API origin: an explicit one, else OPENAI_BASE_URL, else OpenAI's. An empty setting must not
+    reach the SDK, which would otherwise read an empty OPENAI_BASE_URL from the environment as ""."""
+    return (explicit if explicit is not None else settings.OPENAI_BASE_URL) or OPENAI_ORIGIN
+
+
 logger = logging.getLogger(__name__)
 
 PROVIDER = "openai"
@@ -86,7 +95,7 @@ class ChatClient:
         self.model = model or settings.OPENAI_MODEL
         self._client = openai.AsyncOpenAI(
             api_key=key,
-            base_url=(base_url if base_url is not None else settings.OPENAI_BASE_URL) or None,
+            base_url=openai_base_url(base_url),
             max_retries=max_retries,
             timeout=60.0,  # per-chunk deadlines are enforced in stream_chat
         )

@@ -27,6 +27,7 @@ from django.conf import settings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from integrations.errors import ProviderError
+from integrations.llm import openai_base_url
 from integrations.realtime_events import (
     AgentTranscriptDelta,
     AgentTranscriptDone,
@@ -63,7 +64,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PROVIDER = "openai"
-OPENAI_ORIGIN = "https://api.openai.com/v1"
 BYTES_PER_MS = 8  # µ-law 8 kHz: one byte per sample
 DEFAULT_TURN_DETECTION: dict[str, Any] = {
     "type": "server_vad",
@@ -142,7 +142,7 @@ class RealtimeSession:
         self.voice = voice or settings.OPENAI_VOICE
         self._api_key = api_key if api_key is not None else settings.OPENAI_API_KEY
         # An empty OPENAI_BASE_URL in the environment would otherwise reach the SDK as the origin itself.
-        self._base_url = (base_url if base_url is not None else settings.OPENAI_BASE_URL) or OPENAI_ORIGIN
+        self._base_url = openai_base_url(base_url)
         self._connect_timeout = connect_timeout
         self._send_timeout = send_timeout
         self._client: openai.AsyncOpenAI | None = None
