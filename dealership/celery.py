@@ -1,4 +1,9 @@
-"""Celery application. Broker is Redis when REDIS_URL is set; otherwise an in-process memory broker."""
+"""Celery application (DESIGN.md §1): `celery -A dealership worker` and `celery -A dealership beat`.
+
+The broker is Redis when REDIS_URL is set; otherwise kombu's filesystem transport in a local directory
+(settings.CELERY_FILESYSTEM_BROKER_DIR), which needs no server, so `bash scripts/run` runs reminders
+with an embedded `worker --beat`. Periodic tasks live in django-celery-beat's database schedule.
+"""
 
 import os
 

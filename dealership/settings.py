@@ -4,6 +4,7 @@ With no environment at all the project runs on SQLite, the in-memory channel lay
 cache and an in-process Celery broker. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+import contextlib
 from pathlib import Path
 
 import environ
@@ -88,13 +89,42 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery: Redis when REDIS_URL is set. Without it, kombu's filesystem transport in a local ignored
+# directory: it needs no server and works across processes, so the web process (admin "send now")
+# and the worker that `bash scripts/run` starts share one queue.
+CELERY_FILESYSTEM_BROKER_DIR = Path(
+    env.str("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / ".celery"))
+)
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {}
+    if REDIS_URL
+    else {
+        "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
+        "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
+    }
+)
+if not REDIS_URL:
+    for _folder in ("queue", "control"):
+        # The transport needs the folders to exist; a read-only disk only matters if tasks are sent.
+        with contextlib.suppress(OSError):
+            (CELERY_FILESYSTEM_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
+# One task at a time per worker process: reminder deliveries are short and must not queue up
+# behind each other inside a process that could die holding them.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded Celery worker writes to the same SQLite file as the web process. Taking the write
+    # lock when a transaction begins makes a second writer wait (busy timeout) instead of failing at
+    # once with "database is locked" when two transactions both try to upgrade a read lock.
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

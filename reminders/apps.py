@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class RemindersConfig(AppConfig):
     name = "reminders"
+
+    def ready(self) -> None:
+        from reminders.services import reminder_on_appointment_change
+        from scheduling.services import after_change_hooks
+
+        # Booking creates the reminder, rescheduling re-times it, cancelling voids it (run on commit).
+        if reminder_on_appointment_change not in after_change_hooks:
+            after_change_hooks.append(reminder_on_appointment_change)

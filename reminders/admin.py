@@ -1,0 +1,155 @@
+"""Back office for reminders: status per appointment, every attempt, "send now", and consent evidence.
+
+Reminders are written by the system; advisors read them and may only send one again. Consent events
+are evidence and cannot be edited or deleted here.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from crm.phones import format_phone_for_display
+from reminders.models import ConsentEvent, Reminder, ReminderAttempt
+from reminders.services import reminder_send_now
+
+
+def reminder_changelist_url(appointment_id: int) -> str:
+    """The reminders of one appointment in the admin (for a link from the appointment page)."""
+    return reverse("admin:reminders_reminder_changelist") + f"?appointment__id__exact={appointment_id}"
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReminderAttemptInline(ReadOnlyInline):
+    model = ReminderAttempt
+    fields = (
+        "started_at",
+        "kind",
+        "outcome",
+        "answered_by",
+        "customer_local_time",
+        "provider_sid",
+        "call",
+        "script_version",
+        "detail",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = (
+        "appointment_link",
+        "customer",
+        "appointment_start",
+        "status",
+        "channel",
+        "due_at",
+        "calls_placed",
+        "last_outcome",
+        "status_reason",
+    )
+    list_filter = ("status", "channel", "kind", "zone_source", ("due_at", admin.DateFieldListFilter))
+    search_fields = ("=appointment__id", "appointment__customer__name", "appointment__customer__phone")
+    date_hierarchy = "due_at"
+    list_select_related = ("appointment__customer", "appointment__service_type")
+    inlines = [ReminderAttemptInline]
+    actions = ["send_now"]
+    readonly_fields = (
+        "appointment_link",
+        "kind",
+        "channel",
+        "status",
+        "status_reason",
+        "due_at",
+        "calls_placed",
+        "provider_errors",
+        "customer_zone",
+        "zone_source",
+        "claimed_at",
+        "delivered_at",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Reminder]:
+        return super().get_queryset(request).prefetch_related("attempts")
+
+    @admin.display(description="appointment", ordering="appointment__start")
+    def appointment_link(self, obj: Reminder) -> str:
+        url = reverse("admin:scheduling_appointment_change", args=[obj.appointment_id])
+        return format_html('<a href="{}">#{} {}</a>', url, obj.appointment_id, obj.appointment.service_type)
+
+    @admin.display(description="customer", ordering="appointment__customer__name")
+    def customer(self, obj: Reminder) -> str:
+        customer = obj.appointment.customer
+        return f"{customer.name} {format_phone_for_display(customer.phone)}"
+
+    @admin.display(description="appointment time", ordering="appointment__start")
+    def appointment_start(self, obj: Reminder) -> Any:
+        return obj.appointment.start
+
+    @admin.display(description="last attempt")
+    def last_outcome(self, obj: Reminder) -> str:
+        attempts = list(obj.attempts.all())
+        return str(attempts[-1]) if attempts else "—"
+
+    @admin.action(description="Send now (call or text on its channel, rules still apply)")
+    def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        queued = skipped = 0
+        for reminder in queryset:
+            result = reminder_send_now(reminder_id=reminder.pk, user=request.user)
+            if result.status == Reminder.Status.PENDING:
+                queued += 1
+            else:
+                skipped += 1
+        if queued:
+            self.message_user(request, f"{queued} reminder(s) queued to go out now.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} reminder(s) are being sent right now and were left alone.",
+                messages.WARNING,
+            )
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "customer", "phone_display", "action", "scope", "source", "detail", "call")
+    list_filter = ("action", "scope", "source")
+    search_fields = ("customer__name", "phone")
+    date_hierarchy = "at"
+    list_select_related = ("customer", "call")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_display(self, obj: ConsentEvent) -> str:
+        return format_phone_for_display(obj.phone)

@@ -1,0 +1,40 @@
+"""Reminder writes: scheduling from the appointment book, delivery, call outcomes, consent, texts.
+
+Import from here: `from reminders.services import opt_out_record`.
+"""
+
+from reminders.services.consent import opt_in_record, opt_out_record
+from reminders.services.delivery import DeliveryRetry, reminder_claim, reminder_deliver
+from reminders.services.outcome import (
+    Answer,
+    reminder_call_answered,
+    reminder_call_status,
+    reminder_machine_detected,
+)
+from reminders.services.schedule import (
+    reminder_cancel,
+    reminder_on_appointment_change,
+    reminder_schedule,
+    reminder_send_now,
+)
+from reminders.services.sms import appointment_confirm, sms_reply_handle
+from reminders.services.stale import reminder_release_stale
+
+__all__ = [
+    "Answer",
+    "DeliveryRetry",
+    "appointment_confirm",
+    "opt_in_record",
+    "opt_out_record",
+    "reminder_call_answered",
+    "reminder_call_status",
+    "reminder_cancel",
+    "reminder_claim",
+    "reminder_deliver",
+    "reminder_machine_detected",
+    "reminder_on_appointment_change",
+    "reminder_release_stale",
+    "reminder_schedule",
+    "reminder_send_now",
+    "sms_reply_handle",
+]

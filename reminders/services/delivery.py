@@ -1,0 +1,305 @@
+"""Delivering one due reminder: claim it, check the rules again, then place the call or send the text.
+
+Exactly-once: a worker owns a reminder only after the conditional UPDATE pending → sending (with a
+fresh claim token) changed its row; every later write is guarded by that token. The attempt row is
+written (with the reminder row locked) before the provider is asked, so a worker that dies mid-send
+leaves evidence: `reminder_release_stale` then returns an untouched reminder to pending, but one whose
+call may have gone out to "review" — never dialled again blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.phones import mask_phone
+from integrations.errors import ProviderError
+from integrations.telephony import create_call, send_sms_sync, telephony_is_configured
+from reminders import policy
+from reminders.conf import conf, minutes
+from reminders.messages import SMS_SCRIPT_VERSION, reminder_text
+from reminders.models import Reminder, ReminderAttempt
+from reminders.selectors import appointment_is_remindable, contact_rules, reminder_facts
+from reminders.services.plan import Plan, number_allowed, sms_plan
+from reminders.services.schedule import reminder_apply_plan
+from reminders.zones import CustomerZones
+from scheduling.models import Appointment
+from scheduling.shop import shop_get
+from voice.agent.reminder_script import SCRIPT_VERSION
+from voice.models import Call
+
+logger = logging.getLogger(__name__)
+
+Outcome = ReminderAttempt.Outcome
+RETRY_BASE_SECONDS = 60
+
+
+class DeliveryRetry(Exception):
+    """A transient provider failure: the reminder is pending again; try after `retry_in` seconds."""
+
+    def __init__(self, message: str, *, retry_in: int):
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
+def reminder_claim(*, reminder_id: int, now: datetime) -> uuid.UUID | None:
+    """Take a due reminder for this worker. None when it is not due or another worker has it."""
+    token = uuid.uuid4()
+    changed = Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.PENDING, due_at__lte=now).update(
+        status=Reminder.Status.SENDING, claim_token=token, claimed_at=now, updated_at=timezone.now()
+    )
+    return token if changed else None
+
+
+def _owned(reminder_id: int, token: uuid.UUID) -> Any:
+    return Reminder.objects.filter(pk=reminder_id, claim_token=token, status=Reminder.Status.SENDING)
+
+
+def _finish(reminder: Reminder, token: uuid.UUID, **fields: Any) -> bool:
+    """Guarded write of the reminder's next state; False when this worker no longer owns it."""
+    return bool(_owned(reminder.pk, token).update(**fields, updated_at=timezone.now()))
+
+
+def _apply(reminder: Reminder, token: uuid.UUID, plan: Plan, *, now: datetime, **extra: Any) -> str:
+    names = reminder_apply_plan(reminder, plan, now=now)
+    _finish(reminder, token, **{n: getattr(reminder, n) for n in names}, **extra)
+    return reminder.status_reason or reminder.status
+
+
+def _log_refusal(reminder: Reminder, token: uuid.UUID, *, now: datetime, reason: str) -> None:
+    ReminderAttempt.objects.create(
+        reminder=reminder,
+        kind=reminder.channel,
+        started_at=now,
+        ended_at=now,
+        outcome=Outcome.REFUSED,
+        detail=reason[:300],
+        to_number=reminder.appointment.customer.phone,
+        claim_token=token,
+    )
+    logger.info("reminder %s: %s refused: %s", reminder.pk, reminder.channel, reason)
+
+
+def _refuse(reminder: Reminder, token: uuid.UUID, *, now: datetime, reason: str, status: str) -> str:
+    _log_refusal(reminder, token, now=now, reason=reason)
+    _finish(reminder, token, status=status, status_reason=reason[:300], due_at=None, claim_token=None)
+    return reason
+
+
+def _start_attempt(
+    reminder: Reminder, token: uuid.UUID, *, now: datetime, version: str, zones: CustomerZones
+) -> ReminderAttempt | None:
+    """Write the attempt while holding the reminder row, and only if this worker still owns it, so
+    `reminder_release_stale` sees either no attempt (nothing sent) or this one (maybe sent)."""
+    with transaction.atomic():
+        if not _owned(reminder.pk, token).select_for_update().exists():
+            return None
+        return ReminderAttempt.objects.create(
+            reminder=reminder,
+            kind=reminder.channel,
+            started_at=now,
+            outcome=Outcome.SENDING,
+            to_number=reminder.appointment.customer.phone,
+            claim_token=token,
+            script_version=version,
+            customer_local_time=policy.local_time_label(now, zones.zones),
+        )
+
+
+def _provider_failed(
+    reminder: Reminder, token: uuid.UUID, attempt: ReminderAttempt, exc: ProviderError, *, now: datetime
+) -> str:
+    """Permanent: give this channel up (a call falls back to a text). Transient: pending again after
+    a backoff, and DeliveryRetry, until REMINDER_MAX_PROVIDER_ERRORS in a row."""
+    attempt.outcome = Outcome.FAILED if exc.permanent else Outcome.PROVIDER_ERROR
+    attempt.detail, attempt.ended_at = exc.message[:300], now
+    attempt.save(update_fields=["outcome", "detail", "ended_at"])
+    errors = reminder.provider_errors + 1
+    if not exc.permanent and errors < conf("REMINDER_MAX_PROVIDER_ERRORS"):
+        retry_in = RETRY_BASE_SECONDS * 2 ** (errors - 1)
+        _finish(
+            reminder,
+            token,
+            status=Reminder.Status.PENDING,
+            due_at=now + timedelta(seconds=retry_in),
+            provider_errors=errors,
+            claim_token=None,
+            status_reason=f"Provider error, trying again: {exc.message}"[:300],
+        )
+        logger.warning("reminder %s: transient provider error, retry in %ss: %s", reminder.pk, retry_in, exc)
+        raise DeliveryRetry(exc.message, retry_in=retry_in)
+    why = f"{attempt.get_kind_display().capitalize()} failed: {exc.message}"
+    logger.warning("reminder %s: %s", reminder.pk, why)
+    if attempt.kind == ReminderAttempt.Kind.CALL:
+        plan = sms_plan(
+            customer=reminder.appointment.customer, appointment=reminder.appointment, now=now, why=why
+        )
+        if plan.channel is not None:
+            return _apply(reminder, token, plan, now=now, provider_errors=0)
+    _finish(reminder, token, status=Reminder.Status.FAILED, status_reason=why[:300], claim_token=None)
+    return why
+
+
+def _precheck(
+    reminder: Reminder, token: uuid.UUID, *, now: datetime
+) -> tuple[str | None, CustomerZones | None]:
+    """The rules once more, at send time: (why nothing goes out now, or None; the customer's zones)."""
+    appointment: Appointment = reminder.appointment
+    customer = appointment.customer
+    skipped = Reminder.Status.SKIPPED
+    if not appointment_is_remindable(appointment, now=now):
+        cancelled = appointment.status == Appointment.Status.CANCELLED
+        status = Reminder.Status.CANCELLED if cancelled else skipped
+        return _refuse(
+            reminder, token, now=now, status=status, reason="The appointment is no longer upcoming."
+        ), None
+    if not customer.phone:
+        return _refuse(reminder, token, now=now, status=skipped, reason="No phone number on file."), None
+    if not number_allowed(customer.phone):
+        reason = "The number is not in OUTBOUND_CALL_ALLOWLIST."
+        return _refuse(reminder, token, now=now, status=skipped, reason=reason), None
+    if reminder.channel == Reminder.Channel.CALL and not customer.calls_allowed:
+        why = "The customer opted out of calls."
+        _log_refusal(reminder, token, now=now, reason=why)
+        return _apply(
+            reminder, token, sms_plan(customer=customer, appointment=appointment, now=now, why=why), now=now
+        ), None
+    if reminder.channel == Reminder.Channel.SMS and not customer.sms_allowed:
+        return _refuse(
+            reminder, token, now=now, status=skipped, reason="The customer opted out of texts."
+        ), None
+    if not telephony_is_configured():
+        why = "Telephony is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER)."
+        _finish(reminder, token, status=Reminder.Status.FAILED, status_reason=why, claim_token=None)
+        return why, None
+    rules, zones = contact_rules(
+        customer=customer, shop=shop_get(), channel=reminder.channel, now=now, until=appointment.start
+    )
+    if policy.is_allowed(rules, now):
+        return None, zones
+    deadline = appointment.start - minutes("REMINDER_MIN_LEAD_MINUTES")
+    later = policy.first_allowed(rules, after=now, before=deadline)
+    if later is not None:
+        why = "Outside the customer's window; moved to the next allowed time."
+        _finish(
+            reminder, token, status=Reminder.Status.PENDING, due_at=later, claim_token=None, status_reason=why
+        )
+        return why, None
+    why = "No allowed time is left before the appointment."
+    plan = (
+        sms_plan(customer=customer, appointment=appointment, now=now, why=why)
+        if reminder.channel == Reminder.Channel.CALL
+        else Plan(None, None, why)
+    )
+    return _apply(reminder, token, plan, now=now), None
+
+
+def reminder_deliver(*, reminder_id: int, now: datetime | None = None) -> str:
+    """Send one due reminder if this worker can claim it. Returns what happened, for logs.
+
+    Raises DeliveryRetry after a transient provider failure (the reminder is pending again)."""
+    now = now or timezone.now()
+    token = reminder_claim(reminder_id=reminder_id, now=now)
+    if token is None:
+        return "not due, or taken by another worker"
+    reminder = Reminder.objects.select_related("appointment__customer", "appointment__service_type").get(
+        pk=reminder_id
+    )
+    refusal, zones = _precheck(reminder, token, now=now)
+    if refusal is not None:
+        return refusal
+    if reminder.channel == Reminder.Channel.CALL:
+        return _place_call(reminder, token, zones, now=now)
+    return _send_text(reminder, token, zones, now=now)
+
+
+def _callback_urls(appointment_id: int, attempt_id: int) -> tuple[str, str, str | None]:
+    base = settings.PUBLIC_BASE_URL
+    query = f"?attempt={attempt_id}"
+    answer = base + reverse("voice:reminder_answer", args=[appointment_id]) + query
+    status = base + reverse("voice:reminder_status", args=[appointment_id]) + query
+    amd = (
+        base + reverse("voice:reminder_amd", args=[appointment_id]) + query
+        if conf("REMINDER_ASYNC_AMD")
+        else None
+    )
+    return answer, status, amd
+
+
+def _place_call(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, now: datetime) -> str:
+    customer = reminder.appointment.customer
+    if not settings.PUBLIC_BASE_URL:
+        why = "PUBLIC_BASE_URL is not set, so Twilio could not fetch the call's script."
+        plan = sms_plan(customer=customer, appointment=reminder.appointment, now=now, why=why)
+        return _apply(reminder, token, plan, now=now)
+    attempt = _start_attempt(reminder, token, now=now, version=SCRIPT_VERSION, zones=zones)
+    if attempt is None:
+        return "claim lost before dialling"
+    answer, status, amd = _callback_urls(reminder.appointment_id, attempt.pk)
+    try:
+        sid = create_call(
+            customer.phone,
+            answer,
+            status,
+            machine_detection="DetectMessageEnd",
+            async_amd_status_callback=amd,
+        )
+    except ProviderError as exc:
+        return _provider_failed(reminder, token, attempt, exc, now=now)
+    with transaction.atomic():
+        call, _ = Call.objects.get_or_create(
+            call_sid=sid,
+            defaults={
+                "direction": Call.Direction.OUTBOUND,
+                "from_number": settings.TWILIO_PHONE_NUMBER,
+                "to_number": customer.phone,
+                "customer": customer,
+                "engine": settings.VOICE_ENGINE[:20],
+            },
+        )
+        ReminderAttempt.objects.filter(pk=attempt.pk).update(provider_sid=sid, call=call)
+        # A very quick status callback may already have recorded how the call ended: keep that.
+        ReminderAttempt.objects.filter(pk=attempt.pk, outcome=Outcome.SENDING).update(outcome=Outcome.PLACED)
+        _finish(
+            reminder,
+            token,
+            status=Reminder.Status.CALLING,
+            calls_placed=reminder.calls_placed + 1,
+            provider_errors=0,
+            status_reason="",
+        )
+    logger.info("call=%s reminder %s: calling %s", sid, reminder.pk, mask_phone(customer.phone))
+    return f"call placed {sid}"
+
+
+def _send_text(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, now: datetime) -> str:
+    customer = reminder.appointment.customer
+    facts = reminder_facts(appointment_id=reminder.appointment_id)
+    attempt = _start_attempt(reminder, token, now=now, version=SMS_SCRIPT_VERSION, zones=zones)
+    if attempt is None or facts is None:
+        return "claim lost before texting"
+    try:
+        sid = send_sms_sync(customer.phone, reminder_text(facts))
+    except ProviderError as exc:
+        return _provider_failed(reminder, token, attempt, exc, now=now)
+    ReminderAttempt.objects.filter(pk=attempt.pk).update(
+        provider_sid=sid, outcome=Outcome.SMS_SENT, ended_at=now
+    )
+    _finish(
+        reminder,
+        token,
+        status=Reminder.Status.DELIVERED,
+        delivered_at=now,
+        provider_errors=0,
+        claim_token=None,
+        status_reason="Reminder text sent.",
+    )
+    logger.info("reminder %s: text %s sent to %s", reminder.pk, sid, mask_phone(customer.phone))
+    return f"text sent {sid}"

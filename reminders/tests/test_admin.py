@@ -1,0 +1,84 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from reminders.admin import reminder_changelist_url
+from reminders.models import Reminder
+from reminders.services import opt_out_record, reminder_deliver, reminder_schedule
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+@pytest.fixture
+def reminder(shop, customer, make_appointment, time_machine) -> Reminder:
+    time_machine.move_to(datetime(2026, 3, 10, 10, tzinfo=CHICAGO), tick=False)
+    appointment = make_appointment(customer, datetime(2026, 3, 11, 10, tzinfo=CHICAGO))
+    return reminder_schedule(appointment_id=appointment.pk, now=datetime(2026, 3, 9, 12, tzinfo=CHICAGO))
+
+
+@pytest.mark.django_db
+def test_advisors_see_each_appointments_reminder_and_its_attempts(admin_client, reminder, telephony):
+    reminder_deliver(reminder_id=reminder.pk)
+
+    listing = admin_client.get(reminder_changelist_url(reminder.appointment_id))
+    detail = admin_client.get(reverse("admin:reminders_reminder_change", args=[reminder.pk]))
+
+    assert listing.status_code == 200
+    assert f"#{reminder.appointment_id} oil change" in listing.text
+    assert "Dana Whitfield" in listing.text
+    assert "call placed" in listing.text
+    assert detail.status_code == 200
+    assert "2026-03-10 10:00 CDT (America/Chicago)" in detail.text
+    assert "reminder-call-v1" in detail.text
+
+
+@pytest.mark.django_db
+def test_send_now_dials_at_once(
+    admin_client, reminder, telephony, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:reminders_reminder_changelist"),
+            {"action": "send_now", "_selected_action": [reminder.pk]},
+            follow=True,
+        )
+
+    assert "1 reminder(s) queued to go out now." in response.text
+    assert len(telephony.requests_to("/Calls.json")) == 1
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.CALLING
+    assert reminder.calls_placed == 1
+
+
+@pytest.mark.django_db
+def test_send_now_still_respects_an_opt_out(
+    admin_client, reminder, customer, telephony, eager_celery, django_capture_on_commit_callbacks
+):
+    opt_out_record(customer=customer, channel="all", source="admin")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:reminders_reminder_changelist"),
+            {"action": "send_now", "_selected_action": [reminder.pk]},
+        )
+
+    assert telephony.requests == []
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.SKIPPED
+
+
+@pytest.mark.django_db
+def test_consent_evidence_is_listed_and_cannot_be_edited(admin_client, customer):
+    event = opt_out_record(customer=customer, channel="all", source="sms_keyword", detail="STOP")
+
+    listing = admin_client.get(reverse("admin:reminders_consentevent_changelist"))
+    edit = admin_client.post(
+        reverse("admin:reminders_consentevent_change", args=[event.pk]), {"source": "admin"}
+    )
+
+    assert "sms_keyword" in listing.text and "(312) 555-0147" in listing.text
+    assert edit.status_code == 403
+    event.refresh_from_db()
+    assert event.source == "sms_keyword"

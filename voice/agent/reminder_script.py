@@ -1,0 +1,103 @@
+"""What a reminder call says: the opening (who calls, that it is automated, why), the voicemail, the
+opt-out. Pure text; `reminders.selectors.reminder_facts(appointment_id=…)` gathers the facts.
+
+Compliance (reference/domain.md): the first sentence names the business, says this is an automated
+assistant and why it calls; a callback number is given; no upsells; keypad 9 or "stop calling" opts
+out at once; a voicemail says business, day and time, callback number and how to stop calls, and
+nothing sensitive (no name, vehicle or price).
+"""
+
+import re
+from dataclasses import dataclass
+
+# Recorded on every attempt: change it whenever the words below change.
+SCRIPT_VERSION = "reminder-call-v1"
+KEYPAD_OPT_OUT = "9"
+
+
+@dataclass(frozen=True)
+class ReminderFacts:
+    appointment_id: int
+    shop_name: str
+    when: str  # "Tuesday, March 4 at 9 AM", in the shop's time zone (where the car must be)
+    service: str  # "oil change"
+    callback_number: str  # "(312) 555-0100", or "" when the shop has none on file
+    customer_name: str = ""
+    vehicle: str = ""
+
+
+def spoken_digits(number: str) -> str:
+    """'(312) 555-0100' → '3 1 2, 5 5 5, 0 1 0 0': text-to-speech reads it digit by digit."""
+    groups = re.findall(r"\d+", number)
+    if groups and groups[0] == "1" and len(groups) > 1:
+        groups = groups[1:]
+    return ", ".join(" ".join(group) for group in groups)
+
+
+def opening(facts: ReminderFacts) -> str:
+    """The first words of a reminder call a person answered."""
+    return (
+        f"Hi, this is the automated assistant for {facts.shop_name}, calling to remind you about your "
+        f"{facts.service} appointment on {facts.when}. This call may be recorded. "
+        "Will you be able to make it? I can also reschedule or cancel it for you. "
+        f"If you'd rather not get these calls, press {KEYPAD_OPT_OUT} or just tell me."
+    )
+
+
+def voicemail(facts: ReminderFacts) -> str:
+    """The message left after the beep."""
+    callback = (
+        f"To confirm, reschedule or cancel, please call us at {spoken_digits(facts.callback_number)}. "
+        if facts.callback_number
+        else "To confirm, reschedule or cancel, please give us a call. "
+    )
+    return (
+        f"Hello, this is the automated assistant for {facts.shop_name}, with a reminder about your "
+        f"appointment on {facts.when}. {callback}"
+        "If you don't want these reminder calls, call us and ask us to stop, and we will. Thank you, goodbye."
+    )
+
+
+def opted_out() -> str:
+    """Said right after an opt-out (keypad 9 or asking to stop); the call then ends."""
+    return "Okay, I've stopped these reminder calls and texts for this number. Sorry to bother you. Goodbye."
+
+
+def no_longer_needed(shop_name: str) -> str:
+    """For a call answered after its appointment was cancelled or moved past: nothing to remind."""
+    return (
+        f"Hello, this is the automated assistant for {shop_name}. "
+        "Sorry, this reminder is no longer needed. Goodbye."
+    )
+
+
+def instructions(facts: ReminderFacts) -> str:
+    """Extra system instructions for the live agent on a reminder call (purpose=reminder)."""
+    who = f" The customer on file is {facts.customer_name}." if facts.customer_name else ""
+    vehicle = f" Vehicle: {facts.vehicle}." if facts.vehicle else ""
+    return (
+        "This is an OUTBOUND appointment reminder call that you placed; the person did not call you. "
+        f"It is about appointment_id {facts.appointment_id}: {facts.service} on {facts.when}.{vehicle}{who} "
+        "Your opening already said who you are, that you are automated, and why you call. "
+        "Goal: find out whether they will come. If yes, confirm the appointment. If they want another "
+        "time, check availability and reschedule this appointment_id; if they want to cancel, cancel it. "
+        "Only discuss account details after they confirm they are the customer. "
+        "Do not sell anything: no offers, coupons or extra services. If asked, say truthfully that you are "
+        "an automated assistant. If they ask not to be called again (stop calling, don't call me, take me "
+        "off your list), record the opt-out at once, say so, and end the call. "
+        f"If a callback number is needed: {facts.callback_number or 'the shop main number'}."
+    )
+
+
+_OPT_OUT_PHRASES = re.compile(
+    r"\b(stop (?:calling|call|these calls|contacting|texting)"
+    r"|(?:do not|don't|dont) (?:call|contact|text)(?! me back| back)"
+    r"|(?:take|remove) me off|(?:take|remove) my (?:number|name)|unsubscribe|opt(?: |-)?out"
+    r"|no more (?:calls|reminders|texts)|quit calling|never call)",
+    re.IGNORECASE,
+)
+
+
+def wants_opt_out(text: str) -> bool:
+    """True when the person asks not to be called (or texted) again, in any reasonable words."""
+    return bool(_OPT_OUT_PHRASES.search(text))
