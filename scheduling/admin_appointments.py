@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from dealership.core.errors import ApplicationError
+from reminders.models import Reminder
 from scheduling.admin_views import ShopZoneAdminMixin, agenda_view
 from scheduling.agenda import appointment_search
 from scheduling.desk import appointment_status_set
@@ -41,6 +42,24 @@ RECORD_FIELDS = (
     "updated_at",
 )
 LIST_CANCEL_REASON = "Cancelled by staff from the appointment list."
+
+
+class ReminderInline(admin.TabularInline):
+    """Reminder status for the advisor; sending and retries are handled in the reminders admin."""
+
+    model = Reminder
+    extra = 0
+    can_delete = False
+    fields = ("status", "channel", "due_at", "calls_placed", "status_reason", "delivered_at")
+    readonly_fields = fields
+    show_change_link = True
+    verbose_name_plural = "reminder"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class AppointmentChangeInline(admin.TabularInline):
@@ -110,7 +129,7 @@ class AppointmentAdmin(ShopZoneAdminMixin, admin.ModelAdmin):
     search_fields = ("customer__name",)  # the box needs one; get_search_results does the matching
     search_help_text = "Customer name or phone (any format), VIN, plate, or appointment number."
     autocomplete_fields = ("customer", "vehicle")
-    inlines = (AppointmentChangeInline,)
+    inlines = (ReminderInline, AppointmentChangeInline)
     actions = (
         "cancel_selected",
         _status_action(Status.CONFIRMED, "Mark selected as confirmed"),

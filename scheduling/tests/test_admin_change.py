@@ -171,3 +171,18 @@ def test_after_arrival_only_the_next_status_step_is_offered(admin_client, book):
     assert response.status_code == 302, error_text(response)
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.COMPLETED
+
+
+def test_the_change_page_shows_the_reminder_status(admin_client, book):
+    from reminders.models import Reminder
+
+    appointment = book(at(9, 30))
+    Reminder.objects.update_or_create(
+        appointment=appointment,
+        defaults={
+            "status": Reminder.Status.REVIEW,
+            "status_reason": "Twilio never reported how the call ended.",
+        },
+    )
+    page = admin_client.get(change_url(appointment)).content.decode()
+    assert "needs review" in page and "Twilio never reported how the call ended." in page
