@@ -1,7 +1,8 @@
 """Settings, read from the environment (names are a contract: see ../shared/DESIGN.md §3).
 
 With no environment at all the project runs on SQLite, the in-memory channel layer, a local-memory
-cache and an in-process Celery broker. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
+cache and a filesystem Celery broker in .celery/ (no server needed). DATABASE_URL and REDIS_URL
+switch to PostgreSQL and Redis.
 """
 
 import contextlib
@@ -97,7 +98,8 @@ CELERY_FILESYSTEM_BROKER_DIR = Path(
 )
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {}
+    # Bounded waits: a booking's after-commit enqueue must not hang a request when Redis is down.
+    {"socket_connect_timeout": 2, "socket_timeout": 5}
     if REDIS_URL
     else {
         "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
