@@ -138,8 +138,18 @@ def open_intervals(day: date, calendar: ShopCalendar, zone: ZoneInfo) -> list[In
     return sorted(i for i in intervals if i[0] < i[1])
 
 
-def _grid_starts(day: date, slot_minutes: int, zone: ZoneInfo) -> Iterator[tuple[time, datetime]]:
-    for minute in range(0, 24 * 60, slot_minutes):
+def _minute_of_day(instant: datetime, day: date, zone: ZoneInfo) -> int:
+    local = instant.astimezone(zone)
+    return 24 * 60 if local.date() > day else local.hour * 60 + local.minute
+
+
+def _grid_starts(
+    day: date, slot_minutes: int, zone: ZoneInfo, intervals: list[Interval]
+) -> Iterator[tuple[time, datetime]]:
+    """Grid wall times (aligned to local midnight) between the day's first opening and last closing."""
+    first = min(_minute_of_day(start, day, zone) for start, _ in intervals)
+    last = max(_minute_of_day(end, day, zone) for _, end in intervals)
+    for minute in range(first - first % slot_minutes, min(last, 24 * 60), slot_minutes):
         wall = time(minute // 60, minute % 60)
         instant = local_datetime(day, wall, zone)
         if instant is not None:
@@ -189,7 +199,7 @@ def _max_overlap(intervals: list[Interval], start: datetime, end: datetime) -> i
     return peak
 
 
-def _day_has_room(load: DayLoad | None, job: Job, rules: Rules) -> bool:
+def day_has_room(load: DayLoad | None, job: Job, rules: Rules) -> bool:
     if load is None:
         return job.duration_minutes <= rules.technician_minutes_per_day and rules.daily_capacity > 0
     if load.count >= rules.daily_capacity:
@@ -239,13 +249,13 @@ def day_slots(
     if not intervals:
         return []
     load = loads.get(day)
-    if check_capacity and not _day_has_room(load, job, rules):
+    if check_capacity and not day_has_room(load, job, rules):
         return []
     earliest = now + rules.min_notice
     # A drop-off needs its write-up slot inside opening hours; a waiter needs the whole job.
     needed = timedelta(minutes=job.duration_minutes if job.waiter else rules.slot_minutes)
     starts: list[datetime] = []
-    for wall, start in _grid_starts(day, rules.slot_minutes, rules.zone):
+    for wall, start in _grid_starts(day, rules.slot_minutes, rules.zone, intervals):
         if start < earliest or not _time_of_day_ok(wall, time_of_day):
             continue
         if not any(s <= start and start + needed <= e for s, e in intervals):
@@ -256,6 +266,15 @@ def day_slots(
     return starts
 
 
+def bookable_days(first_day: date, now: datetime, rules: Rules) -> Iterator[date]:
+    """Local dates from `first_day` (never before today) to the horizon."""
+    day = max(first_day, now.astimezone(rules.zone).date())
+    last = last_bookable_date(now, rules)
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
 def find_slots(
     *,
     rules: Rules,
@@ -263,22 +282,25 @@ def find_slots(
     bookings: Iterable[Booking],
     job: Job,
     now: datetime,
-    first_day: date,
+    first_day: date | None = None,
+    days: Iterable[date] | None = None,
     limit: int | None = 3,
     time_of_day: str | None = None,
     max_per_day: int | None = None,
 ) -> list[datetime]:
-    """Open start instants from `first_day` to the horizon, earliest first, at most `limit`."""
+    """Open start instants on `days` (default: from `first_day` to the horizon), earliest first, at
+    most `limit`. `bookings` must cover every day searched."""
     loads = day_loads(bookings, rules)
+    if days is None:
+        days = bookable_days(first_day or now.astimezone(rules.zone).date(), now, rules)
     found: list[datetime] = []
-    day = max(first_day, now.astimezone(rules.zone).date())
-    last = last_bookable_date(now, rules)
-    while day <= last and (limit is None or len(found) < limit):
+    for day in days:
+        if limit is not None and len(found) >= limit:
+            break
         slots = day_slots(
             day, rules=rules, calendar=calendar, loads=loads, job=job, now=now, time_of_day=time_of_day
         )
         found.extend(slots[:max_per_day] if max_per_day else slots)
-        day += timedelta(days=1)
     return found if limit is None else found[:limit]
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from dealership.core.errors import ApplicationError, NotFound
@@ -48,12 +48,21 @@ def calendar_load(*, shop: Shop, first_day: date, last_day: date) -> engine.Shop
     return engine.ShopCalendar(hours=dict(hours), closures=dict(closures), busy=busy)
 
 
-def bookings_load(*, first_day: date, last_day: date, exclude_id: int | None = None) -> list[engine.Booking]:
-    rows = Appointment.objects.filter(
-        local_date__range=(first_day, last_day), status__in=Appointment.ACTIVE_STATUSES
+def _active_appointments(exclude_id: int | None):
+    rows = Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES).order_by()
+    return rows.exclude(pk=exclude_id) if exclude_id is not None else rows
+
+
+def bookings_load(
+    *, first_day: date, last_day: date, exclude_id: int | None = None, days: list[date] | None = None
+) -> list[engine.Booking]:
+    """Active appointments on local dates `first_day`..`last_day` (or exactly `days`) for the engine."""
+    rows = _active_appointments(exclude_id)
+    rows = (
+        rows.filter(local_date__in=days)
+        if days is not None
+        else rows.filter(local_date__range=(first_day, last_day))
     )
-    if exclude_id is not None:
-        rows = rows.exclude(pk=exclude_id)
     return [
         engine.Booking(
             start=start,
@@ -66,6 +75,78 @@ def bookings_load(*, first_day: date, last_day: date, exclude_id: int | None = N
             "start", "local_date", "duration_minutes", "service_type__code", "transport"
         )
     ]
+
+
+def day_usage(*, first_day: date, last_day: date, service_code: str) -> dict[date, engine.DayLoad]:
+    """Per-day totals only (one small grouped query), enough to skip days that are already full."""
+    rows = (
+        _active_appointments(None)
+        .filter(local_date__range=(first_day, last_day))
+        .values("local_date")
+        .annotate(
+            booked=Count("id"),
+            minutes=Sum("duration_minutes"),
+            same=Count("id", filter=Q(service_type__code=service_code)),
+        )
+    )
+    return {
+        row["local_date"]: engine.DayLoad(
+            count=row["booked"],
+            technician_minutes=row["minutes"],
+            per_code=Counter({service_code: row["same"]}),
+        )
+        for row in rows
+    }
+
+
+# Days fetched per round trip while searching: small first (the answer is usually near), then wider.
+_BATCH_SIZES = (3, 7, 14)
+
+
+def open_slots(
+    *,
+    shop: Shop,
+    job: engine.Job,
+    now: datetime,
+    first_day: date,
+    limit: int | None = 3,
+    time_of_day: str | None = None,
+    max_per_day: int | None = None,
+    calendar: engine.ShopCalendar | None = None,
+) -> list[datetime]:
+    """The availability search used by everyone: earliest first from `first_day` to the horizon.
+
+    Booking rows are fetched only for days that could still have room, a few days at a time, so the
+    common "earliest three" question costs the same whatever the size of the book."""
+    rules = rules_for(shop)
+    last = engine.last_bookable_date(now, rules)
+    calendar = calendar or calendar_load(shop=shop, first_day=first_day, last_day=last)
+    usage = day_usage(first_day=first_day, last_day=last, service_code=job.code)
+    days = [
+        day
+        for day in engine.bookable_days(first_day, now, rules)
+        if engine.day_has_room(usage.get(day), job, rules)
+        and engine.open_intervals(day, calendar, rules.zone)
+    ]
+    found: list[datetime] = []
+    start = 0
+    for round_trip in range(len(days)):
+        if start >= len(days) or (limit is not None and len(found) >= limit):
+            break
+        batch = days[start : start + _BATCH_SIZES[min(round_trip, len(_BATCH_SIZES) - 1)]]
+        start += len(batch)
+        found += engine.find_slots(
+            rules=rules,
+            calendar=calendar,
+            bookings=bookings_load(first_day=batch[0], last_day=batch[-1], days=batch),
+            job=job,
+            now=now,
+            days=batch,
+            limit=None if limit is None else limit - len(found),
+            time_of_day=time_of_day,
+            max_per_day=max_per_day,
+        )
+    return found if limit is None else found[:limit]
 
 
 def service_get(*, code: str, for_ai: bool = False) -> ServiceType:
@@ -148,16 +229,15 @@ def availability_find(
     )
     first = preferred_date if preferred_date and problem is None else today
     calendar = calendar_load(shop=shop, first_day=first, last_day=last)
-    slots = engine.find_slots(
-        rules=rules,
-        calendar=calendar,
-        bookings=bookings_load(first_day=first, last_day=last),
+    slots = open_slots(
+        shop=shop,
         job=job,
         now=now,
         first_day=first,
         limit=limit,
         time_of_day=time_of_day,
         max_per_day=max_per_day,
+        calendar=calendar,
     )
     result = AvailabilityResult(slots=slots, service=service, shop=shop)
     if problem is None and preferred_date and not engine.open_intervals(preferred_date, calendar, rules.zone):

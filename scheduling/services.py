@@ -21,6 +21,7 @@ from scheduling.selectors import (
     bookings_load,
     calendar_load,
     job_for,
+    open_slots,
     refusal_sentence,
     rules_for,
     service_get,
@@ -53,25 +54,16 @@ def _alternatives(
     rules = rules_for(shop)
     job = job_for(service, waiter=waiter)
     day = near.astimezone(rules.zone).date()
-    last = engine.last_bookable_date(now, rules)
-    if day > last:
+    if day > engine.last_bookable_date(now, rules):
         day = now.astimezone(rules.zone).date()
-    calendar = calendar_load(shop=shop, first_day=day, last_day=last)
-    bookings = bookings_load(first_day=day, last_day=last)
-    loads = engine.day_loads(bookings, rules)
+    calendar = calendar_load(shop=shop, first_day=day, last_day=day)
+    loads = engine.day_loads(bookings_load(first_day=day, last_day=day), rules)
     same_day = engine.day_slots(day, rules=rules, calendar=calendar, loads=loads, job=job, now=now)
     picked = sorted(same_day, key=lambda s: abs(s - near))[:3]
     if len(picked) < 3:
-        later = engine.find_slots(
-            rules=rules,
-            calendar=calendar,
-            bookings=bookings,
-            job=job,
-            now=now,
-            first_day=day + timedelta(days=1),
-            limit=3 - len(picked),
+        picked += open_slots(
+            shop=shop, job=job, now=now, first_day=day + timedelta(days=1), limit=3 - len(picked)
         )
-        picked.extend(later)
     return AvailabilityResult(slots=sorted(picked), service=service, shop=shop).as_dicts()
 
 
