@@ -100,7 +100,7 @@ def day_usage(*, first_day: date, last_day: date, service_code: str) -> dict[dat
 
 
 # Days fetched per round trip while searching: small first (the answer is usually near), then wider.
-_BATCH_SIZES = (3, 7, 14)
+_BATCH_SIZES = (1, 2, 4, 8, 16)
 
 
 def open_slots(
