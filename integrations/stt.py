@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Transcript:
     """A Deepgram result. Interim results have `is_final=False`; `speech_final=True` marks the end of an
-    utterance by endpointing. `text` may be empty (silence). `start`/`duration` are seconds of audio."""
+    utterance by endpointing. `text` may be empty (silence). `start`/`duration` are seconds of audio;
+    `last_word_end` (seconds of audio) is where the last recognised word ended, None without words."""
 
     text: str
     is_final: bool
@@ -41,6 +42,7 @@ class Transcript:
     duration: float
     from_finalize: bool = False
     received_at: float = field(default_factory=time.monotonic)
+    last_word_end: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,7 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
                     start=float(message.start),
                     duration=float(message.duration),
                     from_finalize=bool(message.from_finalize),
+                    last_word_end=_last_word_end(best),
                 )
             )
         elif isinstance(message, ListenV1SpeechStarted):
@@ -179,3 +182,9 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
         elif isinstance(message, ListenV1Error):
             self._note_server_error(f"{message.variant or ''} {message.description or ''}".strip())
         # Metadata and message types newer than this SDK are of no use to a live call.
+
+
+def _last_word_end(alternative: Any) -> float | None:
+    words = getattr(alternative, "words", None) or []
+    end = getattr(words[-1], "end", None) if words else None
+    return float(end) if end is not None else None

@@ -1,0 +1,298 @@
+"""What a call's tool results set in motion beyond the tool itself, for any engine.
+
+- transfer_to_human / end_call only *ask* for a transfer or a hang-up: the engine calls
+  `after_heard(label)` (or `run_pending()` once it knows the last sentence was heard) and the
+  action runs then, or is dropped when that sentence was interrupted (the conversation goes on).
+- With no TRANSFER_PHONE_NUMBER, transfer_to_human takes a message: the tool result tells the model
+  to collect a name and a message and to call transfer_to_human again with them, which creates a
+  CallbackRequest for advisors. A call that ends before that still leaves one (no request is lost).
+- A successful booking, reschedule or cancellation sets the call's outcome and texts the customer a
+  confirmation unless they opted out of texts. SMS failures are logged; they never break the call.
+- When speech synthesis is gone for good, `speak_with_twilio()` has Twilio say the apology itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+
+from crm.phones import mask_phone
+from integrations.errors import ProviderError
+from integrations.telephony import TelephonyClient, telephony_is_configured
+from scheduling.models import Appointment
+from voice import twiml
+from voice.agent.records import CallRecorder
+from voice.engine import CallContext
+from voice.services import callback_request_create
+
+if TYPE_CHECKING:
+    from voice.session import CallSession
+
+TRANSFER = "transfer"
+HANG_UP = "hang_up"
+
+# Tool name -> (call outcome, SMS wording) for a successful change.
+CHANGES = {
+    "schedule_appointment": ("booked", "You're booked:"),
+    "reschedule_appointment": ("rescheduled", "Your appointment has moved:"),
+    "cancel_appointment": ("cancelled", ""),
+}
+TAKE_MESSAGE_INSTRUCTIONS = (
+    "Ask for the caller's name and a short message for a service advisor. When you have both, call "
+    "transfer_to_human again with reason written as 'Name: message' to leave it."
+)
+MESSAGE_TAKEN_INSTRUCTIONS = (
+    "The message is saved. Tell the caller an advisor will call them back, then say goodbye and use end_call."
+)
+UNFINISHED_MESSAGE = "The caller asked to speak with someone and no advisor was free. Please call them back."
+VOICE_LOST = "Our assistant's voice failed during the call (speech synthesis). Please call them back."
+_NAME_AND_MESSAGE = re.compile(r"^\s*([^:]{1,60}?)\s*:\s*(.+)$", re.DOTALL)
+
+
+def sms_confirmation_body(*, shop_name: str, tool: str, confirmation: str) -> str:
+    """The confirmation text for a booking change made on a call."""
+    lead = CHANGES[tool][1]
+    return f"{shop_name}: {f'{lead} ' if lead else ''}{confirmation} Reply STOP to opt out of texts."
+
+
+def split_name_and_message(text: str) -> tuple[str, str]:
+    """'Sam Jones: call me about brakes' -> ('Sam Jones', 'call me about brakes'); else ('', text)."""
+    match = _NAME_AND_MESSAGE.match(text)
+    if match is None:
+        return "", text.strip()
+    return match.group(1), match.group(2).strip()
+
+
+def _sms_target(appointment_id: int) -> str | None:
+    """The phone to text about an appointment, or None when its customer opted out of texts."""
+    customer = (
+        Appointment.objects.filter(pk=appointment_id)
+        .select_related("customer")
+        .values_list("customer__phone", "customer__sms_opted_out_at")
+    ).first()
+    if customer is None or customer[1] is not None or not customer[0]:
+        return None
+    return customer[0]
+
+
+class CallActions:
+    """One per call. Engine-independent: give it the session, the call and the call's recorder."""
+
+    def __init__(
+        self,
+        *,
+        session: CallSession,
+        call: CallContext,
+        recorder: CallRecorder,
+        shop_name: str,
+        transfer_number: str,
+        customer_id: int | None = None,
+    ):
+        self.session = session
+        self.call = call
+        self.recorder = recorder
+        self.shop_name = shop_name
+        self.transfer_number = transfer_number
+        self.customer_id = customer_id
+        self.pending: str | None = None  # TRANSFER or HANG_UP, waiting for the last sentence to be heard
+        self.taking_message = False
+        self.message_taken = False
+        self.ended = False  # the call was transferred or hung up: say nothing more
+        self.outcome = ""
+        self._unfinished_reason = UNFINISHED_MESSAGE
+        self._telephony: TelephonyClient | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def log(self) -> Any:
+        return self.session.log
+
+    # --- tool results -------------------------------------------------------------------------------
+
+    async def after_tool(
+        self, *, name: str, arguments: dict[str, Any], result: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Act on a tool's result and return the result the model should see (sometimes with
+        instructions added). Never raises."""
+        if name in CHANGES and result.get("success"):
+            self.set_outcome(CHANGES[name][0])
+            self._spawn(self._confirm_by_sms(name, result))
+        elif name == "end_call" and result.get("success"):
+            self.pending = HANG_UP
+        elif name == "transfer_to_human":
+            if result.get("action") == "transfer" and result.get("success"):
+                self.pending = TRANSFER
+            elif result.get("action") == "take_message":
+                return await self._message_step(str(arguments.get("reason") or ""), result)
+        return result
+
+    async def _message_step(self, reason: str, result: dict[str, Any]) -> dict[str, Any]:
+        if self.taking_message and reason.strip() and not self.message_taken:
+            name, message = split_name_and_message(reason)
+            await self.take_message(reason=message, name=name)
+            return {"success": True, "action": "message_taken", "instructions": MESSAGE_TAKEN_INSTRUCTIONS}
+        if self.message_taken:
+            return {"success": True, "action": "message_taken", "instructions": MESSAGE_TAKEN_INSTRUCTIONS}
+        self.expect_message(f"{UNFINISHED_MESSAGE} They said: {reason.strip()}" if reason.strip() else "")
+        return {**result, "instructions": TAKE_MESSAGE_INSTRUCTIONS}
+
+    def expect_message(self, reason: str = "") -> None:
+        """A message is being taken; if the call ends before it is left, `finish()` leaves one with
+        `reason` (default UNFINISHED_MESSAGE) so the caller still gets a call back."""
+        self.taking_message = True
+        self._unfinished_reason = reason or UNFINISHED_MESSAGE
+
+    def set_outcome(self, outcome: str, *, only_if_unset: bool = False) -> None:
+        if only_if_unset and self.outcome:
+            return
+        self.outcome = outcome
+        self.recorder.outcome(outcome)
+
+    # --- transfer, hang-up, messages --------------------------------------------------------------------
+
+    async def after_heard(self, label: str | None, *, max_wait: float = 60.0) -> bool:
+        """Run the pending action once `label` (default: all audio sent) has been heard; drop it if
+        it was interrupted. True when an action ran."""
+        if self.pending is None:
+            return False
+        heard = await self.session.wait_until_heard(label, max_wait=max_wait)
+        return await self.run_pending() if heard else self.drop_pending()
+
+    def drop_pending(self) -> bool:
+        if self.pending is not None:
+            self.log.info("%s skipped: the last sentence before it was not heard", self.pending)
+        self.pending = None
+        return False
+
+    async def run_pending(self) -> bool:
+        """Carry out the pending transfer or hang-up now (the last sentence was heard)."""
+        action, self.pending = self.pending, None
+        if action == TRANSFER:
+            return await self.transfer()
+        if action == HANG_UP:
+            return await self.hang_up()
+        return False
+
+    async def transfer(self) -> bool:
+        """Dial the transfer number on the live call. On failure the stream is closed, so the
+        TwiML fallback after <Connect> apologises and dials the same number."""
+        if not self.transfer_number:
+            return False
+        self.ended = True
+        try:
+            await self._client().transfer(self.call.call_sid, self.transfer_number)
+        except ProviderError as exc:
+            await self._failed("transfer", exc)
+            return False
+        self.set_outcome("transferred")
+        return True
+
+    async def hang_up(self) -> bool:
+        """End the call (an already-ended call is fine). On failure the stream is closed instead."""
+        self.ended = True
+        try:
+            await self._client().hang_up(self.call.call_sid)
+        except ProviderError as exc:
+            await self._failed("hang-up", exc)
+            return False
+        return True
+
+    async def take_message(self, *, reason: str, name: str = "") -> bool:
+        """Leave a CallbackRequest for advisors (phone = the caller's number). True if saved."""
+        self.taking_message = True
+        saved = await self.recorder.write(
+            callback_request_create,
+            phone=self.call.caller_number,
+            name=name,
+            reason=reason,
+            call_id=self.call.call_id,
+            customer_id=self.customer_id,
+        )
+        if saved is None:
+            return False
+        self.message_taken = True
+        self.outcome = self.outcome or "message_taken"
+        self.log.info("message taken for a callback to %s", mask_phone(self.call.caller_number))
+        return True
+
+    async def speak_with_twilio(
+        self, apology: str = twiml.FALLBACK_MESSAGE, *, reason: str = VOICE_LOST
+    ) -> bool:
+        """Our own voice is gone: have Twilio say the apology, then dial the transfer number, or
+        leave a message for advisors (`reason`, unless one was being taken) and hang up. Falls back
+        to closing the stream (the <Connect> fallback)."""
+        self.ended = True
+        if self.transfer_number:
+            document = twiml.dial(self.transfer_number, message=f"{apology} {twiml.TRANSFER_MESSAGE}")
+        else:
+            if not self.message_taken:
+                await self.take_message(reason=self._unfinished_reason if self.taking_message else reason)
+            document = twiml.say_and_hangup(f"{apology} An advisor will call you back soon. Goodbye.")
+        try:
+            await self._client().update_call_twiml(self.call.call_sid, document)
+        except ProviderError as exc:
+            await self._failed("spoken fallback", exc)
+            return False
+        if self.transfer_number:
+            self.set_outcome("transferred")
+        return True
+
+    async def finish(self, *, within: float = 5.0) -> None:
+        """At the end of the call: save a message that was started but never left, wait (bounded)
+        for confirmations being sent, release the telephony client. Never raises."""
+        try:
+            if self.taking_message and not self.message_taken:
+                await self._take_unfinished_message()
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=within)
+        except Exception:
+            self.log.exception("call actions did not finish cleanly")
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            if self._telephony is not None:
+                with contextlib.suppress(Exception):
+                    await self._telephony.aclose()
+                self._telephony = None
+
+    # --- internals ------------------------------------------------------------------------------------
+
+    async def _take_unfinished_message(self) -> None:
+        await self.take_message(reason=self._unfinished_reason)
+
+    async def _confirm_by_sms(self, tool: str, result: dict[str, Any]) -> None:
+        try:
+            appointment_id = int(result["appointment_id"])
+            to = await database_sync_to_async(_sms_target)(appointment_id)
+            if to is None:
+                self.log.info("no SMS confirmation for appointment %s: opted out or no phone", appointment_id)
+                return
+            if not telephony_is_configured():
+                self.log.info("no SMS confirmation for appointment %s: telephony is off", appointment_id)
+                return
+            body = sms_confirmation_body(
+                shop_name=self.shop_name, tool=tool, confirmation=str(result.get("confirmation", ""))
+            )
+            await self._client().send_sms(to, body)
+        except Exception as exc:  # a confirmation text must never break the call
+            self.log.warning("SMS confirmation failed: %s", exc)
+            self.recorder.error(f"SMS confirmation failed: {exc}")
+
+    async def _failed(self, what: str, exc: ProviderError) -> None:
+        self.log.error("%s failed: %s; closing the stream for the TwiML fallback", what, exc.message)
+        self.recorder.error(f"The {what} failed: {exc.message}")
+        await self.session.end(f"{what} failed")
+
+    def _client(self) -> TelephonyClient:
+        if self._telephony is None:
+            self._telephony = TelephonyClient()
+        return self._telephony
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,144 @@
+"""A call's records (turns, tool calls, outcome, consent, errors) written in order off the call's path.
+
+Engines never wait on the database while the caller waits on them: writes go on a queue that one
+background task drains through `database_sync_to_async`, in the order they were made (so a
+transcript's `seq` follows the conversation). A failed write is logged and the call goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from voice.services import (
+    call_record_error,
+    call_set_outcome,
+    call_set_recording_consent,
+    tool_call_record,
+    turn_record,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def monotonic_to_datetime(moment: float | None) -> datetime | None:
+    """The wall-clock time of a `time.monotonic()` reading (for Turn.started_at)."""
+    if moment is None:
+        return None
+    loop_now = asyncio.get_running_loop().time()  # the loop's clock is time.monotonic()
+    return timezone.now() - timedelta(seconds=max(0.0, loop_now - moment))
+
+
+def ms_between(start: float | None, end: float | None) -> int | None:
+    """Whole milliseconds from `start` to `end` (monotonic seconds); None when either is unknown."""
+    if start is None or end is None:
+        return None
+    return max(0, round((end - start) * 1000))
+
+
+class CallRecorder:
+    """Ordered, non-blocking writes for one call. Create it in the call's event loop.
+
+    `turn`, `tool_call`, `outcome`, `consent` and `error` return at once; `write(fn, **kw)` queues any
+    other sync service and awaits its result (None if it failed). `close()` waits (bounded) for the
+    queue to empty, so the records are complete when the call ends.
+    """
+
+    def __init__(self, *, call_id: int, log: logging.LoggerAdapter | logging.Logger = logger):
+        self.call_id = call_id
+        self.log = log
+        self._queue: asyncio.Queue[tuple[Callable[..., Any], dict[str, Any], asyncio.Future[Any] | None]] = (
+            asyncio.Queue()
+        )
+        self._worker: asyncio.Task[None] | None = None
+
+    def turn(self, *, role: str, text: str, started_at: float | None = None, **fields: Any) -> None:
+        """Append a transcript turn; `started_at` is a monotonic time; `fields` as turn_record's."""
+        self._put(
+            turn_record,
+            {
+                "call_id": self.call_id,
+                "role": role,
+                "text": text,
+                "started_at": monotonic_to_datetime(started_at),
+                **fields,
+            },
+        )
+
+    def tool_call(
+        self, *, name: str, arguments: dict[str, Any], result: Any, success: bool, duration_ms: int | None
+    ) -> None:
+        self._put(
+            tool_call_record,
+            {
+                "call_id": self.call_id,
+                "name": name,
+                "arguments": arguments,
+                "result": result,
+                "success": success,
+                "duration_ms": duration_ms,
+            },
+        )
+
+    def outcome(self, outcome: str) -> None:
+        self._put(call_set_outcome, {"call_id": self.call_id, "outcome": outcome})
+
+    def consent(self, consent: str) -> None:
+        self._put(call_set_recording_consent, {"call_id": self.call_id, "consent": consent})
+
+    def error(self, error: str) -> None:
+        self._put(call_record_error, {"call_id": self.call_id, "error": error})
+
+    async def write(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        """Run the sync service `fn(**kwargs)` after the writes queued before it; None if it failed."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._put(fn, kwargs, future)
+        return await future
+
+    async def close(self, *, within: float = 5.0) -> None:
+        """Wait up to `within` seconds for queued writes, then stop the writer. Never raises."""
+        if self._worker is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), within)
+        if not self._queue.empty():
+            self.log.error("call records: %d writes lost at the end of the call", self._queue.qsize())
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+        self._worker = None
+        while not self._queue.empty():
+            *_, future = self._queue.get_nowait()
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    def _put(
+        self, fn: Callable[..., Any], kwargs: dict[str, Any], future: asyncio.Future[Any] | None = None
+    ) -> None:
+        self._queue.put_nowait((fn, kwargs, future))
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while True:
+            fn, kwargs, future = await self._queue.get()
+            try:
+                result = await database_sync_to_async(fn)(**kwargs)
+            except asyncio.CancelledError:
+                if future is not None and not future.done():
+                    future.set_result(None)
+                raise
+            except Exception:
+                self.log.exception("call records: %s failed", getattr(fn, "__name__", fn))
+                result = None
+            finally:
+                self._queue.task_done()
+            if future is not None and not future.done():
+                future.set_result(result)

@@ -1,0 +1,160 @@
+"""Turn-taking from Deepgram's live events: is the caller talking, and when have they finished?
+
+A turn ends on `speech_final` (endpointing, 300 ms of silence) or, as the fallback, on UtteranceEnd
+(1000 ms after the last finalized word); the `is_final` segments in between are joined. A caller
+reading out a phone number or a VIN pauses between digit groups, so when the text so far ends in a
+digit with no punctuation, `speech_final` does not end the turn: UtteranceEnd does (or the engine's
+hold timer, see `Hold`), so they are not cut off mid-number.
+
+Latency: `CallerTurn.stt_ms` is "end of caller speech → final transcript". The end of speech is the
+audio position where the last recognised word ended (Deepgram word timings, else the end of the
+final segment); `AudioClock` turns that position into the moment that audio reached us from Twilio,
+and the final transcript's arrival time is subtracted from it.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from integrations.stt import SpeechStarted, SttEvent, Transcript, UtteranceEnd
+from voice.agent.records import ms_between
+
+BYTES_PER_SECOND = 8000  # μ-law 8 kHz
+_ENDS_MID_NUMBER = re.compile(r"\d[\s-]*$")
+
+
+@dataclass(frozen=True)
+class CallerTurn:
+    """What the caller said in one turn, with monotonic timings for latency figures."""
+
+    text: str
+    speech_started_at: float | None = None
+    speech_ended_at: float | None = None
+    transcribed_at: float | None = None
+    keypad: bool = False
+
+    @property
+    def stt_ms(self) -> int | None:
+        return ms_between(self.speech_ended_at, self.transcribed_at)
+
+
+@dataclass(frozen=True)
+class Speaking:
+    """The caller is talking (voice activity, then words): `text` is this turn so far."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Endpointing fired mid-number: the turn waits for UtteranceEnd or the engine's hold timer."""
+
+
+Signal = Speaking | Hold | CallerTurn
+
+
+class AudioClock:
+    """Maps a position in the audio sent to the transcriber to when that audio reached us."""
+
+    def __init__(self, keep: int = 6000):
+        self._keep = keep
+        self._ends: list[int] = []
+        self._times: list[float] = []
+        self._sent = 0
+
+    def reset(self) -> None:
+        """A new transcriber starts its audio clock at zero."""
+        self._ends.clear()
+        self._times.clear()
+        self._sent = 0
+
+    def sent(self, size: int, arrived_at: float) -> None:
+        self._sent += size
+        self._ends.append(self._sent)
+        self._times.append(arrived_at)
+        if len(self._ends) > 2 * self._keep:
+            del self._ends[: self._keep], self._times[: self._keep]
+
+    def arrival(self, seconds: float | None) -> float | None:
+        """When the audio at `seconds` into the stream arrived (the latest known if beyond)."""
+        if seconds is None or not self._ends:
+            return None
+        index = bisect_left(self._ends, int(seconds * BYTES_PER_SECOND))
+        return self._times[min(index, len(self._times) - 1)]
+
+
+class TurnTaker:
+    """Feed it every STT event; it returns what happened (Speaking, Hold, a finished CallerTurn)."""
+
+    def __init__(self, clock: AudioClock):
+        self._clock = clock
+        self._reset()
+
+    def _reset(self) -> None:
+        self._finals: list[str] = []
+        self._interim = ""
+        self._started_at: float | None = None
+        self._heard_speech_start = False
+        self._last_word_end: float | None = None
+        self._last_final_at: float | None = None
+        self.holding = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(part for part in [*self._finals, self._interim] if part)
+
+    def feed(self, event: SttEvent) -> list[Signal]:
+        if isinstance(event, SpeechStarted):
+            self._heard_speech_start = True
+            self._started_at = self._started_at or event.received_at
+            return []
+        if isinstance(event, UtteranceEnd):
+            if not self._finals:
+                return []
+            return [self._end(event.last_word_end, self._last_final_at)]
+        return self._transcript(event)
+
+    def _transcript(self, event: Transcript) -> list[Signal]:
+        text = event.text.strip()
+        signals: list[Signal] = []
+        if text:
+            if self._started_at is None:
+                self._started_at = event.received_at
+            if event.is_final:
+                self._finals.append(text)
+                self._interim = ""
+                self._last_word_end = (
+                    event.last_word_end if event.last_word_end is not None else event.start + event.duration
+                )
+                self._last_final_at = event.received_at
+            else:
+                self._interim = text
+            if self._heard_speech_start:
+                signals.append(Speaking(self.text))
+        if event.is_final and event.speech_final and self._finals:
+            if _ENDS_MID_NUMBER.search(self.text):
+                self.holding = True
+                signals.append(Hold())
+            else:
+                signals.append(
+                    self._end(self._last_word_end, event.received_at if text else self._last_final_at)
+                )
+        return signals
+
+    def force_end(self) -> CallerTurn | None:
+        """End a held turn now (the hold timer ran out); None if there is nothing to end."""
+        if not self.holding or not self._finals:
+            return None
+        return self._end(self._last_word_end, self._last_final_at)
+
+    def _end(self, word_end: float | None, transcribed_at: float | None) -> CallerTurn:
+        turn = CallerTurn(
+            text=" ".join(self._finals),
+            speech_started_at=self._started_at,
+            speech_ended_at=self._clock.arrival(word_end),
+            transcribed_at=transcribed_at,
+        )
+        self._reset()
+        return turn

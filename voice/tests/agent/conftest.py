@@ -1,0 +1,3 @@
+"""Fake provider servers for the engine-independent call helpers' tests."""
+
+from tests.fakes.fixtures import fake_deepgram, fake_openai, fake_twilio  # noqa: F401
