@@ -80,7 +80,8 @@ class FakePhone:
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    async def dial(cls, call: Call, **options: Any) -> FakePhone:
+    async def dial(cls, call: Call, *, parameters: dict[str, str] | None = None, **options: Any) -> FakePhone:
+        """Start the stream; `parameters` adds <Parameter>s (e.g. what a reminder webhook sends)."""
         phone = cls(call, **options)
         connected, _ = await phone.stream.connect()
         assert connected
@@ -94,7 +95,7 @@ class FakePhone:
                     "streamSid": STREAM_SID,
                     "callSid": call.call_sid,
                     "tracks": ["inbound"],
-                    "customParameters": stream_parameters(call),
+                    "customParameters": stream_parameters(call, **(parameters or {})),
                     "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
                 },
                 "streamSid": STREAM_SID,

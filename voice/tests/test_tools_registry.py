@@ -520,5 +520,8 @@ class TestSchemaExport:
     def test_it_exports_the_flat_realtime_shape_without_call_only_tools_on_request(self):
         tools = realtime_tool_schemas(include_call_only=False)
 
-        assert {t["name"] for t in tools} == set(TOOLS) - {"transfer_to_human", "end_call"}
+        names = {t["name"] for t in tools}
+        assert names == {name for name, tool in TOOLS.items() if not tool.call_only}
+        assert "check_availability" in names
+        assert not names & {"transfer_to_human", "end_call", "confirm_appointment", "record_opt_out"}
         assert all(set(t) == {"type", "name", "description", "parameters"} for t in tools)

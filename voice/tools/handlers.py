@@ -16,6 +16,7 @@ from crm.phones import normalize_phone
 from crm.selectors import customer_find_by_phone, customer_summary, service_history_list
 from crm.services import customer_create, customer_verify
 from dealership.core.errors import ApplicationError, NotFound
+from reminders.services import appointment_confirm, opt_out_record
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, ServiceType
 from scheduling.selectors import availability_find
@@ -255,3 +256,37 @@ def transfer_to_human(args: schemas.TransferToHumanArgs, context: ToolContext) -
 
 def end_call(args: schemas.EndCallArgs, context: ToolContext) -> Result:
     return {"success": True, "action": "end_call", "instructions": "Say a short goodbye; the call then ends."}
+
+
+def confirm_appointment(args: schemas.ConfirmAppointmentArgs, context: ToolContext) -> Result:
+    customer_id = (
+        Appointment.objects.filter(pk=args.appointment_id).values_list("customer_id", flat=True).first()
+    )
+    if customer_id is None:
+        raise NotFound(f"I can't find appointment number {args.appointment_id}.")
+    if not context.may_see(customer_id):
+        raise ApplicationError(PRIVACY_REFUSAL, code="verification_required")
+    appointment, changed = appointment_confirm(
+        appointment_id=args.appointment_id, detail="confirmed by voice on a call"
+    )
+    when = say_datetime(appointment.start, shop_get().zone)
+    state = "is confirmed" if changed else f"stays {appointment.get_status_display().lower()}"
+    return {"success": True, "appointment_id": appointment.pk, "confirmation": f"{when} {state}."}
+
+
+def record_opt_out(args: schemas.RecordOptOutArgs, context: ToolContext) -> Result:
+    customer = Customer.objects.filter(pk=context.caller_customer_id).first()
+    if customer is None:
+        raise ApplicationError("I don't know which customer this number belongs to.", code="unknown_customer")
+    opt_out_record(
+        customer=customer,
+        channel="calls",
+        source="voice_phrase",
+        call_id=context.call_id,
+        detail=args.what_they_said,
+    )
+    return {
+        "success": True,
+        "instructions": "Say you've stopped these calls and texts for this number, apologise briefly, "
+        "say goodbye, then use end_call.",
+    }

@@ -131,6 +131,23 @@ _TOOLS = [
         call_only=True,
     ),
     Tool(
+        "confirm_appointment",
+        None,
+        "On a reminder call: mark the appointment confirmed once the customer says they will come.",
+        schemas.ConfirmAppointmentArgs,
+        handlers.confirm_appointment,
+        call_only=True,
+    ),
+    Tool(
+        "record_opt_out",
+        None,
+        "The customer asked not to be called or texted again (stop calling, take me off the list, "
+        "keypad 9): record it at once, then say goodbye and end the call.",
+        schemas.RecordOptOutArgs,
+        handlers.record_opt_out,
+        call_only=True,
+    ),
+    Tool(
         "end_call",
         None,
         "Hang up after the conversation is finished and you have said goodbye.",

@@ -187,6 +187,14 @@ class EndCallArgs(ToolArgs):
     pass
 
 
+class ConfirmAppointmentArgs(ToolArgs):
+    appointment_id: int = Field(description="The appointment the customer says they will keep.")
+
+
+class RecordOptOutArgs(ToolArgs):
+    what_they_said: str = Field("", max_length=300, description="The customer's words, for the record.")
+
+
 def llm_parameters(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON Schema made plain for LLM function calling: nested models inlined (no $ref),
     `X | None` shown as X (such arguments are simply optional), no titles or null defaults."""

@@ -16,6 +16,7 @@ from typing import Any
 from integrations.stt import SpeechStarted, SttEvent
 from voice.agent.listening import is_backchannel
 from voice.agent.records import CallRecorder
+from voice.agent.reminder_calls import note_caller_words
 from voice.engines.cascade.recovery import CLOSING, HANDOFF, MESSAGE
 from voice.engines.cascade.reply import Parts, Reply, Timings
 from voice.engines.cascade.turns import CallerTurn, Hold, Speaking, TurnTaker
@@ -87,6 +88,8 @@ class CallerInput:
             return
         if self._stopped or parts.actions.ended or self._mode in (HANDOFF, CLOSING):
             return
+        actions = parts.actions
+        await note_caller_words(call=actions.call, customer_id=actions.customer_id, text=turn.text)
         if self._mode == MESSAGE:
             self._message.append(turn.text)
             self.recorder.turn(
