@@ -44,8 +44,6 @@ def configure(settings: Any, *, transfer_number: str = "") -> None:
     settings.VOICE_IDLE_SECONDS = 60
     settings.VOICE_MAX_CALL_SECONDS = 120
     settings.VOICE_STREAM_START_TIMEOUT = 5
-    # Control messages are not under test here, and a Redis layer's receive takes seconds to cancel.
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 def inbound_call(*, from_number: str = "+13125550147", call_sid: str = "CA" + "4" * 32) -> Call:
