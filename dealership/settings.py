@@ -168,6 +168,13 @@ DEEPGRAM_STT_MODEL = env.str("DEEPGRAM_STT_MODEL", default="nova-3")
 DEEPGRAM_TTS_MODEL = env.str("DEEPGRAM_TTS_MODEL", default="aura-2-thalia-en")
 
 VOICE_ENGINE = env.str("VOICE_ENGINE", default="cascade")
+# Live-call limits (seconds): a stream must send `start` within VOICE_STREAM_START_TIMEOUT; the caller is
+# prompted after VOICE_IDLE_SECONDS of silence and released after a second prompt; calls end politely
+# at VOICE_MAX_CALL_SECONDS.
+VOICE_STREAM_START_TIMEOUT = env.float("VOICE_STREAM_START_TIMEOUT", default=5.0)
+VOICE_IDLE_SECONDS = env.float("VOICE_IDLE_SECONDS", default=12.0)
+VOICE_MAX_CALL_SECONDS = env.int("VOICE_MAX_CALL_SECONDS", default=900)
+VOICE_TIME_LIMIT_GRACE_SECONDS = env.int("VOICE_TIME_LIMIT_GRACE_SECONDS", default=30)
 
 GOOGLE_CALENDAR_ID = env.str("GOOGLE_CALENDAR_ID", default="")
 GOOGLE_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_SERVICE_ACCOUNT_FILE", default="")
