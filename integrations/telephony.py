@@ -17,7 +17,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
+from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from crm.phones import mask_phone
 from integrations.errors import ProviderError
@@ -47,20 +47,10 @@ def signature_is_valid(url: str, params: Mapping[str, Any] | str, signature: str
     return bool(RequestValidator(token).validate(url, params, signature))
 
 
-# --- TwiML builders (other apps must not import twilio) -----------------------------------------
+# --- TwiML (voice/twiml.py builds every other document; this one is the adapter's own transfer) -------
 
 
-def twiml_connect_stream(url: str, parameters: Mapping[str, str] | None = None) -> str:
-    """`<Connect><Stream url>` with `<Parameter>`s; the URL must be wss:// and carry no query string."""
-    response, connect = VoiceResponse(), Connect()
-    stream = connect.stream(url=url)
-    for name, value in (parameters or {}).items():
-        stream.parameter(name=name, value=value)
-    response.append(connect)
-    return str(response)
-
-
-def twiml_dial(number: str, *, caller_id: str | None = None, say_first: str | None = None) -> str:
+def _twiml_dial(number: str, *, caller_id: str | None = None, say_first: str | None = None) -> str:
     """TwiML that (optionally says something and) dials `number`: used to transfer a live call."""
     response = VoiceResponse()
     if say_first:
@@ -68,15 +58,6 @@ def twiml_dial(number: str, *, caller_id: str | None = None, say_first: str | No
     dial = Dial(caller_id=caller_id or settings.TWILIO_PHONE_NUMBER or None)
     dial.number(number)
     response.append(dial)
-    return str(response)
-
-
-def twiml_say(text: str, *, hang_up: bool = True) -> str:
-    """TwiML that speaks `text` with Twilio's voice and then hangs up (voicemail, fallbacks)."""
-    response = VoiceResponse()
-    response.say(text)
-    if hang_up:
-        response.hangup()
     return str(response)
 
 
@@ -169,7 +150,7 @@ class TelephonyClient:
 
     async def transfer(self, call_sid: str, to_number: str, *, say_first: str | None = None) -> None:
         """Transfer a live call to `to_number` with a `<Dial>` (caller ID: our Twilio number)."""
-        await self.update_call_twiml(call_sid, twiml_dial(to_number, say_first=say_first))
+        await self.update_call_twiml(call_sid, _twiml_dial(to_number, say_first=say_first))
         logger.info("call %s: transferred to %s", call_sid, mask_phone(to_number))
 
     async def hang_up(self, call_sid: str) -> bool:

@@ -7,7 +7,6 @@ from integrations.telephony import (
     create_call,
     send_sms_sync,
     signature_is_valid,
-    twiml_connect_stream,
 )
 from tests.fakes.fake_twilio import PHONE_NUMBER
 from tests.fakes.server import unused_local_url
@@ -56,13 +55,6 @@ class TestSignature:
         signature = RequestValidator("").compute_signature(URL, PARAMS)
 
         assert not signature_is_valid(URL, PARAMS, signature)
-
-
-def test_it_builds_stream_twiml_with_parameters_instead_of_a_query_string():
-    twiml = twiml_connect_stream("wss://shop.example.com/voice/stream/", {"call_token": "abc"})
-
-    assert '<Connect><Stream url="wss://shop.example.com/voice/stream/">' in twiml
-    assert '<Parameter name="call_token" value="abc" />' in twiml
 
 
 @pytest.mark.asyncio
