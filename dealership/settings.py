@@ -6,9 +6,11 @@ switch to PostgreSQL and Redis.
 """
 
 import contextlib
+import json
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -168,6 +170,30 @@ DEEPGRAM_STT_MODEL = env.str("DEEPGRAM_STT_MODEL", default="nova-3")
 DEEPGRAM_TTS_MODEL = env.str("DEEPGRAM_TTS_MODEL", default="aura-2-thalia-en")
 
 VOICE_ENGINE = env.str("VOICE_ENGINE", default="cascade")
+# The engine by the number called (Twilio's "To"), e.g. "+13125550100=realtime,+13125550101=cascade";
+# numbers not listed use VOICE_ENGINE. A stream <Parameter name="engine"> still wins for one call.
+VOICE_ENGINE_BY_NUMBER = env.dict("VOICE_ENGINE_BY_NUMBER", default={})
+
+
+def _json_object(name: str) -> dict | None:
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+# The realtime engine's server-side turn detection, as the Realtime API takes it, e.g.
+# '{"type": "server_vad", "silence_duration_ms": 600}' or '{"type": "semantic_vad", "eagerness": "low"}';
+# unset = server_vad with 500 ms of silence. And the model that transcribes the caller's speech.
+REALTIME_TURN_DETECTION = _json_object("REALTIME_TURN_DETECTION")
+REALTIME_TRANSCRIPTION_MODEL = env.str("REALTIME_TRANSCRIPTION_MODEL", default="gpt-4o-mini-transcribe")
+
 # Live-call limits (seconds): a stream must send `start` within VOICE_STREAM_START_TIMEOUT; the caller is
 # prompted after VOICE_IDLE_SECONDS of silence and released after a second prompt; calls end politely
 # at VOICE_MAX_CALL_SECONDS.

@@ -298,11 +298,16 @@ class RealtimeSession:
         if respond:
             await self.create_response()
 
-    async def create_response(self, instructions: str | None = None) -> None:
+    async def create_response(self, instructions: str | None = None, *, use_tools: bool = True) -> None:
         """Ask the model to speak now. `instructions` REPLACE the session instructions for this one
-        response (e.g. "Greet the caller: say exactly '…'"), so make them self-contained."""
+        response (e.g. "Greet the caller: say exactly '…'"), so make them self-contained.
+        `use_tools=False` keeps the model from calling a function instead of speaking."""
+        response: dict[str, Any] = {}
         if instructions:
-            response = {"instructions": instructions}
+            response["instructions"] = instructions
+        if not use_tools:
+            response["tool_choice"] = "none"
+        if response:
             await self._request(lambda: self._conn.response.create(response=response))
         else:
             await self._request(lambda: self._conn.response.create())
@@ -325,6 +330,26 @@ class RealtimeSession:
     def audio_ms(self, item_id: str) -> int:
         """Milliseconds of audio received so far for an assistant item (the most truncate accepts)."""
         return self._audio_bytes.get(item_id, 0) // BYTES_PER_MS
+
+    async def send_user_text(self, text: str) -> None:
+        """Add a user message in text (e.g. keypad digits, "[keypad: 1 2]"); the model answers it
+        at the next `create_response()`."""
+        await self._add_message("user", text)
+
+    async def add_system_note(self, text: str) -> None:
+        """Add a system message the model takes into account from its next response on."""
+        await self._add_message("system", text)
+
+    async def _add_message(self, role: str, text: str) -> None:
+        item = {"type": "message", "role": role, "content": [{"type": "input_text", "text": text}]}
+        await self._request(lambda: self._conn.conversation.item.create(item=item))
+
+    async def update_turn_detection(self, turn_detection: Mapping[str, Any]) -> None:
+        """Replace the session's turn detection mid-call (other settings stay), e.g. with
+        `interrupt_response` off while a legal disclosure plays. Takes effect for speech the server
+        detects after it processed the update; events already sent are unaffected."""
+        session = {"type": "realtime", "audio": {"input": {"turn_detection": dict(turn_detection)}}}
+        await self._request(lambda: self._conn.session.update(session=session))
 
     # --- the writer ---
 

@@ -115,10 +115,12 @@ def call_record_status(
     return call
 
 
-def call_stream_started(*, call_id: int, stream_sid: str) -> None:
-    """The media stream attached: the call is live."""
+def call_stream_started(*, call_id: int, stream_sid: str, engine: str = "") -> None:
+    """The media stream attached: the call is live. `engine` is the one actually running it (a
+    stream <Parameter> may pick another than the webhook recorded), so engines can be compared."""
     now = timezone.now()
-    Call.objects.filter(pk=call_id).update(stream_sid=stream_sid, updated_at=now)
+    fields = {"stream_sid": stream_sid, "updated_at": now, **({"engine": engine[:20]} if engine else {})}
+    Call.objects.filter(pk=call_id).update(**fields)
     Call.objects.filter(pk=call_id, status=Call.Status.RINGING).update(status=Call.Status.IN_PROGRESS)
     Call.objects.filter(pk=call_id, started_at__isnull=True).update(started_at=now)
 

@@ -205,7 +205,9 @@ class CallSession:
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
         try:
-            await database_sync_to_async(call_stream_started)(call_id=call.pk, stream_sid=frame.stream_sid)
+            await database_sync_to_async(call_stream_started)(
+                call_id=call.pk, stream_sid=frame.stream_sid, engine=name
+            )
             self._engine = self._engines(name)()
             self.log.info("stream %s started, engine %s", frame.stream_sid, name)
             await self._engine.start(self, self.context)

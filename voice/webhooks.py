@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from voice import twiml
-from voice.engines import UnknownEngine, get_engine
+from voice.engines import UnknownEngine, engine_for_number, get_engine
 from voice.services import call_record_error, call_record_inbound, call_record_status
 from voice.signatures import twilio_request_is_authentic
 from voice.streams import stream_twiml
@@ -51,7 +51,7 @@ def inbound(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(
             "Missing CallSid: this URL is Twilio's voice webhook for incoming calls."
         )
-    engine = settings.VOICE_ENGINE
+    engine = engine_for_number(request.POST.get("To", ""))
     try:
         call = call_record_inbound(
             call_sid=call_sid,

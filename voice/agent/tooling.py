@@ -89,8 +89,13 @@ class ToolRunner:
         )
 
 
+def outcome_result(task: asyncio.Task[ToolOutcome]) -> dict[str, Any]:
+    """The result of a tool task for the model, or an error if it failed or is unfinished."""
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result().result
+    return dict(TIMED_OUT)
+
+
 def outcome_content(task: asyncio.Task[ToolOutcome]) -> str:
     """The tool message content for a tool task: its result, or an error if it failed or is unfinished."""
-    if task.done() and not task.cancelled() and task.exception() is None:
-        return task.result().content()
-    return json.dumps(TIMED_OUT)
+    return json.dumps(outcome_result(task), default=str)

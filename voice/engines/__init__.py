@@ -1,5 +1,8 @@
 """Conversation engines by name. `get_engine(name)` returns a factory; calling it makes one Engine.
 
+`engine_for_number(to)` picks the engine for an inbound call by the number called
+(settings.VOICE_ENGINE_BY_NUMBER), so a shop can compare engines line by line.
+
 Built-in engines are imported on first use from the dotted paths in BUILTIN_ENGINES, so an engine's
 provider adapters only load in processes that use it. To add one, create the module with a class
 taking no arguments (for example `voice/engines/cascade.py` with `CascadeEngine`), or call
@@ -9,6 +12,9 @@ taking no arguments (for example `voice/engines/cascade.py` with `CascadeEngine`
 from collections.abc import Callable
 from importlib import import_module
 
+from django.conf import settings
+
+from crm.phones import normalize_phone
 from dealership.core.errors import ApplicationError
 from voice.engine import Engine
 
@@ -53,3 +59,20 @@ def get_engine(name: str) -> EngineFactory:
         raise UnknownEngine(f"The voice engine {name!r} is not available ({exc}).") from exc
     _registry[name] = factory
     return factory
+
+
+def _same_number(raw: str) -> str:
+    try:
+        return normalize_phone(raw)
+    except ApplicationError:
+        return raw.strip()
+
+
+def engine_for_number(to_number: str) -> str:
+    """The engine for a call to our number `to_number`: its entry in settings.VOICE_ENGINE_BY_NUMBER
+    (numbers compared in E.164), else settings.VOICE_ENGINE. Lets a shop compare engines by line."""
+    wanted = _same_number(to_number or "")
+    for number, name in (settings.VOICE_ENGINE_BY_NUMBER or {}).items():
+        if name.strip() and _same_number(number) == wanted:
+            return name.strip()
+    return settings.VOICE_ENGINE

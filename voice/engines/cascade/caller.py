@@ -34,7 +34,6 @@ class CallerInput:
     _queued: list[CallerTurn]
     _held: CallerTurn | None
     _idle_prompts: int
-    _digits: list[str]
     _message: list[str]
     _stopped: bool
     _timers: dict[str, int]
@@ -62,11 +61,9 @@ class CallerInput:
         if (turn := self.turns.force_end()) is not None:
             await self._on_caller_turn(turn)
 
-    async def _keypad(self, at: float) -> None:
-        digits, self._digits = self._digits, []
-        if digits:
-            text = f"[keypad: {' '.join(digits)}]"
-            await self._on_caller_turn(CallerTurn(text, at, at, at, keypad=True))
+    async def _keypad(self, text: str, at: float) -> None:
+        """Keypad digits gathered by voice.agent.flow.Keypad: one caller turn."""
+        await self._on_caller_turn(CallerTurn(text, at, at, at, keypad=True))
 
     async def _maybe_barge_in(self, text: str) -> None:
         session = self.session

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,27 +24,19 @@ from integrations.errors import ProviderError
 from integrations.llm import ChatClient
 from voice.agent.actions import CallActions
 from voice.agent.context import AgentSetup, agent_setup_for_call
-from voice.agent.listening import wants_escalation
+from voice.agent.flow import CallFlow, Keypad, Line, escalation_note
 from voice.agent.records import CallRecorder
 from voice.agent.tooling import ToolRunner
 from voice.engine import CallContext, Engine
 from voice.engines.cascade.caller import CallerInput
 from voice.engines.cascade.conversation import Conversation
 from voice.engines.cascade.hearing import Listener
-from voice.engines.cascade.recovery import CLOSING, HANDOFF, NORMAL, Recovery
+from voice.engines.cascade.recovery import NORMAL, Recovery
 from voice.engines.cascade.reply import Parts, Reply, Timings
 from voice.engines.cascade.speech import SpeechOut
 from voice.engines.cascade.turns import CallerTurn, TurnTaker
 from voice.session import CallSession
 from voice.tools.registry import openai_tool_schemas
-
-STILL_THERE = "Are you still there?"
-IDLE_GOODBYE = "I'll let you go for now. Thanks for calling, goodbye."
-TIME_LIMIT_GOODBYE = (
-    "We've reached the time limit for this call. An advisor can call you back if you need more help. "
-    "Thanks for calling, goodbye."
-)
-ESCALATION_NOTE = "The caller asked for a person or sounds upset: offer to {offer}."
 
 
 class CascadeEngine(CallerInput, Recovery, Engine):
@@ -61,16 +52,32 @@ class CascadeEngine(CallerInput, Recovery, Engine):
         self._queued: list[CallerTurn] = []
         self._held: CallerTurn | None = None  # a backchannel said over the agent
         self._after_reply: Callable[[], Awaitable[None]] | None = None
-        self._mode = NORMAL
-        self._idle_prompts = 0
-        self._digits: list[str] = []
+        self.flow = CallFlow()  # the call's mode and idle count (voice.agent.flow, shared)
+        self.keypad = Keypad(self._keypad)
         self._message: list[str] = []
-        self._timers = {"digits": 0, "hold": 0, "message": 0}
+        self._timers = {"hold": 0, "message": 0}
         self._stopped = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.recorder: CallRecorder | None = None
         self.listener: Listener | None = None
         self.speech: SpeechOut | None = None
+
+    # The mixins (caller, recovery) read and set these; they live in the shared CallFlow.
+    @property
+    def _mode(self) -> str:
+        return self.flow.mode
+
+    @_mode.setter
+    def _mode(self, mode: str) -> None:
+        self.flow.mode = mode
+
+    @property
+    def _idle_prompts(self) -> int:
+        return self.flow.idle_prompts
+
+    @_idle_prompts.setter
+    def _idle_prompts(self, count: int) -> None:
+        self.flow.idle_prompts = count
 
     # --- Engine hooks -----------------------------------------------------------------------------
 
@@ -90,36 +97,29 @@ class CascadeEngine(CallerInput, Recovery, Engine):
             self.listener.feed(mulaw)
 
     async def on_dtmf(self, digit: str) -> None:
-        self._digits.append(digit)
-        at = time.monotonic()
-        self._after("digits", self.timings.dtmf_gather, lambda: self._keypad(at))
+        self.keypad.press(digit, gather=self.timings.dtmf_gather)
 
     async def on_idle(self, seconds: float) -> None:
         parts = self.parts
-        if parts is None or parts.actions.ended or self._mode in (HANDOFF, CLOSING) or self._replying:
+        if parts is None or self._replying:
             return
-        self._idle_prompts += 1
-        if self._idle_prompts == 1:
-            self._start_reply(script=[STILL_THERE])
-            return
-        parts.actions.set_outcome("abandoned", only_if_unset=True)
-        self._mode = CLOSING
-        self._start_reply(script=[IDLE_GOODBYE], uninterruptible=True, then=parts.actions.hang_up)
+        if (line := self.flow.idle_line(parts.actions)) is not None:
+            self._say_line(line)
 
     async def on_time_limit(self) -> None:
         parts = self.parts
-        if parts is None or parts.actions.ended or self._mode == CLOSING:
+        if parts is None:
             return
-        self._mode = CLOSING
-        await self._stop_reply(interrupt=parts.session.audio_pending)
-        if not parts.actions.outcome and not parts.actions.message_taken:
-            await parts.actions.take_message(
-                reason="The call reached its time limit before we finished. Please call them back."
-            )
-        self._start_reply(script=[TIME_LIMIT_GOODBYE], uninterruptible=True, then=parts.actions.hang_up)
+
+        async def stop_talking() -> None:
+            await self._stop_reply(interrupt=parts.session.audio_pending)
+
+        if (line := await self.flow.time_limit_line(parts.actions, stop_talking=stop_talking)) is not None:
+            self._say_line(line)
 
     async def stop(self) -> None:
         self._stopped = True
+        self.keypad.close()
         if self.recorder is None or self.listener is None or self.speech is None:
             return  # start() never ran
         try:
@@ -216,11 +216,9 @@ class CascadeEngine(CallerInput, Recovery, Engine):
                 self.recorder.turn(
                     role="caller", text=turn.text, started_at=turn.speech_started_at, stt_ms=turn.stt_ms
                 )
-                if wants_escalation(turn.text):
-                    offer = (
-                        "transfer them" if parts.actions.transfer_number else "take a message for an advisor"
-                    )
-                    parts.conversation.add_note(ESCALATION_NOTE.format(offer=offer))
+                note = escalation_note(turn.text, transfer_available=bool(parts.actions.transfer_number))
+                if note is not None:
+                    parts.conversation.add_note(note)
                 caller_turn = turn
             self._queued.clear()
         self._replies += 1
@@ -235,6 +233,11 @@ class CascadeEngine(CallerInput, Recovery, Engine):
         self._reply = reply
         reply.task = self._spawn(self._run_reply(reply))
         return reply
+
+    def _say_line(self, line: Line) -> Reply:
+        return self._start_reply(
+            script=list(line.sentences), uninterruptible=line.uninterruptible, then=line.then
+        )
 
     async def _run_reply(self, reply: Reply) -> None:
         cancelled = False

@@ -18,7 +18,7 @@ from typing import Any
 
 from integrations.errors import ProviderError
 from integrations.stt import DeepgramLiveTranscriber, SttEvent
-from voice.engines.cascade.turns import AudioClock
+from voice.agent.audio_clock import AudioClock
 
 MAX_BUFFERED_FRAMES = 250  # 5 s of 20 ms frames while the transcriber (re)connects
 # Twilio sends 20 ms frames; forwarding 40 ms at a time halves the socket writes per call for at

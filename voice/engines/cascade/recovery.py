@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from voice import twiml
+from voice.agent.flow import CLOSING, HANDOFF, MESSAGE, NORMAL
 from voice.agent.records import CallRecorder
 from voice.engines.cascade.reply import Parts, Reply
 from voice.session import CallSession
@@ -24,9 +25,6 @@ MESSAGE_PROMPT = "If you tell me your name and a short message, an advisor will 
 MESSAGE_THANKS = "Thank you, I've passed your message on, and an advisor will call you back soon. Goodbye."
 HEARING_TROUBLE = "Sorry, I'm having trouble hearing you."
 CALL_YOU_BACK = "An advisor will call you back soon. Goodbye."
-# What the engine is doing: talking normally, handing the call over after a failure, taking a
-# message itself, or saying goodbye (nothing the caller says starts a reply any more).
-NORMAL, HANDOFF, MESSAGE, CLOSING = "normal", "handoff", "message", "closing"
 
 
 class Recovery:

@@ -15,13 +15,12 @@ and the final transcript's arrival time is subtracted from it.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 
 from integrations.stt import SpeechStarted, SttEvent, Transcript, UtteranceEnd
+from voice.agent.audio_clock import AudioClock
 from voice.agent.records import ms_between
 
-BYTES_PER_SECOND = 8000  # μ-law 8 kHz
 _ENDS_MID_NUMBER = re.compile(r"\d[\s-]*$")
 
 
@@ -53,36 +52,6 @@ class Hold:
 
 
 Signal = Speaking | Hold | CallerTurn
-
-
-class AudioClock:
-    """Maps a position in the audio sent to the transcriber to when that audio reached us."""
-
-    def __init__(self, keep: int = 6000):
-        self._keep = keep
-        self._ends: list[int] = []
-        self._times: list[float] = []
-        self._sent = 0
-
-    def reset(self) -> None:
-        """A new transcriber starts its audio clock at zero."""
-        self._ends.clear()
-        self._times.clear()
-        self._sent = 0
-
-    def sent(self, size: int, arrived_at: float) -> None:
-        self._sent += size
-        self._ends.append(self._sent)
-        self._times.append(arrived_at)
-        if len(self._ends) > 2 * self._keep:
-            del self._ends[: self._keep], self._times[: self._keep]
-
-    def arrival(self, seconds: float | None) -> float | None:
-        """When the audio at `seconds` into the stream arrived (the latest known if beyond)."""
-        if seconds is None or not self._ends:
-            return None
-        index = bisect_left(self._ends, int(seconds * BYTES_PER_SECOND))
-        return self._times[min(index, len(self._times) - 1)]
 
 
 class TurnTaker:

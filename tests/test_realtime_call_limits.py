@@ -1,0 +1,59 @@
+"""On the realtime engine too, a silent caller and a call that runs too long are ended politely."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from tests.calls import FakePhone
+from tests.realtime_calls import Brain, configure_realtime, greeted, realtime_call
+from voice.agent.flow import IDLE_GOODBYE, STILL_THERE
+from voice.models import Call, CallbackRequest
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def live(settings, fake_twilio, fake_realtime, shop, catalog):
+    configure_realtime(settings)
+
+
+@pytest.fixture
+def call(customer):
+    return realtime_call(from_number=customer.phone)
+
+
+def call_updates(fake_twilio, call):
+    return fake_twilio.requests_to(f"/Calls/{call.call_sid}.json")
+
+
+async def test_a_silent_caller_is_asked_once_then_the_call_ends(settings, call, fake_realtime, fake_twilio):
+    settings.VOICE_IDLE_SECONDS = 0.4
+    brain = fake_realtime.on_response_create = Brain()
+    phone = await FakePhone.dial(call)
+    try:
+        await greeted(phone, fake_realtime)
+        await fake_twilio.await_for(lambda: call_updates(fake_twilio, call), within=8)
+    finally:
+        await phone.hang_up()
+
+    assert brain.lines[1:] == [STILL_THERE, IDLE_GOODBYE]
+    assert brain.detections[2]["interrupt_response"] is False  # the goodbye is not cut short
+    assert phone.all_heard  # the goodbye played out before the hang-up
+    assert call_updates(fake_twilio, call)[0].value("Status") == "completed"
+    assert (await database_sync_to_async(Call.objects.get)(pk=call.pk)).outcome == Call.Outcome.ABANDONED
+    assert not fake_realtime.session.function_outputs
+
+
+async def test_the_time_limit_ends_the_call_with_a_callback_offer(settings, call, fake_realtime, fake_twilio):
+    settings.VOICE_MAX_CALL_SECONDS = 2
+    brain = fake_realtime.on_response_create = Brain()
+    phone = await FakePhone.dial(call)
+    try:
+        await fake_twilio.await_for(lambda: call_updates(fake_twilio, call), within=10)
+    finally:
+        await phone.hang_up()
+
+    goodbye = brain.lines[-1]
+    assert "time limit" in goodbye and "call you back" in goodbye
+    assert call_updates(fake_twilio, call)[0].value("Status") == "completed"
+    message = await database_sync_to_async(CallbackRequest.objects.get)()
+    assert "time limit" in message.reason

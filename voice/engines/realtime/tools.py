@@ -1,0 +1,76 @@
+"""The model's function calls on a realtime call, through the one tools registry.
+
+Each call starts at once in its own task (voice.agent.tooling.ToolRunner), so a barge-in that
+cancels the response never cancels a booking. While tools run, turn detection holds (the model does
+not answer a caller turn without the results). When the response is done and its tools finished,
+every result goes back to the session; then the model is asked to go on, unless the caller cut the
+response short (their own turn is answered instead, and a transfer or hang-up the cut response asked
+for is dropped). CallActions.after_tool has already set outcomes, sent the SMS confirmation and
+marked a pending transfer or hang-up. Mixin of RealtimeEngine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from integrations.errors import ProviderError
+from integrations.realtime import FunctionCall
+from voice.agent.tooling import outcome_result
+from voice.engines.realtime.responses import TOOLS, Request, Response
+from voice.engines.realtime.state import EngineState
+
+RESULT_IN_HISTORY = 600  # characters of a tool result kept for a reconnect summary
+
+
+class ToolCalls(EngineState):
+    async def _function_call(self, event: FunctionCall) -> None:
+        response, tools = self._active, self.tools
+        if tools is None:
+            return
+        task = tools.start(call_id=event.call_id, name=event.name, arguments_json=event.arguments_json)
+        if response is None:  # not expected: a call outside a response; still answer it
+            stray = Response("", None, 0.0, None, None, calls=[(event.call_id, event.name, task)])
+            self._spawn(self._send_results(stray))
+            return
+        if not response.calls:
+            self._tool_batches += 1
+            await self._sync_turn_detection()
+        response.calls.append((event.call_id, event.name, task))
+
+    async def _finish_tools(self, response: Response) -> None:
+        """After the response with tool calls is done: wait for them, hand back the results, go on."""
+        rt = self.rt
+        try:
+            await self._send_results(response)
+        finally:
+            self._tool_batches -= 1
+        actions = self.actions
+        # After a reconnect the results went into the new session's summary instead.
+        if actions is not None and self.rt is rt:
+            if response.cut or response.status == "cancelled":
+                actions.drop_pending()
+            elif self._listening():
+                # No audio yet in this exchange: the follow-up's first audio answers the caller's turn.
+                trigger = response.trigger_end if not response.items else None
+                self._ask(Request(TOOLS, trigger_end=trigger))
+            await self._ask_next()  # the answer goes out before the server may answer on its own again
+        await self._sync_turn_detection()
+
+    async def _send_results(self, response: Response) -> None:
+        rt = self.rt
+        tasks = [task for *_, task in response.calls]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.timings.tool_wait)  # never cancels them
+        for call_id, name, task in response.calls:
+            result = outcome_result(task)
+            said = f"You used {name}: {json.dumps(result, default=str)[:RESULT_IN_HISTORY]}"
+            self.turns.note(f"({said})")
+            current = self.rt
+            try:
+                if current is not None and current is rt:
+                    await current.send_function_result(call_id, result, respond=False)
+                elif current is not None:  # finished after a reconnect: the new session learns it so
+                    await current.add_system_note(f"{said} (this finished while the line was cut).")
+            except ProviderError:
+                return  # the socket is gone; the reader reports it
