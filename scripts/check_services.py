@@ -19,7 +19,8 @@ def main() -> int:
             host=config["HOST"] or "127.0.0.1",
             port=config["PORT"] or 5432,
             user=config["USER"],
-            dbname=config["NAME"],
+            # The server is what must answer; Django creates test_<NAME> through the maintenance DB.
+            dbname="postgres",
             password=config["PASSWORD"] or None,
             connect_timeout=3,
         ).close()
