@@ -1,0 +1,260 @@
+"""Zero-latency fake providers for bench/calls.py, in a process of their own.
+
+    python -m bench.calls_fakes --tts-frame-bytes 800
+
+The repository's fake servers (tests/fakes) speak each provider's wire protocol; here they share one
+aiohttp app, one port and one event loop (no threads fighting over the GIL), so the server under test
+is the only thing between a phone and a provider. The fake Deepgram and Realtime read the tags the
+phones put in their audio (bench.calls_wire) to time each frame's way through the server and to
+speak for the caller on cue. Prints {"port": N} once listening, then answers one JSON command per
+line on stdin: {"cmd": "frames", "since": t0, "until": t1}, {"cmd": "cues"}, {"cmd": "reset"},
+{"cmd": "stop"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import sys
+import time
+from array import array
+from collections import deque
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bench.calls_wire import BARGE, CALLER_BARGE, CALLER_TURN, REPLY, TURN, tags
+from tests.fakes.deepgram_messages import (
+    listen_metadata,
+    results_message,
+    speech_started_message,
+)
+from tests.fakes.fake_deepgram import FakeDeepgram
+from tests.fakes.fake_openai import FakeOpenAI, TextReply
+from tests.fakes.fake_realtime import FakeRealtime, Say
+from tests.fakes.fake_realtime import Session as RealtimeSession
+from tests.fakes.fake_twilio import FakeTwilio
+
+OPENAI_KEY = "sk-fake-openai-key"
+DEEPGRAM_KEY = "fake-deepgram-key"
+REALTIME_MS_PER_WORD = 100  # like the fake TTS: 800 bytes of μ-law a word
+
+
+class Ledger:
+    """Every tagged frame that reached a provider, and when each cue was acted on."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls = array("I")
+        self.sent = array("d")
+        self.transit = array("d")
+        self.cues: dict[str, float] = {}
+
+    def frame(self, call: int, sent_at: float, arrived_at: float) -> None:
+        self.calls.append(call)
+        self.sent.append(sent_at)
+        self.transit.append(arrived_at - sent_at)
+
+    def cue(self, call: int, seq: int) -> None:
+        self.cues[f"{call}:{seq}"] = time.monotonic()
+
+    def frames(self, since: float, until: float) -> dict[str, Any]:
+        """Frames sent by the phones between `since` and `until`: how many arrived, per call, and
+        how long they took through the server (ms percentiles)."""
+        received: dict[int, int] = {}
+        transit: list[float] = []
+        for call, sent, took in zip(self.calls, self.sent, self.transit, strict=True):
+            if since <= sent < until:
+                received[call] = received.get(call, 0) + 1
+                transit.append(took * 1000)
+        transit.sort()
+
+        def pct(p: float) -> float | None:
+            return transit[min(len(transit) - 1, int(p / 100 * len(transit)))] if transit else None
+
+        return {
+            "received": received,
+            "transit_ms": {"p50": pct(50), "p95": pct(95), "p99": pct(99), "max": pct(100)},
+        }
+
+
+class BenchDeepgram(FakeDeepgram):
+    """FakeDeepgram whose live transcription speaks for the caller when a frame's tag says so."""
+
+    def __init__(self, ledger: Ledger, **options: Any) -> None:
+        super().__init__(**options)
+        self.ledger = ledger
+
+    async def _listen(self, request: web.Request) -> web.StreamResponse:
+        session = await self._open(request, [])  # not kept: the benchmark opens thousands
+        if session is None:
+            return web.json_response(
+                {"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials."}, status=401
+            )
+        ws = session.ws
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.BINARY:
+                    arrived_at = time.monotonic()
+                    session.audio_bytes += len(msg.data)
+                    for kind, call, seq, sent_at in tags(msg.data):
+                        self.ledger.frame(call, sent_at, arrived_at)
+                        if kind == TURN:
+                            await self._caller_turn(ws, session.audio_bytes, call, seq)
+                        elif kind == BARGE:
+                            await self._caller_interrupts(ws, call, seq)
+                elif msg.type == WSMsgType.TEXT:
+                    kind = json.loads(msg.data).get("type", "")
+                    if kind == "Finalize":
+                        await ws.send_json(results_message("", speech_final=False, from_finalize=True))
+                    elif kind == "CloseStream":
+                        await ws.send_json(listen_metadata(session.audio_bytes))
+                        await ws.close()
+        finally:
+            session.closed = True
+            self.websockets.discard(ws)
+        return ws
+
+    async def _caller_turn(self, ws: web.WebSocketResponse, audio_bytes: int, call: int, seq: int) -> None:
+        heard = audio_bytes / 8000
+        duration = min(1.0, heard)
+        await ws.send_json(speech_started_message(heard - duration))
+        await ws.send_json(results_message("I would like", is_final=False, speech_final=False))
+        self.ledger.cue(call, seq)  # the final transcript goes out now
+        await ws.send_json(results_message(CALLER_TURN, start=heard - duration, duration=duration))
+
+    async def _caller_interrupts(self, ws: web.WebSocketResponse, call: int, seq: int) -> None:
+        self.ledger.cue(call, seq)  # the caller starts talking now
+        await ws.send_json(speech_started_message())
+        await ws.send_json(results_message(CALLER_BARGE, is_final=False, speech_final=False))
+
+
+class BenchRealtime(FakeRealtime):
+    """FakeRealtime whose server VAD hears the caller when a frame's tag says so."""
+
+    def __init__(self, ledger: Ledger, **options: Any) -> None:
+        super().__init__(on_response_create=self._answer, **options)
+        self.ledger = ledger
+
+    @staticmethod
+    def _answer(session: RealtimeSession, event: dict[str, Any]) -> Say:
+        return Say(REPLY, ms_per_word=REALTIME_MS_PER_WORD)
+
+    async def _handle(self, session: RealtimeSession, event: dict[str, Any]) -> None:
+        if event.get("type") != "input_audio_buffer.append":
+            await super()._handle(session, event)
+            return
+        if session.events and session.events[-1] is event:
+            session.events.pop()  # ~50 appends a second per call: not kept
+        arrived_at = time.monotonic()
+        audio = base64.b64decode(event.get("audio", ""))
+        session.audio_bytes += len(audio)  # caller_audio is not kept: hours of it across calls
+        for kind, call, seq, sent_at in tags(audio):
+            self.ledger.frame(call, sent_at, arrived_at)
+            if kind == TURN:
+                await self._caller_turn(session, call, seq)
+            elif kind == BARGE:
+                await self._caller_interrupts(session, call, seq)
+
+    async def _caller_turn(self, session: RealtimeSession, call: int, seq: int) -> None:
+        end_ms = session.audio_bytes // 8
+        item_id = self._id("item")
+        await self._send(
+            session,
+            {
+                "type": "input_audio_buffer.speech_started",
+                "audio_start_ms": max(0, end_ms - 1000),
+                "item_id": item_id,
+            },
+        )
+        self.ledger.cue(call, seq)  # end of the caller's turn, as server VAD reports it
+        await self._send(
+            session, {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": end_ms, "item_id": item_id}
+        )
+        committed = {"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": None}
+        await self._send(session, committed)
+        detection = session.turn_detection or {}
+        if detection and detection.get("create_response", True):
+            self._start_response(session, self._scripted(session, committed))
+        await self._send(
+            session,
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                "item_id": item_id,
+                "content_index": 0,
+                "transcript": CALLER_TURN,
+                "usage": {"type": "duration", "seconds": 1.0},
+            },
+        )
+
+    async def _caller_interrupts(self, session: RealtimeSession, call: int, seq: int) -> None:
+        self.ledger.cue(call, seq)
+        item_id = self._id("item")
+        start_ms = session.audio_bytes // 8
+        await self._send(
+            session,
+            {"type": "input_audio_buffer.speech_started", "audio_start_ms": start_ms, "item_id": item_id},
+        )
+        detection = session.turn_detection or {}
+        if session.active is not None and detection.get("interrupt_response", True):
+            session.active.cancel_reason = "turn_detected"
+
+
+def _keep_little(fake: Any, *names: str) -> None:
+    """The fakes record every request for tests; a benchmark keeps only the last few."""
+    for name in names:
+        setattr(fake, name, deque(maxlen=8))
+
+
+async def serve(tts_frame_bytes: int) -> None:
+    ledger = Ledger()
+    deepgram = BenchDeepgram(ledger, api_key=DEEPGRAM_KEY, frame_bytes=tts_frame_bytes, frame_interval=0.0)
+    openai = FakeOpenAI(lambda body: TextReply(REPLY), api_key=OPENAI_KEY)
+    realtime = BenchRealtime(ledger, api_key=OPENAI_KEY, chunk_ms=tts_frame_bytes // 8, chunk_interval=0.0)
+    twilio = FakeTwilio()
+    _keep_little(openai, "requests", "headers")
+    _keep_little(twilio, "requests")
+    app = web.Application()
+    for fake in (deepgram, openai, realtime, twilio):
+        app.add_routes(fake.routes())
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(json.dumps({"port": runner.addresses[0][1]}), flush=True)
+
+    loop = asyncio.get_running_loop()
+    commands = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
+    while line := await commands.readline():
+        command = json.loads(line)
+        name = command.get("cmd")
+        answer: dict[str, Any] = {}
+        if name == "frames":
+            answer = ledger.frames(command["since"], command["until"])
+        elif name == "cues":
+            answer = {"cues": ledger.cues}
+        elif name == "reset":
+            ledger.reset()
+            deepgram.speak_sessions.clear()
+            realtime.sessions.clear()
+        elif name == "stop":
+            break
+        print(json.dumps(answer), flush=True)
+    await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tts-frame-bytes", type=int, default=800)
+    args = parser.parse_args()
+    asyncio.run(serve(args.tts_frame_bytes))
+
+
+if __name__ == "__main__":
+    main()
