@@ -1,16 +1,13 @@
 """Barge-in on a live call: the caller talks over the agent; a backchannel does not count."""
 
 import asyncio
-import contextlib
 import json
-import threading
 from datetime import datetime
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection, transaction
 
-from scheduling.models import Appointment, ScheduleDay
+from scheduling.models import Appointment
 from scheduling.selectors import availability_find
 from tests.calls import (
     FakePhone,
@@ -23,6 +20,7 @@ from tests.calls import (
     spoken,
 )
 from tests.fakes.fake_openai import HangReply, TextReply, ToolCall, ToolCallReply
+from tests.realtime_calls import day_locked
 from voice.models import ToolCall as ToolCallRecord
 from voice.models import Turn
 
@@ -134,31 +132,6 @@ async def test_a_yes_said_as_the_agent_finishes_a_question_is_answered(call, fak
 @pytest.fixture
 def slot(shop, catalog):
     return availability_find(service_code="oil_change", limit=1).as_dicts()[0]
-
-
-@contextlib.contextmanager
-def day_locked(day: str):
-    """Another advisor's booking holds the day's lock, so a booking on that day waits for it."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                ScheduleDay.objects.get_or_create(date=day)
-                list(ScheduleDay.objects.select_for_update().filter(date=day))
-                locked.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert locked.wait(5)
-    try:
-        yield release
-    finally:
-        release.set()
-        thread.join(10)
 
 
 async def test_a_booking_the_caller_talks_over_still_completes(
