@@ -1,27 +1,33 @@
 """Live-call benchmark: the real server, zero-latency fake providers, phones talking in real time.
 
     .venv/bin/python bench/calls.py [--engine cascade|realtime|both] [--calls 200] [--seconds 30]
-                                    [--sequential 1000] [--profile] [--keep-db]
+        [--ramp 40] [--sequential 1000] [--lanes 4] [--silent] [--profile] [--memory] [--keep-db]
 
 Creates the database `dealership_bench_calls` (server of DATABASE_URL, default local PostgreSQL),
-seeds a shop, its catalog and one Call row per stream, then for each engine:
+seeds a shop, its catalog and one Call row per stream, then for each engine (an engine that cannot be
+imported prints "<name> engine not available" instead of figures):
 
-1. N concurrent calls. daphne serves dealership.asgi:application in its own process (as in the
-   Procfile) with every provider pointed at the fakes (bench/calls_fakes.py, another process). This
-   process dials the calls over ramp seconds and plays Twilio: a 20 ms frame every 20 ms per call,
-   marks echoed once their audio has played. Each call listens to the greeting, then takes turns;
-   every other agent reply is cut short by the caller. Measured over --seconds once all calls talk:
-   calls held, frames/s, late frames (> 5 ms after their slot), dropped frames (could not be sent,
-   or sent but never reached the speech recognizer), turn overhead (final transcript leaves the fake
-   recognizer → first agent audio frame reaches the phone: the fake model and TTS answer at once, so
-   this is the server's own time), barge-in (caller speech starts → `clear` reaches the phone), and
-   the server's CPU and RSS from /proc.
-2. --sequential calls one after another on a fresh server (connect, greeting, one turn, hang up),
-   marks echoed at once: the server's RSS at start and after 10, 100, 500 and 1000 calls.
+1. --calls concurrent calls. daphne serves dealership.asgi:application in its own process, as in the
+   Procfile, with every provider pointed at the fakes (bench/calls_fakes.py, another process). This
+   process (bench/calls_phone.py) dials the calls over --ramp seconds and plays Twilio: a 20 ms frame
+   every 20 ms per call, marks echoed once their audio has played. Each call hears the greeting, then
+   takes turns; every other agent reply is cut short by the caller. Measured over --seconds once all
+   calls were greeted: calls held, frames/s, late frames (sent > 5 ms after their slot), dropped
+   frames (could not be sent, or sent but never reached the speech recognizer), frame transit (phone
+   → server → recognizer), turn overhead (the fake recognizer sends the final transcript, or the fake
+   Realtime server reports speech stopped → the first agent audio frame reaches the phone; the fake
+   model and TTS answer at once, so this is the server's own time), barge-in (caller speech starts →
+   `clear` reaches the phone), and CPU and RSS of the server from /proc. --silent: no turns, the cost
+   of the audio path alone.
+2. --sequential calls on a fresh server, --lanes at a time, each one after another (connect, greeting,
+   one turn, hang up; marks echoed at once): server CPU per call and its RSS after 10, 100, 250, 500,
+   750 and 1000 calls. Memory counts as flat when the second half of the calls grew it < 5 KB a call.
 
 REDIS_URL is set (default redis://127.0.0.1:6379/14, --redis '' for none) because production runs the
-Redis channel layer; the server logs at INFO as in production (its log path is printed). --profile
-runs the server under cProfile and prints where its time went. PASS/MISS compare with the goals.
+Redis channel layer; the server logs at INFO as in production (log paths are printed). The machine is
+shared: "other processes CPU" says how busy it was. --profile prints a CPU profile of the measured
+part; --memory also reads RSS after a full GC and writes an object census (bench/calls_profiled.py);
+--uvicorn serves with uvicorn instead of daphne, for comparison (uvicorn must be importable).
 """
 
 from __future__ import annotations

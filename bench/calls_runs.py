@@ -201,7 +201,8 @@ async def concurrent_calls(
     figures.add("calls held", f"{last.alive}/{len(phones)}", last.alive == len(phones))
     figures.add("ramp (dial + greeting)", f"{first.at - started:.1f} s")
     _frame_figures(figures, first, last, tally, lost, frames["transit_ms"])
-    _latency_figures(figures, cues, acted, tally)
+    if not args.silent:
+        _latency_figures(figures, cues, acted, tally)
     _cost_figures(figures, first, last, rss_idle, rss_loaded)
     if crowd.failures:
         figures.notes.append(
