@@ -16,6 +16,7 @@ from deepgram.core.api_error import ApiError
 from django.conf import settings
 
 from integrations.errors import ProviderError
+from integrations.event_stream import End, EventStream
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +59,6 @@ def as_provider_error(exc: BaseException, doing: str) -> ProviderError:
     return ProviderError(f"Deepgram failed to {doing}: {exc!r}", permanent=False, provider=PROVIDER)
 
 
-class _End:
-    """Queue marker: the socket closed because we asked it to."""
-
-
 class DeepgramSocket(Generic[E]):
     """An SDK WebSocket session read by a background task into a queue of typed events.
 
@@ -77,8 +74,7 @@ class DeepgramSocket(Generic[E]):
         self._stack: AsyncExitStack | None = None
         self._socket: Any = None
         self._reader: asyncio.Task[None] | None = None
-        self._events: asyncio.Queue[E | _End | ProviderError] = asyncio.Queue()
-        self._terminal: _End | ProviderError | None = None
+        self._events: EventStream[E] = EventStream()
         self._closing = False
         self._server_error = ""
 
@@ -99,8 +95,8 @@ class DeepgramSocket(Generic[E]):
     def _on_message(self, message: Any) -> None:
         raise NotImplementedError
 
-    def _emit(self, event: E | _End | ProviderError) -> None:
-        self._events.put_nowait(event)
+    def _emit(self, event: E | End | ProviderError) -> None:
+        self._events.put(event)
 
     def _note_server_error(self, description: str) -> None:
         self._server_error = description
@@ -123,7 +119,7 @@ class DeepgramSocket(Generic[E]):
 
     def _on_closed(self, exc: Exception) -> None:
         if self._closing:
-            self._emit(_End())
+            self._emit(End())
             return
         reason = self._server_error or getattr(exc, "reason", "") or type(exc).__name__
         logger.warning("call %s: Deepgram %s dropped: %s", self.call_sid, self.what, reason)
@@ -134,8 +130,8 @@ class DeepgramSocket(Generic[E]):
     async def _send(self, send: Any, *args: Any) -> None:
         if self._socket is None or self._closing:
             raise ProviderError(f"Deepgram {self.what} is not open", permanent=False, provider=PROVIDER)
-        if isinstance(self._terminal, ProviderError):
-            raise self._terminal
+        if isinstance(self._events.terminal, ProviderError):
+            raise self._events.terminal
         try:
             await send(*args)
         except Exception as exc:
@@ -149,7 +145,11 @@ class DeepgramSocket(Generic[E]):
         if self._closing:
             return
         self._closing = True
-        if goodbye is not None and self._socket is not None and not isinstance(self._terminal, ProviderError):
+        if (
+            goodbye is not None
+            and self._socket is not None
+            and not isinstance(self._events.terminal, ProviderError)
+        ):
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(CLOSE_TIMEOUT):
                     await goodbye()
@@ -163,20 +163,13 @@ class DeepgramSocket(Generic[E]):
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reader
-        self._emit(_End())
+        self._emit(End())
 
     def __aiter__(self) -> AsyncIterator[E]:
         return self
 
     async def __anext__(self) -> E:
-        if self._terminal is None:
-            item = await self._events.get()
-            if not isinstance(item, _End | ProviderError):
-                return item
-            self._terminal = item
-        if isinstance(self._terminal, ProviderError):
-            raise self._terminal
-        raise StopAsyncIteration
+        return await self._events.next()
 
     async def __aenter__(self) -> Self:
         await self.start()  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from django.conf import settings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from integrations.errors import ProviderError
+from integrations.event_stream import End, EventStream
 from integrations.llm import openai_base_url
 from integrations.realtime_events import (
     AgentTranscriptDelta,
@@ -98,10 +99,6 @@ def _as_provider_error(exc: BaseException, doing: str) -> ProviderError:
     return ProviderError(f"OpenAI Realtime failed to {doing}: {exc!r}", permanent=False, provider=PROVIDER)
 
 
-class _End:
-    """Queue marker: the session closed because we asked it to."""
-
-
 Send = Callable[[], Awaitable[None]]
 
 
@@ -150,9 +147,8 @@ class RealtimeSession:
         self._reader: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._outbox: asyncio.Queue[tuple[Send, asyncio.Future[None] | None]] = asyncio.Queue()
-        self._events: asyncio.Queue[RealtimeEvent | _End | ProviderError] = asyncio.Queue()
+        self._events: EventStream[RealtimeEvent] = EventStream()
         self._ready: asyncio.Future[None] | None = None
-        self._terminal: _End | ProviderError | None = None
         self._failure: ProviderError | None = None
         self._closing = False  # we are closing the socket: its end is not a drop
         self._closed = False
@@ -243,7 +239,7 @@ class RealtimeSession:
             return
         self._closed = True
         await self._abandon()
-        self._events.put_nowait(_End())
+        self._events.put(End())
 
     async def _abandon(self) -> None:
         self._closing = True
@@ -423,7 +419,7 @@ class RealtimeSession:
         self._failure = self._failure or failure
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(failure)
-        self._events.put_nowait(failure)
+        self._events.put(failure)
 
     def _on_event(self, ev: dict[str, Any]) -> None:
         kind = ev.get("type")
@@ -452,7 +448,7 @@ class RealtimeSession:
                 return
             logger.warning("call %s: realtime error %s: %s", self.call_sid, event.code, event.message)
         if event is not None:
-            self._events.put_nowait(event)
+            self._events.put(event)
 
     # --- iteration ---
 
@@ -460,11 +456,4 @@ class RealtimeSession:
         return self
 
     async def __anext__(self) -> RealtimeEvent:
-        if self._terminal is None:
-            item = await self._events.get()
-            if not isinstance(item, _End | ProviderError):
-                return item
-            self._terminal = item
-        if isinstance(self._terminal, ProviderError):
-            raise self._terminal
-        raise StopAsyncIteration
+        return await self._events.next()

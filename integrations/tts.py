@@ -108,13 +108,7 @@ class DeepgramSpeaker(DeepgramSocket[TtsEvent]):
         await self._shutdown(goodbye=goodbye)
 
     def _discard_queued_audio(self) -> None:
-        kept = []
-        while not self._events.empty():
-            item = self._events.get_nowait()
-            if not isinstance(item, Audio):
-                kept.append(item)
-        for item in kept:
-            self._events.put_nowait(item)
+        self._events.discard(Audio)
 
     def _on_message(self, message: Any) -> None:
         if isinstance(message, bytes):
