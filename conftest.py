@@ -4,6 +4,8 @@ from datetime import time
 from decimal import Decimal
 
 import pytest
+from asgiref.sync import SyncToAsync
+from django.db import connections
 
 from crm.models import Customer, Vehicle
 from scheduling.models import BusinessHours, ServiceType, Shop
@@ -17,6 +19,15 @@ CATALOG = [
     ("battery_replacement", "battery replacement", 45, "189.00", True, None),
     ("diagnostic", "diagnostic", 90, "149.00", False, 2),
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_async_worker_connections(django_db_setup, django_db_blocker):
+    """Connections are persistent (CONN_MAX_AGE): the one that database_sync_to_async opened in
+    asgiref's worker thread must be closed before the test database can be dropped."""
+    yield
+    with django_db_blocker.unblock():
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture

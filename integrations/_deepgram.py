@@ -1,22 +1,35 @@
 """What the Deepgram STT and TTS adapters share: client construction and a WebSocket session base.
 
 Settings: DEEPGRAM_API_KEY and DEEPGRAM_BASE_URL (an http(s) origin; the ws(s) origin is derived).
+
+Why the sockets are opened here and then handed to the SDK's socket clients: the SDK's `connect()`
+builds a new TLS context for every socket and negotiates permessage-deflate, which spends CPU
+compressing µ-law audio that does not compress, 50 times a second per call. Opening the socket
+ourselves lets it share the process's TLS context (integrations.tls) and skip compression; the SDK
+still encodes the query, sends and parses every message.
 """
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, AsyncExitStack
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, Self, TypeVar
 
 import httpx
 from deepgram import AsyncDeepgramClient, DeepgramClientEnvironment
 from deepgram.core.api_error import ApiError
+from deepgram.core.jsonable_encoder import jsonable_encoder
+from deepgram.core.query_encoder import encode_query
+from deepgram.core.remove_none_from_dict import remove_none_from_dict
 from django.conf import settings
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
 from integrations.errors import ProviderError
 from integrations.event_stream import End, EventStream
+from integrations.tls import tls_for
 
 logger = logging.getLogger(__name__)
 
@@ -27,28 +40,58 @@ CLOSE_TIMEOUT = 1.0
 E = TypeVar("E")
 
 
-def deepgram_client(
-    *, api_key: str | None = None, base_url: str | None = None, httpx_client: httpx.AsyncClient | None = None
-) -> AsyncDeepgramClient:
-    """An SDK client for the configured (or given) key and origin; ProviderError when unconfigured."""
+def _api_key(api_key: str | None) -> str:
     key = api_key if api_key is not None else settings.DEEPGRAM_API_KEY
     if not key:
         raise ProviderError("Deepgram is not configured", permanent=True, provider=PROVIDER)
-    origin = (base_url if base_url is not None else settings.DEEPGRAM_BASE_URL).rstrip("/")
-    environment = DeepgramClientEnvironment.PRODUCTION
-    if origin:
-        ws_origin = "ws" + origin.removeprefix("http")  # http→ws, https→wss
-        environment = DeepgramClientEnvironment(
-            base=origin, production=ws_origin, agent=ws_origin, agent_rest=origin
-        )
-    kwargs: dict[str, Any] = {"httpx_client": httpx_client} if httpx_client is not None else {}
-    return AsyncDeepgramClient(api_key=key, environment=environment, **kwargs)
+    return key
+
+
+def _origin(base_url: str | None) -> str:
+    return (base_url if base_url is not None else settings.DEEPGRAM_BASE_URL).rstrip("/")
+
+
+def _environment(origin: str) -> DeepgramClientEnvironment:
+    if not origin:
+        return DeepgramClientEnvironment.PRODUCTION
+    ws_origin = "ws" + origin.removeprefix("http")  # http→ws, https→wss
+    return DeepgramClientEnvironment(base=origin, production=ws_origin, agent=ws_origin, agent_rest=origin)
+
+
+def deepgram_client(
+    *, api_key: str | None = None, base_url: str | None = None, httpx_client: httpx.AsyncClient
+) -> AsyncDeepgramClient:
+    """An SDK client for REST calls over `httpx_client`; ProviderError when unconfigured."""
+    return AsyncDeepgramClient(
+        api_key=_api_key(api_key), environment=_environment(_origin(base_url)), httpx_client=httpx_client
+    )
+
+
+@functools.cache
+def _socket_headers(key: str) -> dict[str, str]:
+    # The SDK's own headers (it reads its version from package metadata each time: cache them).
+    client = AsyncDeepgramClient(api_key=key, httpx_client=httpx.AsyncClient(verify=False))
+    return client._client_wrapper.get_headers()
+
+
+def socket_request(
+    path: str, query: Mapping[str, Any], *, api_key: str | None = None, base_url: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """The URL and headers of a Deepgram WebSocket (`path` e.g. "/v1/listen"), as the SDK builds them."""
+    key = _api_key(api_key)
+    url = _environment(_origin(base_url)).production + path
+    params = encode_query(jsonable_encoder(remove_none_from_dict(dict(query))))
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    return url, _socket_headers(key)
 
 
 def as_provider_error(exc: BaseException, doing: str) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
     status = exc.status_code if isinstance(exc, ApiError) else None
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
     if status is not None:
         permanent = status < 500 and status not in (408, 429)
         return ProviderError(
@@ -62,7 +105,7 @@ def as_provider_error(exc: BaseException, doing: str) -> ProviderError:
 class DeepgramSocket(Generic[E]):
     """An SDK WebSocket session read by a background task into a queue of typed events.
 
-    Subclasses open the socket with `_open(connect_cm)` and turn SDK messages into events in
+    Subclasses open the socket with `_open(path, query, wrap)` and turn SDK messages into events in
     `_on_message`. Iterating yields those events; a socket that closes without `close()` having been
     called ends the iteration with ProviderError(permanent=False), as does any send after that.
     """
@@ -71,25 +114,38 @@ class DeepgramSocket(Generic[E]):
 
     def __init__(self, *, call_sid: str = "") -> None:
         self.call_sid = call_sid
-        self._stack: AsyncExitStack | None = None
+        self._connection: ClientConnection | None = None
         self._socket: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._events: EventStream[E] = EventStream()
         self._closing = False
         self._server_error = ""
 
-    async def _open(self, connect_cm: AbstractAsyncContextManager[Any]) -> None:
-        stack = AsyncExitStack()
+    async def _open(
+        self,
+        path: str,
+        query: Mapping[str, Any],
+        wrap: Callable[[ClientConnection], Any],
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        """Open the socket and wrap it in the SDK's socket client (`wrap`). ProviderError on failure."""
+        url, headers = socket_request(path, query, api_key=api_key, base_url=base_url)
         try:
             async with asyncio.timeout(10):
-                self._socket = await stack.enter_async_context(connect_cm)
+                self._connection = await connect(
+                    url,
+                    additional_headers=headers,
+                    ssl=tls_for(url),
+                    compression=None,
+                    open_timeout=None,  # the timeout above covers it
+                    close_timeout=CLOSE_TIMEOUT,
+                    max_size=None,
+                )
         except Exception as exc:
-            await stack.aclose()
             raise as_provider_error(exc, f"open the {self.what}") from exc
-        self._stack = stack
-        websocket = getattr(self._socket, "_websocket", None)
-        if websocket is not None and hasattr(websocket, "close_timeout"):
-            websocket.close_timeout = CLOSE_TIMEOUT
+        self._socket = wrap(self._connection)
         self._reader = asyncio.create_task(self._read_loop(), name=f"deepgram-{self.what}-{self.call_sid}")
 
     def _on_message(self, message: Any) -> None:
@@ -156,9 +212,9 @@ class DeepgramSocket(Generic[E]):
         if self._reader is not None and drain_timeout:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._reader), drain_timeout)
-        if self._stack is not None:
+        if self._connection is not None:
             with contextlib.suppress(Exception):
-                await self._stack.aclose()
+                await self._connection.close()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -3,8 +3,8 @@
 Twilio's µ-law 8 kHz payloads are forwarded as they are (no resampling). The transcriber yields typed
 events; turn-taking decisions (speech_final vs UtteranceEnd, barge-in) belong to the caller.
 
-Why the SDK and not raw `websockets`: the SDK's async socket gives us `recv()`, typed messages and
-the control messages we need, and it is pointed at fakes through DeepgramClientEnvironment.
+Why the SDK's socket client: it gives us `recv()`, typed messages and the control messages we need;
+the socket under it is opened in integrations._deepgram (shared TLS context, no compression).
 """
 
 import asyncio
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from deepgram.listen.v1.socket_client import AsyncV1SocketClient
 from deepgram.listen.v1.types import (
     ListenV1Error,
     ListenV1Results,
@@ -23,7 +24,7 @@ from deepgram.listen.v1.types import (
 )
 from django.conf import settings
 
-from integrations._deepgram import DeepgramSocket, deepgram_client
+from integrations._deepgram import DeepgramSocket
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +119,13 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
 
     async def start(self) -> None:
         """Open the socket. Raises ProviderError (permanent when unconfigured or unauthorized)."""
-        client = deepgram_client(api_key=self._api_key, base_url=self._base_url)
-        await self._open(client.listen.v1.connect(**self._options))
+        await self._open(
+            "/v1/listen",
+            self._options,
+            lambda websocket: AsyncV1SocketClient(websocket=websocket),
+            api_key=self._api_key,
+            base_url=self._base_url,
+        )
         self._last_sent = asyncio.get_running_loop().time()
         self._keepalive = asyncio.create_task(
             self._keepalive_loop(), name=f"deepgram-keepalive-{self.call_sid}"

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from deepgram.speak.v1.socket_client import AsyncV1SocketClient
 from deepgram.speak.v1.types import SpeakV1Text, SpeakV1Warning
 from django.conf import settings
 
 from integrations._deepgram import DeepgramSocket, as_provider_error, deepgram_client
+from integrations.tls import client_tls_context
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +84,13 @@ class DeepgramSpeaker(DeepgramSocket[TtsEvent]):
 
     async def start(self) -> None:
         """Open the socket. Raises ProviderError (permanent when unconfigured or unauthorized)."""
-        client = deepgram_client(api_key=self._api_key, base_url=self._base_url)
-        await self._open(client.speak.v1.connect(model=self._model, encoding="mulaw", sample_rate=8000))
+        await self._open(
+            "/v1/speak",
+            {"model": self._model, "encoding": "mulaw", "sample_rate": 8000},
+            lambda websocket: AsyncV1SocketClient(websocket=websocket),
+            api_key=self._api_key,
+            base_url=self._base_url,
+        )
         logger.info("call %s: speech synthesis open (%s)", self.call_sid, self._model)
 
     async def speak(self, text: str) -> None:
@@ -141,7 +148,7 @@ async def synthesize(
     request_timeout: float = 10.0,
 ) -> bytes:
     """Synthesize `text` in one REST request; returns headerless µ-law 8 kHz audio."""
-    async with httpx.AsyncClient(timeout=request_timeout) as http:
+    async with httpx.AsyncClient(timeout=request_timeout, verify=client_tls_context()) as http:
         client = deepgram_client(api_key=api_key, base_url=base_url, httpx_client=http)
         try:
             async with asyncio.timeout(request_timeout):

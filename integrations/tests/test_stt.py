@@ -35,6 +35,8 @@ async def test_it_asks_for_phone_audio_with_endpointing_and_vad(fake_deepgram, s
         "punctuate": "true",
     }
     assert fake_deepgram.listen.headers["Authorization"] == f"Token {fake_deepgram.api_key}"
+    # µ-law audio does not compress: offering permessage-deflate would only cost CPU on every frame.
+    assert "Sec-WebSocket-Extensions" not in fake_deepgram.listen.headers
 
 
 async def test_it_forwards_audio_and_yields_the_transcription_events(fake_deepgram):
