@@ -71,7 +71,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+# Persistent connections: a live call touches the database a dozen times, and opening a PostgreSQL
+# connection each time saturated the database thread under a burst of call starts (bench/calls.py).
+# Health checks drop a connection the server closed before it is reused.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web process and the Celery worker share the demo database.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -155,6 +159,8 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_PHONE_NUMBER = env.str("TWILIO_PHONE_NUMBER", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="").rstrip("/")
 TWILIO_VALIDATE_SIGNATURES = env.bool("TWILIO_VALIDATE_SIGNATURES", default=True)
+# Seconds a worker waits on one Twilio REST request before the outcome counts as unknown.
+TWILIO_HTTP_TIMEOUT = env.float("TWILIO_HTTP_TIMEOUT", default=10.0)
 TRANSFER_PHONE_NUMBER = env.str("TRANSFER_PHONE_NUMBER", default="")
 OUTBOUND_CALL_ALLOWLIST = env.list("OUTBOUND_CALL_ALLOWLIST", default=[])
 

@@ -2,14 +2,18 @@
 
 This is the only module that imports `twilio`. Settings read at call time: TWILIO_ACCOUNT_SID,
 TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and TWILIO_API_BASE_URL (the SDK has no base-URL option, so the
-override is applied to the `api` domain, which serves Calls and Messages).
+override is applied to the `api` domain, which serves Calls and Messages), and the optional
+TWILIO_HTTP_TIMEOUT (seconds, default 10) for the blocking worker calls.
 """
 
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import requests
 from aiohttp.helpers import encode_basic_auth
 from django.conf import settings
 from twilio.base.exceptions import TwilioException
@@ -84,6 +88,25 @@ def _from_number() -> str:
 def _twilio_code(exc: BaseException) -> int | None:
     code = getattr(exc, "code", None)
     return code if isinstance(code, int) else None
+
+
+class CallOutcomeUnknown(ProviderError):
+    """`calls.create` was sent but no answer came back (read timeout, connection reset, 5xx): Twilio
+    may or may not have placed the call. Never redial on this alone; look with `find_calls` first."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=False, provider=PROVIDER)
+
+
+def _request_never_sent(exc: BaseException) -> bool:
+    """True only when the HTTP request provably never reached Twilio (no connection was made)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        # urllib3 wraps "could not connect" (refused, DNS) in NewConnectionError; a reset or an
+        # aborted connection *after* sending surfaces as a ProtocolError instead.
+        return "NewConnectionError" in repr(exc) or "NameResolutionError" in repr(exc)
+    return False
 
 
 def _as_provider_error(exc: BaseException, action: str) -> ProviderError:
@@ -188,7 +211,17 @@ class TelephonyClient:
 
 
 def _sync_client() -> Client:
-    return _build_client(TwilioHttpClient(timeout=DEFAULT_TIMEOUT))
+    return _build_client(TwilioHttpClient(timeout=settings.TWILIO_HTTP_TIMEOUT))
+
+
+def _create_failure(exc: BaseException) -> ProviderError:
+    """Classify a failed `calls.create`: refused by Twilio (it said so), never sent, or unknown."""
+    error = _as_provider_error(exc, "place the call")
+    if error.permanent or isinstance(exc, ProviderError) or _request_never_sent(exc):
+        return error
+    if isinstance(exc, TwilioException) and getattr(exc, "status", None) == 429:
+        return error  # rate limited: Twilio refused the request, nothing was created
+    return CallOutcomeUnknown(f"{error.message} (the call may have been placed)")
 
 
 def create_call(
@@ -220,9 +253,41 @@ def create_call(
             timeout=ring_timeout,
         )
     except Exception as exc:
-        raise _as_provider_error(exc, "place the call") from exc
+        raise _create_failure(exc) from exc
     logger.info("call %s: dialing %s", call.sid, mask_phone(to))
     return str(call.sid)
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """One call from Twilio's Calls list, as much as reconciling an attempt needs."""
+
+    sid: str
+    status: str
+    created_at: datetime | None
+    answered_by: str = ""
+
+
+# The Calls list filters on To, From, ParentCallSid, Status, StartTime and EndTime only (no
+# DateCreated), and StartTime is empty until a queued call is dialled, so filter by time here.
+FIND_CALLS_LIMIT = 50
+
+
+def find_calls(to: str, *, created_after: datetime) -> list[PlacedCall]:
+    """Calls from our number to `to` created at or after `created_after`, oldest first (blocking).
+
+    Used to learn whether a `calls.create` whose answer was lost placed a call after all.
+    """
+    try:
+        calls = _sync_client().calls.list(to=to, from_=_from_number(), limit=FIND_CALLS_LIMIT)
+    except Exception as exc:
+        raise _as_provider_error(exc, "list calls") from exc
+    found = [
+        PlacedCall(str(c.sid), str(c.status or ""), c.date_created, str(c.answered_by or ""))
+        for c in calls
+        if isinstance(c.date_created, datetime) and c.date_created >= created_after
+    ]
+    return sorted(found, key=lambda c: (c.created_at, c.sid))
 
 
 def send_sms_sync(to: str, body: str) -> str:

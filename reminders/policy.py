@@ -4,6 +4,8 @@ Calls: inside the shop's reminder window (9:00–20:00 by default) in the custom
 to Saturday, never on a shop holiday. Texts: a wider courtesy window (8:00–21:00) on any day.
 The reminder goes out the day before the appointment; when that day is not allowed, on the nearest
 earlier allowed day; when the appointment is less than a day away, in any slot left before it.
+A timed reminder whose time stops being allowed (a holiday added later) moves to the nearest earlier
+allowed day, never onto the appointment day (`moved_reminder_time`).
 """
 
 from __future__ import annotations
@@ -119,6 +121,30 @@ def reminder_time(
     if short_notice:
         return Timing(None, "No calling-window time is left before the appointment.")
     return Timing(None, "No allowed time before the appointment (Sundays, holidays or outside the window).")
+
+
+def moved_reminder_time(
+    rules: ContactRules, *, due: datetime, appointment_start: datetime, now: datetime, min_lead: timedelta
+) -> Timing:
+    """A reminder timed for `due`, which is no longer allowed (e.g. a holiday added since): the
+    nearest earlier allowed day (window start, or `now` if that window is open), else later the
+    same or a following day — but only on days before the appointment day: a call on the appointment
+    day is not a day-before reminder. None when no such time is left (the caller texts instead)."""
+    appointment_day = appointment_start.astimezone(rules.home).date()
+    day_before_ends = datetime.combine(appointment_day, time(0), tzinfo=rules.home)
+    deadline = min(appointment_start - min_lead, day_before_ends)
+    due_day = min(due.astimezone(rules.home).date(), appointment_day - timedelta(days=1))
+    today = now.astimezone(rules.home).date()
+    earlier = (due_day - timedelta(days=n) for n in range(MAX_DAYS_EARLIER + 1))
+    later = (due_day + timedelta(days=n) for n in range(1, (appointment_day - due_day).days))
+    for day in (*(d for d in earlier if d >= today), *later):
+        window = day_window(rules, day)
+        if window is None:
+            continue
+        start, end = max(window[0], now), min(window[1], deadline)
+        if start < end:
+            return Timing(start)
+    return Timing(None, "No calling-window time is left on the days before the appointment.")
 
 
 def retry_time(

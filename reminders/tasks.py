@@ -13,7 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from reminders.selectors import reminder_list_due
-from reminders.services import DeliveryRetry, reminder_deliver, reminder_release_stale
+from reminders.services import (
+    DeliveryRetry,
+    reminder_deliver,
+    reminder_release_stale,
+    reminder_retime_for_closures,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +28,11 @@ DELIVER_TASK = "reminders.tasks.reminder_deliver_task"
 
 @shared_task(name=DISPATCH_TASK, soft_time_limit=50, time_limit=60, ignore_result=True)
 def reminders_dispatch() -> int:
-    """Release stuck claims, then queue every reminder that is due. Returns how many were queued."""
+    """Release stuck claims, move calls off holidays added since they were timed, then queue every
+    reminder that is due. Returns how many were queued."""
     now = timezone.now()
     reminder_release_stale(now=now)
+    reminder_retime_for_closures(now=now)
     due = reminder_list_due(now=now)
     for reminder_id in due:
         transaction.on_commit(partial(reminder_deliver_task.delay, reminder_id))

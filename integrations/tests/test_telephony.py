@@ -1,10 +1,14 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from twilio.request_validator import RequestValidator
 
 from integrations.errors import ProviderError
 from integrations.telephony import (
+    CallOutcomeUnknown,
     TelephonyClient,
     create_call,
+    find_calls,
     send_sms_sync,
     signature_is_valid,
 )
@@ -188,3 +192,61 @@ class TestWorkerCalls:
             create_call(CALLER, "https://shop.example.com/a/", "https://shop.example.com/b/")
 
         assert fake_twilio.requests == []
+
+
+class TestUnconfirmedCalls:
+    """A create whose answer is lost may still have placed the call: the caller must be told so."""
+
+    @pytest.mark.parametrize("stall", [2.0, None], ids=["response-times-out", "connection-reset"])
+    def test_a_lost_answer_is_reported_as_unknown_and_the_call_can_be_found(
+        self, fake_twilio, settings, stall
+    ):
+        settings.TWILIO_HTTP_TIMEOUT = 0.5
+        fake_twilio.lose_next_create_response(stall=stall)
+        before = datetime.now(UTC) - timedelta(seconds=1)
+
+        with pytest.raises(CallOutcomeUnknown) as failure:
+            create_call(CALLER, "https://shop.example.com/a/", "https://shop.example.com/b/")
+
+        assert not failure.value.permanent
+        [placed] = fake_twilio.calls
+        [found] = find_calls(CALLER, created_after=before)
+        assert (found.sid, found.status) == (placed.sid, "queued")
+        [listing] = fake_twilio.requests_to("/Calls.json", method="GET")
+        assert (listing.value("To"), listing.value("From")) == (CALLER, PHONE_NUMBER)
+
+    def test_a_twilio_error_answer_is_unknown_but_a_rejection_is_not(self, fake_twilio):
+        fake_twilio.fail_next(500)
+        with pytest.raises(CallOutcomeUnknown):
+            create_call(CALLER, "https://shop.example.com/a/", "https://shop.example.com/b/")
+
+        fake_twilio.fail_next(429, 20429, "Too Many Requests")
+        with pytest.raises(ProviderError) as limited:
+            create_call(CALLER, "https://shop.example.com/a/", "https://shop.example.com/b/")
+        assert not isinstance(limited.value, CallOutcomeUnknown)
+        assert not limited.value.permanent
+
+        fake_twilio.fail_next(400, 21211, "The 'To' number is not a valid phone number.")
+        with pytest.raises(ProviderError) as rejected:
+            create_call(CALLER, "https://shop.example.com/a/", "https://shop.example.com/b/")
+        assert rejected.value.permanent and not isinstance(rejected.value, CallOutcomeUnknown)
+
+    def test_an_unreachable_twilio_placed_nothing(self, settings):
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC" + "0" * 32, "token"
+        settings.TWILIO_PHONE_NUMBER = PHONE_NUMBER
+        settings.TWILIO_API_BASE_URL = unused_local_url()
+
+        with pytest.raises(ProviderError) as failure:
+            create_call(CALLER, "https://shop.example.com/a/", "https://shop.example.com/b/")
+
+        assert not failure.value.permanent
+        assert not isinstance(failure.value, CallOutcomeUnknown)
+
+    def test_it_finds_only_our_calls_to_that_number_since_the_given_time(self, fake_twilio):
+        create_call(CALLER, "https://shop.example.com/a/", "https://shop.example.com/b/")
+        create_call("+13125550999", "https://shop.example.com/a/", "https://shop.example.com/b/")
+
+        assert [
+            c.sid for c in find_calls(CALLER, created_after=datetime.now(UTC) - timedelta(minutes=1))
+        ] == [fake_twilio.calls[0].sid]
+        assert find_calls(CALLER, created_after=datetime.now(UTC) + timedelta(minutes=1)) == []

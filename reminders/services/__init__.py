@@ -14,6 +14,7 @@ from reminders.services.outcome import (
 from reminders.services.schedule import (
     reminder_cancel,
     reminder_on_appointment_change,
+    reminder_retime_for_closures,
     reminder_schedule,
     reminder_send_now,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "reminder_machine_detected",
     "reminder_on_appointment_change",
     "reminder_release_stale",
+    "reminder_retime_for_closures",
     "reminder_schedule",
     "reminder_send_now",
     "sms_reply_handle",

@@ -5,6 +5,11 @@ fresh claim token) changed its row; every later write is guarded by that token. 
 written (with the reminder row locked) before the provider is asked, so a worker that dies mid-send
 leaves evidence: `reminder_release_stale` then returns an untouched reminder to pending, but one whose
 call may have gone out to "review" — never dialled again blindly.
+
+Likewise a `calls.create` whose answer was lost (read timeout, reset connection, 5xx) may have placed
+the call: its attempt is kept as "unconfirmed", and before dialling again we ask Twilio for calls to
+that number since the attempt began. Found: that call is adopted as the attempt's call (no second
+call). None: the attempt is marked failed and the customer is dialled.
 """
 
 from __future__ import annotations
@@ -21,12 +26,20 @@ from django.utils import timezone
 
 from crm.phones import mask_phone
 from integrations.errors import ProviderError
-from integrations.telephony import create_call, send_sms_sync, telephony_is_configured
+from integrations.telephony import (
+    CallOutcomeUnknown,
+    PlacedCall,
+    create_call,
+    find_calls,
+    send_sms_sync,
+    telephony_is_configured,
+)
 from reminders import policy
 from reminders.conf import conf, minutes
 from reminders.messages import SMS_SCRIPT_VERSION, reminder_text
 from reminders.models import Reminder, ReminderAttempt
 from reminders.selectors import appointment_is_remindable, contact_rules, reminder_facts
+from reminders.services.outcome import FINAL, reminder_call_status
 from reminders.services.plan import Plan, number_allowed, sms_plan
 from reminders.services.schedule import reminder_apply_plan
 from reminders.zones import CustomerZones
@@ -39,6 +52,10 @@ logger = logging.getLogger(__name__)
 
 Outcome = ReminderAttempt.Outcome
 RETRY_BASE_SECONDS = 60
+# Marks (in `detail`) a call attempt whose create got no answer and that has not been checked yet.
+UNCONFIRMED = "Unconfirmed: "
+# Our clock and Twilio's may disagree a little; a call this much older than the attempt still counts.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 class DeliveryRetry(Exception):
@@ -118,8 +135,12 @@ def _provider_failed(
 ) -> str:
     """Permanent: give this channel up (a call falls back to a text). Transient: pending again after
     a backoff, and DeliveryRetry, until REMINDER_MAX_PROVIDER_ERRORS in a row."""
-    attempt.outcome = Outcome.FAILED if exc.permanent else Outcome.PROVIDER_ERROR
-    attempt.detail, attempt.ended_at = exc.message[:300], now
+    if isinstance(exc, CallOutcomeUnknown):
+        attempt.outcome, attempt.detail = Outcome.UNKNOWN, (UNCONFIRMED + exc.message)[:300]
+    else:
+        attempt.outcome = Outcome.FAILED if exc.permanent else Outcome.PROVIDER_ERROR
+        attempt.detail = exc.message[:300]
+    attempt.ended_at = now
     attempt.save(update_fields=["outcome", "detail", "ended_at"])
     errors = reminder.provider_errors + 1
     if not exc.permanent and errors < conf("REMINDER_MAX_PROVIDER_ERRORS"):
@@ -135,6 +156,10 @@ def _provider_failed(
         )
         logger.warning("reminder %s: transient provider error, retry in %ss: %s", reminder.pk, retry_in, exc)
         raise DeliveryRetry(exc.message, retry_in=retry_in)
+    if attempt.outcome == Outcome.UNKNOWN:
+        # Giving the call up: a later "Send now" must dial afresh, not adopt this old attempt's call.
+        attempt.detail = attempt.detail.removeprefix(UNCONFIRMED)
+        attempt.save(update_fields=["detail"])
     why = f"{attempt.get_kind_display().capitalize()} failed: {exc.message}"
     logger.warning("reminder %s: %s", reminder.pk, why)
     if attempt.kind == ReminderAttempt.Kind.CALL:
@@ -184,15 +209,22 @@ def _precheck(
     )
     if policy.is_allowed(rules, now):
         return None, zones
-    deadline = appointment.start - minutes("REMINDER_MIN_LEAD_MINUTES")
-    later = policy.first_allowed(rules, after=now, before=deadline)
+    lead = minutes("REMINDER_MIN_LEAD_MINUTES")
+    if reminder.channel == Reminder.Channel.CALL:
+        # Never forward onto the appointment day (a holiday added since it was timed, say).
+        timing = policy.moved_reminder_time(
+            rules, due=reminder.due_at or now, appointment_start=appointment.start, now=now, min_lead=lead
+        )
+        later, why = timing.at, timing.reason
+    else:
+        later = policy.first_allowed(rules, after=now, before=appointment.start - lead)
+        why = "No allowed time is left before the appointment."
     if later is not None:
         why = "Outside the customer's window; moved to the next allowed time."
         _finish(
             reminder, token, status=Reminder.Status.PENDING, due_at=later, claim_token=None, status_reason=why
         )
         return why, None
-    why = "No allowed time is left before the appointment."
     plan = (
         sms_plan(customer=customer, appointment=appointment, now=now, why=why)
         if reminder.channel == Reminder.Channel.CALL
@@ -233,12 +265,133 @@ def _callback_urls(appointment_id: int, attempt_id: int) -> tuple[str, str, str 
     return answer, status, amd
 
 
+def _unconfirmed_attempt(reminder: Reminder) -> ReminderAttempt | None:
+    return (
+        ReminderAttempt.objects.filter(
+            reminder=reminder, kind=ReminderAttempt.Kind.CALL, detail__startswith=UNCONFIRMED
+        )
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+
+
+def _check_failed(reminder: Reminder, token: uuid.UUID, exc: ProviderError, *, now: datetime) -> str:
+    """Twilio could not be asked whether the unconfirmed call exists: still no redial. Try again
+    later; after REMINDER_MAX_PROVIDER_ERRORS a person decides (review)."""
+    errors = reminder.provider_errors + 1
+    if errors < conf("REMINDER_MAX_PROVIDER_ERRORS"):
+        retry_in = RETRY_BASE_SECONDS * 2 ** (errors - 1)
+        _finish(
+            reminder,
+            token,
+            status=Reminder.Status.PENDING,
+            due_at=now + timedelta(seconds=retry_in),
+            provider_errors=errors,
+            claim_token=None,
+            status_reason=f"Checking with Twilio whether the last call went out failed: {exc.message}"[:300],
+        )
+        logger.warning(
+            "reminder %s: could not check the unconfirmed call, retry in %ss", reminder.pk, retry_in
+        )
+        raise DeliveryRetry(exc.message, retry_in=retry_in)
+    why = "Twilio never confirmed the last call and could not be asked. Check, then use Send now if needed."
+    _finish(reminder, token, status=Reminder.Status.REVIEW, status_reason=why, provider_errors=errors)
+    return why
+
+
+def _adopt(
+    reminder: Reminder, token: uuid.UUID, attempt: ReminderAttempt, placed: PlacedCall, *, now: datetime
+) -> str:
+    """The unconfirmed attempt did place `placed`: make it this attempt's call, owned by this claim
+    (so its callbacks drive the reminder), and replay a final status Twilio already reached."""
+    customer = reminder.appointment.customer
+    with transaction.atomic():
+        call, _ = Call.objects.get_or_create(
+            call_sid=placed.sid,
+            defaults={
+                "direction": Call.Direction.OUTBOUND,
+                "from_number": settings.TWILIO_PHONE_NUMBER,
+                "to_number": attempt.to_number or customer.phone,
+                "customer": customer,
+                "engine": settings.VOICE_ENGINE[:20],
+            },
+        )
+        detail = "Twilio placed the call although its answer to us was lost; adopted, not redialled."
+        ReminderAttempt.objects.filter(pk=attempt.pk).update(
+            provider_sid=placed.sid, call=call, claim_token=token, detail=detail
+        )
+        ReminderAttempt.objects.filter(pk=attempt.pk, outcome=Outcome.UNKNOWN).update(outcome=Outcome.PLACED)
+        _finish(
+            reminder,
+            token,
+            status=Reminder.Status.CALLING,
+            calls_placed=reminder.calls_placed + 1,
+            provider_errors=0,
+            status_reason="",
+        )
+    logger.info("call=%s reminder %s: unconfirmed call found at Twilio, adopted", placed.sid, reminder.pk)
+    # The call may have ended before we adopted it, its final callback then ignored (it was not
+    # ours yet): apply that status now. Otherwise the coming callbacks take the reminder on.
+    attempt.refresh_from_db()
+    status = placed.status if placed.status in FINAL else ""
+    if not status:
+        status = next((s for s, o in FINAL.items() if o == attempt.outcome), "")
+    if status:
+        reminder_call_status(
+            attempt_id=attempt.pk,
+            call_sid=placed.sid,
+            twilio_status=status,
+            answered_by=placed.answered_by,
+            now=now,
+        )
+    return f"call adopted {placed.sid}"
+
+
+def _reconcile(
+    reminder: Reminder, token: uuid.UUID, attempt: ReminderAttempt, *, now: datetime
+) -> str | None:
+    """Settle an unconfirmed attempt before any redial. Returns what happened when the call had gone
+    out (adopted) or Twilio could not be asked; None when no call exists and dialling is right."""
+    try:
+        listed = find_calls(
+            attempt.to_number or reminder.appointment.customer.phone,
+            created_after=attempt.started_at - CLOCK_SKEW,
+        )
+    except ProviderError as exc:
+        return _check_failed(reminder, token, exc, now=now)
+    # A status callback may already have told us the SID; otherwise the oldest listed call that no
+    # other attempt (e.g. another appointment's reminder) owns.
+    known = attempt.provider_sid
+    owned = set(
+        ReminderAttempt.objects.exclude(pk=attempt.pk)
+        .filter(provider_sid__in=[c.sid for c in listed])
+        .values_list("provider_sid", flat=True)
+    )
+    if known:
+        placed = next((c for c in listed if c.sid == known), PlacedCall(known, "", None))
+    else:
+        placed = next((c for c in listed if c.sid not in owned), None)
+    if placed is not None:
+        return _adopt(reminder, token, attempt, placed, now=now)
+    ReminderAttempt.objects.filter(pk=attempt.pk).update(
+        outcome=Outcome.PROVIDER_ERROR,
+        detail=("Twilio has no such call: " + attempt.detail.removeprefix(UNCONFIRMED))[:300],
+    )
+    logger.info("reminder %s: unconfirmed call was never placed; dialling", reminder.pk)
+    return None
+
+
 def _place_call(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, now: datetime) -> str:
     customer = reminder.appointment.customer
     if not settings.PUBLIC_BASE_URL:
         why = "PUBLIC_BASE_URL is not set, so Twilio could not fetch the call's script."
         plan = sms_plan(customer=customer, appointment=reminder.appointment, now=now, why=why)
         return _apply(reminder, token, plan, now=now)
+    unconfirmed = _unconfirmed_attempt(reminder)
+    if unconfirmed is not None:
+        settled = _reconcile(reminder, token, unconfirmed, now=now)
+        if settled is not None:
+            return settled
     attempt = _start_attempt(reminder, token, now=now, version=SCRIPT_VERSION, zones=zones)
     if attempt is None:
         return "claim lost before dialling"

@@ -100,3 +100,24 @@ def after_unanswered_plan(*, reminder: Reminder, now: datetime, outcome: str) ->
             return Plan(Reminder.Channel.CALL, timing.at, _join(why, "Calling once more later."), where)
         why = _join(why, timing.reason)
     return sms_plan(customer=customer, appointment=appointment, now=now, why=why)
+
+
+def moved_plan(*, reminder: Reminder, now: datetime, why: str) -> Plan:
+    """A pending call whose time is no longer allowed (a holiday added after it was timed): the
+    nearest earlier allowed time on a day before the appointment day, else a text as soon as allowed."""
+    appointment, customer = reminder.appointment, reminder.appointment.customer
+    rules, where = contact_rules(
+        customer=customer, shop=shop_get(), channel="call", now=now, until=appointment.start
+    )
+    timing = policy.moved_reminder_time(
+        rules,
+        due=reminder.due_at or now,
+        appointment_start=appointment.start,
+        now=now,
+        min_lead=minutes("REMINDER_MIN_LEAD_MINUTES"),
+    )
+    if timing.at is not None:
+        return Plan(
+            Reminder.Channel.CALL, timing.at, _join(why, "Moved to the nearest earlier allowed time."), where
+        )
+    return sms_plan(customer=customer, appointment=appointment, now=now, why=_join(why, timing.reason))

@@ -7,16 +7,19 @@ reminders/apps.py); hooks run after the booking transaction commits.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from reminders import policy
 from reminders.models import Reminder
-from reminders.selectors import appointment_is_remindable
-from reminders.services.plan import Plan, first_plan
+from reminders.selectors import appointment_is_remindable, closed_days, contact_rules
+from reminders.services.plan import Plan, first_plan, moved_plan
 from scheduling.models import Appointment
+from scheduling.shop import shop_get
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +106,63 @@ def _void(reminder: Reminder, reason: str, *, now: datetime) -> Reminder:
         reminder.claim_token = None
         reminder.save(update_fields=["status", "status_reason", "due_at", "claim_token", "updated_at"])
     return reminder
+
+
+# A customer's local day can start or end this far from the shop's (US zones differ by up to ~6 h).
+ZONE_MARGIN = timedelta(hours=12)
+HOLIDAY_MOVED = "A holiday was added on the day it was due."
+
+
+def reminder_retime_for_closures(*, now: datetime | None = None) -> int:
+    """Pending calls due on a shop holiday added after they were timed move to the nearest earlier
+    allowed time (or become a text), before they fall due. Returns how many moved.
+
+    Cheap when there is nothing to do: one query for holidays in the next days, and only reminders
+    due within half a day of one of them are looked at.
+    """
+    now = now or timezone.now()
+    shop = shop_get()
+    today = now.astimezone(shop.zone).date()
+    holidays = closed_days(first=today, last=today + timedelta(days=policy.MAX_DAYS_EARLIER + 2))
+    if not holidays:
+        return 0
+    near = Q()
+    for day in holidays:
+        starts = datetime.combine(day, time(0), tzinfo=shop.zone)
+        near |= Q(due_at__gte=starts - ZONE_MARGIN, due_at__lt=starts + timedelta(days=1) + ZONE_MARGIN)
+    candidates = Reminder.objects.filter(
+        near, status=Reminder.Status.PENDING, channel=Reminder.Channel.CALL, due_at__gt=now
+    ).select_related("appointment__customer")
+    moved = 0
+    for reminder in candidates:
+        rules, _ = contact_rules(
+            customer=reminder.appointment.customer,
+            shop=shop,
+            channel=Reminder.Channel.CALL,
+            now=now,
+            until=reminder.appointment.start,
+        )
+        if policy.is_allowed(rules, reminder.due_at):
+            continue
+        moved += _retime_one(reminder.pk, due_at=reminder.due_at, now=now)
+    return moved
+
+
+def _retime_one(reminder_id: int, *, due_at: datetime, now: datetime) -> int:
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update()
+            .select_related("appointment__customer")
+            .filter(pk=reminder_id, status=Reminder.Status.PENDING, due_at=due_at)
+            .first()
+        )
+        if reminder is None:  # claimed or re-timed meanwhile
+            return 0
+        plan = moved_plan(reminder=reminder, now=now, why=HOLIDAY_MOVED)
+        fields = reminder_apply_plan(reminder, plan, now=now)
+        reminder.save(update_fields=[*fields, "updated_at"])
+    logger.info("reminder %s: due on a holiday, now %s %s", reminder_id, reminder.channel, reminder.due_at)
+    return 1
 
 
 def reminder_cancel(*, appointment_id: int, reason: str = "The appointment was cancelled.") -> int:

@@ -140,7 +140,7 @@ def test_a_reminder_found_outside_the_window_waits_for_the_next_allowed_time(rem
 def test_a_transient_provider_error_is_retried_later_and_a_permanent_one_falls_back_to_a_text(
     reminder, telephony
 ):
-    telephony.fail_next(503)
+    telephony.fail_next(429, 20429, "Too Many Requests")  # refused: no call exists, none to look for
     with pytest.raises(DeliveryRetry) as retry:
         deliver(reminder)
     assert retry.value.retry_in == 60

@@ -149,3 +149,33 @@ def test_the_retry_comes_later_in_the_window_or_not_at_all():
 def test_the_attempt_log_shows_the_customers_wall_clock():
     label = policy.local_time_label(datetime(2026, 3, 10, 16, tzinfo=UTC), (LOS_ANGELES,))
     assert label == "2026-03-10 09:00 PDT (America/Los_Angeles)"
+
+
+def moved(r: policy.ContactRules, *, due: datetime, appointment: datetime, now: datetime) -> datetime | None:
+    return policy.moved_reminder_time(r, due=due, appointment_start=appointment, now=now, min_lead=LEAD).at
+
+
+def test_a_reminder_due_on_a_new_holiday_moves_to_the_nearest_earlier_allowed_day():
+    # Due Tuesday 9:00 for Wednesday 10:00; Tuesday became a holiday; looked at on Saturday.
+    tuesday_closed = rules(closed=(date(2026, 3, 10),))
+    assert moved(
+        tuesday_closed, due=at(2026, 3, 10, 9), appointment=at(2026, 3, 11, 10), now=at(2026, 3, 7, 8)
+    ) == at(2026, 3, 9, 9)
+    # Monday closed too: Sunday is never allowed, so Saturday, from now since its window is open.
+    both = rules(closed=(date(2026, 3, 9), date(2026, 3, 10)))
+    assert moved(both, due=at(2026, 3, 10, 9), appointment=at(2026, 3, 11, 10), now=at(2026, 3, 7, 12)) == at(
+        2026, 3, 7, 12
+    )
+
+
+def test_a_moved_reminder_never_lands_on_the_appointment_day():
+    # Found on the holiday itself: the earlier days are past and Wednesday morning is the appointment day.
+    tuesday_closed = rules(closed=(date(2026, 3, 10),))
+    assert (
+        moved(tuesday_closed, due=at(2026, 3, 10, 9), appointment=at(2026, 3, 11, 14), now=at(2026, 3, 10, 9))
+        is None
+    )
+    # Found before the window opens on an allowed day: later that same day is fine.
+    assert moved(
+        rules(), due=at(2026, 3, 10, 6), appointment=at(2026, 3, 11, 14), now=at(2026, 3, 10, 7)
+    ) == at(2026, 3, 10, 9)

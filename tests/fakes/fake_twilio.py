@@ -1,12 +1,16 @@
 """Fake Twilio REST API: the Calls and Messages endpoints our telephony adapter uses.
 
 Point the adapter at it with `TWILIO_API_BASE_URL = fake.http_url`. Requests are recorded with their
-form bodies; a call SID can be made to answer like a call that already ended.
+form bodies; a call SID can be made to answer like a call that already ended. Created calls are kept
+and listed by `GET Calls.json` (To/From filters, newest first); `lose_next_create_response()` makes a
+create place the call but never answer in time (or drop the connection), as a flaky network would.
 """
 
 import base64
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from aiohttp import web
 
@@ -30,6 +34,16 @@ class TwilioRequest:
 
 
 @dataclass
+class FakeCall:
+    sid: str
+    to: str | None
+    from_: str | None
+    created_at: datetime
+    status: str = "queued"
+    form: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class ScriptedError:
     status: int
     code: int
@@ -44,12 +58,16 @@ class FakeTwilio(FakeServer):
         self.requests: list[TwilioRequest] = []
         self.call_errors: dict[str, ScriptedError] = {}
         self.next_errors: list[ScriptedError] = []
+        self.calls: list[FakeCall] = []
+        # Each entry: seconds to stall after creating the call (None: drop the connection instead).
+        self.lost_create_responses: list[float | None] = []
         self._ids = itertools.count(1)
 
     def routes(self) -> list[web.RouteDef]:
         prefix = "/2010-04-01/Accounts/{account}"
         return [
             web.post(prefix + "/Calls.json", self._create_call),
+            web.get(prefix + "/Calls.json", self._list_calls),
             web.post(prefix + "/Calls/{call_sid}.json", self._update_call),
             web.post(prefix + "/Messages.json", self._create_message),
         ]
@@ -73,8 +91,18 @@ class FakeTwilio(FakeServer):
     ) -> None:
         self.next_errors.append(ScriptedError(status, code, message))
 
-    def requests_to(self, suffix: str) -> list[TwilioRequest]:
-        return [r for r in self.requests if r.path.endswith(suffix)]
+    def lose_next_create_response(self, *, stall: float | None = 5.0) -> None:
+        """The next call create places the call, then stalls `stall` seconds before answering (past
+        the client's timeout), or with `stall=None` closes the connection without answering."""
+        self.lost_create_responses.append(stall)
+
+    def set_call_status(self, call_sid: str, status: str) -> None:
+        for call in self.calls:
+            if call.sid == call_sid:
+                call.status = status
+
+    def requests_to(self, suffix: str, method: str = "POST") -> list[TwilioRequest]:
+        return [r for r in self.requests if r.path.endswith(suffix) and r.method == method]
 
     # --- handlers ---------------------------------------------------------------------------------
 
@@ -82,6 +110,9 @@ class FakeTwilio(FakeServer):
         form: dict[str, list[str]] = {}
         for key, value in (await request.post()).items():
             form.setdefault(key, []).append(str(value))
+        if request.method == "GET":
+            for key, value in request.query.items():
+                form.setdefault(key, []).append(value)
         recorded = TwilioRequest(request.method, request.path, form, _basic_auth(request))
         with self.lock:
             self.requests.append(recorded)
@@ -101,7 +132,56 @@ class FakeTwilio(FakeServer):
         if refusal := self._refusal(recorded):
             return refusal
         sid = f"CA{next(self._ids):032d}"
-        return web.json_response(self._call_json(sid, recorded, "queued"), status=201)
+        call = FakeCall(
+            sid, recorded.value("To"), recorded.value("From"), datetime.now(UTC), form=recorded.form
+        )
+        with self.lock:
+            self.calls.append(call)
+            lost = self.lost_create_responses.pop(0) if self.lost_create_responses else False
+        if lost is None:
+            assert request.transport is not None
+            request.transport.close()  # the call exists; the client sees a reset connection
+        elif lost:
+            await self.pause(lost)
+        return web.json_response(self._call_json(sid, recorded, "queued", call), status=201)
+
+    async def _list_calls(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        to, from_ = recorded.value("To"), recorded.value("From")
+        with self.lock:
+            calls = [c for c in self.calls if (not to or c.to == to) and (not from_ or c.from_ == from_)]
+        page_size = int(recorded.value("PageSize") or 50)
+        rows = [self._listed_call(c) for c in reversed(calls)][:page_size]
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Calls.json?PageSize={page_size}&Page=0"
+        body = {
+            "calls": rows,
+            "page": 0,
+            "page_size": page_size,
+            "start": 0,
+            "end": max(len(rows) - 1, 0),
+            "uri": uri,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
+        return web.json_response(body)
+
+    def _listed_call(self, call: FakeCall) -> dict[str, object]:
+        return {
+            "sid": call.sid,
+            "account_sid": self.account_sid,
+            "to": call.to,
+            "from": call.from_,
+            "status": call.status,
+            "direction": "outbound-api",
+            "date_created": format_datetime(call.created_at, usegmt=True),
+            "start_time": None,
+            "answered_by": None,
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call.sid}.json",
+        }
 
     async def _update_call(self, request: web.Request) -> web.Response:
         recorded = await self._record(request)
@@ -130,7 +210,9 @@ class FakeTwilio(FakeServer):
         }
         return web.json_response(body, status=201)
 
-    def _call_json(self, sid: str, recorded: TwilioRequest, status: str) -> dict[str, object]:
+    def _call_json(
+        self, sid: str, recorded: TwilioRequest, status: str, call: FakeCall | None = None
+    ) -> dict[str, object]:
         return {
             "sid": sid,
             "account_sid": self.account_sid,
@@ -138,6 +220,7 @@ class FakeTwilio(FakeServer):
             "from": recorded.value("From"),
             "status": status,
             "direction": "outbound-api",
+            "date_created": format_datetime(call.created_at, usegmt=True) if call else None,
             "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
         }
