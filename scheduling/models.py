@@ -288,3 +288,15 @@ class AppointmentCalendarSync(Appointment):
         proxy = True
         verbose_name = "appointment calendar sync"
         verbose_name_plural = "appointment calendar sync"
+
+
+class RulesVersion(models.Model):
+    """One row whose token changes, in the same transaction, whenever the shop's rules change (Shop,
+    BusinessHours, Closure, ServiceType). Database triggers write it (migration 0004), so every write path
+    counts: admin, queryset.update(), bulk_create(), raw SQL, another process. scheduling.rules_cache
+    compares it to decide whether its per-process copy of the rules is still current."""
+
+    token = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.token)

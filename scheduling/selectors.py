@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -12,8 +13,8 @@ from django.utils import timezone
 from dealership.core.errors import ApplicationError, NotFound
 from scheduling import availability as engine
 from scheduling.formatting import say_date, say_datetime, say_time
-from scheduling.models import Appointment, BusinessHours, BusyBlock, Closure, ServiceType, Shop
-from scheduling.shop import shop_get
+from scheduling.models import Appointment, BusyBlock, Closure, ServiceType, Shop
+from scheduling.rules_cache import ShopRules, rules_current, shop_copy
 
 TIMES_OF_DAY = tuple(engine.TIME_OF_DAY_BOUNDS)
 
@@ -31,21 +32,29 @@ def rules_for(shop: Shop) -> engine.Rules:
     )
 
 
-def calendar_load(*, shop: Shop, first_day: date, last_day: date) -> engine.ShopCalendar:
-    hours: dict[int, list[tuple[time, time]]] = defaultdict(list)
-    for weekday, opens, closes in BusinessHours.objects.values_list("weekday", "opens", "closes"):
-        hours[weekday].append((opens, closes))
+def calendar_load(
+    *, shop: Shop, first_day: date, last_day: date, rules: ShopRules | None = None
+) -> engine.ShopCalendar:
+    """Hours and closures from the per-process rules copy (`rules`, or the current one); busy time, like
+    every other use of capacity, always from the database."""
+    rules = rules or rules_current()
+    hours = {weekday: list(spans) for weekday, spans in rules.hours.items()}
     closures: dict[date, list[tuple[time | None, time | None]]] = defaultdict(list)
-    for day, starts, ends in Closure.objects.filter(date__range=(first_day, last_day)).values_list(
-        "date", "starts", "ends"
-    ):
-        closures[day].append((starts, ends))
+    kept = rules.closures_between(first_day, last_day)
+    if kept is not None:
+        for day, spans in kept.items():
+            closures[day] = [(span.starts, span.ends) for span in spans]
+    else:
+        for day, starts, ends in Closure.objects.filter(date__range=(first_day, last_day)).values_list(
+            "date", "starts", "ends"
+        ):
+            closures[day].append((starts, ends))
     window_start = datetime.combine(first_day, time(0), tzinfo=shop.zone)
     window_end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=shop.zone)
     busy = list(
         BusyBlock.objects.filter(start__lt=window_end, end__gt=window_start).values_list("start", "end")
     )
-    return engine.ShopCalendar(hours=dict(hours), closures=dict(closures), busy=busy)
+    return engine.ShopCalendar(hours=hours, closures=dict(closures), busy=busy)
 
 
 def _active_appointments(exclude_id: int | None):
@@ -77,17 +86,17 @@ def bookings_load(
     ]
 
 
-def day_usage(*, first_day: date, last_day: date, service_code: str) -> dict[date, engine.DayLoad]:
-    """Per-day totals only (one small grouped query), enough to skip days that are already full."""
+def day_usage(
+    *, first_day: date, last_day: date, service_code: str, service_id: int | None = None
+) -> dict[date, engine.DayLoad]:
+    """Per-day totals only (one small grouped query), enough to skip days that are already full.
+    With the service's id (same service as the code) the query needs no join to the catalog."""
+    same = Q(service_type_id=service_id) if service_id is not None else Q(service_type__code=service_code)
     rows = (
         _active_appointments(None)
         .filter(local_date__range=(first_day, last_day))
         .values("local_date")
-        .annotate(
-            booked=Count("id"),
-            minutes=Sum("duration_minutes"),
-            same=Count("id", filter=Q(service_type__code=service_code)),
-        )
+        .annotate(booked=Count("id"), minutes=Sum("duration_minutes"), same=Count("id", filter=same))
     )
     return {
         row["local_date"]: engine.DayLoad(
@@ -113,6 +122,7 @@ def open_slots(
     time_of_day: str | None = None,
     max_per_day: int | None = None,
     calendar: engine.ShopCalendar | None = None,
+    service_id: int | None = None,
 ) -> list[datetime]:
     """The availability search used by everyone: earliest first from `first_day` to the horizon.
 
@@ -121,7 +131,7 @@ def open_slots(
     rules = rules_for(shop)
     last = engine.last_bookable_date(now, rules)
     calendar = calendar or calendar_load(shop=shop, first_day=first_day, last_day=last)
-    usage = day_usage(first_day=first_day, last_day=last, service_code=job.code)
+    usage = day_usage(first_day=first_day, last_day=last, service_code=job.code, service_id=service_id)
     days = [
         day
         for day in engine.bookable_days(first_day, now, rules)
@@ -149,21 +159,23 @@ def open_slots(
     return found if limit is None else found[:limit]
 
 
-def service_get(*, code: str, for_ai: bool = False) -> ServiceType:
-    """The catalog entry for a code (or spoken name/synonym); a readable error when there is none."""
+def service_get(*, code: str, for_ai: bool = False, rules: ShopRules | None = None) -> ServiceType:
+    """The catalog entry for a code (or spoken name/synonym); a readable error when there is none.
+    Read from the per-process rules copy; the instance returned is the caller's own."""
+    services = (rules or rules_current()).services
     wanted = (code or "").strip().lower().replace(" ", "_").replace("-", "_")
-    service = ServiceType.objects.filter(active=True).filter(Q(code=wanted)).first()
+    service = next((candidate for candidate in services if candidate.code == wanted), None)
     if service is None:
         spoken = wanted.replace("_", " ")
-        for candidate in ServiceType.objects.filter(active=True):
+        for candidate in services:
             names = {candidate.name.lower(), *(s.strip().lower() for s in candidate.synonyms.split(",") if s)}
             if spoken in names:
                 service = candidate
                 break
     if service is None or (for_ai and not service.bookable_by_ai):
-        offered = ", ".join(ServiceType.objects.filter(active=True).values_list("code", flat=True))
+        offered = ", ".join(candidate.code for candidate in services)
         raise NotFound(f"We don't have a service called '{code}'. Services we book: {offered}.")
-    return service
+    return copy.copy(service)
 
 
 def job_for(service: ServiceType, *, waiter: bool) -> engine.Job:
@@ -216,9 +228,11 @@ def availability_find(
     `extra["alternatives"]` holds the earliest openings anyway, so the agent can offer them.
     """
     now = now or timezone.now()
-    shop = shop_get()
+    # One read of the rules for the whole answer: one version check instead of one per helper.
+    current = rules_current()
+    shop = shop_copy(current)
     rules = rules_for(shop)
-    service = service_get(code=service_code, for_ai=for_ai)
+    service = service_get(code=service_code, for_ai=for_ai, rules=current)
     job = job_for(service, waiter=waiter)
     if time_of_day and time_of_day not in TIMES_OF_DAY:
         raise ApplicationError(f"Time of day must be one of {', '.join(TIMES_OF_DAY)}.")
@@ -228,7 +242,7 @@ def availability_find(
         _preferred_date_problem(preferred_date, today=today, last=last, shop=shop) if preferred_date else None
     )
     first = preferred_date if preferred_date and problem is None else today
-    calendar = calendar_load(shop=shop, first_day=first, last_day=last)
+    calendar = calendar_load(shop=shop, first_day=first, last_day=last, rules=current)
     slots = open_slots(
         shop=shop,
         job=job,
@@ -238,10 +252,11 @@ def availability_find(
         time_of_day=time_of_day,
         max_per_day=max_per_day,
         calendar=calendar,
+        service_id=service.pk,
     )
     result = AvailabilityResult(slots=slots, service=service, shop=shop)
     if problem is None and preferred_date and not engine.open_intervals(preferred_date, calendar, rules.zone):
-        problem = f"We're closed on {say_date(preferred_date)}{_closure_reason(preferred_date)}."
+        problem = f"We're closed on {say_date(preferred_date)}{_closure_reason(preferred_date, current)}."
     if problem:
         raise ApplicationError(problem, code="unavailable_date", extra={"alternatives": result.as_dicts()})
     return result
@@ -255,8 +270,12 @@ def _preferred_date_problem(preferred: date, *, today: date, last: date, shop: S
     return None
 
 
-def _closure_reason(day: date) -> str:
-    reason = Closure.objects.filter(date=day).exclude(reason="").values_list("reason", flat=True).first()
+def _closure_reason(day: date, rules: ShopRules | None = None) -> str:
+    kept = (rules or rules_current()).closures_between(day, day)
+    if kept is not None:
+        reason = next((span.reason for span in kept.get(day, ()) if span.reason), None)
+    else:
+        reason = Closure.objects.filter(date=day).exclude(reason="").values_list("reason", flat=True).first()
     return f" for {reason}" if reason else ""
 
 

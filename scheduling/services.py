@@ -62,7 +62,12 @@ def _alternatives(
     picked = sorted(same_day, key=lambda s: abs(s - near))[:3]
     if len(picked) < 3:
         picked += open_slots(
-            shop=shop, job=job, now=now, first_day=day + timedelta(days=1), limit=3 - len(picked)
+            shop=shop,
+            job=job,
+            now=now,
+            first_day=day + timedelta(days=1),
+            limit=3 - len(picked),
+            service_id=service.pk,
         )
     return AvailabilityResult(slots=sorted(picked), service=service, shop=shop).as_dicts()
 
