@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from integrations.errors import ProviderError
 from integrations.event_stream import End, EventStream
-from integrations.llm import openai_base_url
+from integrations.llm import openai_base_url, openai_http_client
 from integrations.realtime_events import (
     AgentTranscriptDelta,
     AgentTranscriptDone,
@@ -40,10 +40,12 @@ from integrations.realtime_events import (
     RealtimeEvent,
     ResponseCreated,
     ResponseDone,
+    SessionUpdated,
     SpeechStarted,
     SpeechStopped,
     event_from_wire,
 )
+from integrations.tls import tls_for
 
 __all__ = [
     "DEFAULT_TURN_DETECTION",
@@ -58,6 +60,7 @@ __all__ = [
     "RealtimeSession",
     "ResponseCreated",
     "ResponseDone",
+    "SessionUpdated",
     "SpeechStarted",
     "SpeechStopped",
 ]
@@ -72,8 +75,12 @@ DEFAULT_TURN_DETECTION: dict[str, Any] = {
     "create_response": True,
     "interrupt_response": True,
 }
-# Audio older than this is useless to a live conversation; past it, frames are dropped, not queued.
-MAX_BACKLOG_FRAMES = 250  # 5 s of 20 ms frames
+# Caller audio goes out 40 ms at a time (two Twilio frames): half the messages to build and send per
+# call for at most 20 ms of added delay (the server's VAD times speech by the audio, not its arrival).
+AUDIO_BATCH_BYTES = 320
+AUDIO_BATCH_SECONDS = 0.03  # a lone frame still leaves this soon
+# Audio older than this is useless to a live conversation; past it, audio is dropped, not queued.
+MAX_BACKLOG_MESSAGES = 125  # 5 s of 40 ms messages
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -155,6 +162,8 @@ class RealtimeSession:
         self._last_error = ""
         self._audio_bytes: dict[str, int] = {}
         self._dropped_frames = 0
+        self._audio = bytearray()
+        self._audio_timer: asyncio.TimerHandle | None = None
 
     # --- lifecycle ---
 
@@ -181,14 +190,19 @@ class RealtimeSession:
         self._ready = loop.create_future()
         # Retrieve a failure nobody awaited (connect may already be failing for another reason).
         self._ready.add_done_callback(lambda ready: ready.cancelled() or ready.exception())
-        self._client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self._base_url, max_retries=0)
+        self._client = openai.AsyncOpenAI(
+            api_key=self._api_key, base_url=self._base_url, max_retries=0, http_client=openai_http_client()
+        )
         # A dead peer shows within ~20 s of pings; closing never waits long for a handshake.
-        options = {
+        options: dict[str, Any] = {
             "close_timeout": 1.0,
             "open_timeout": self._connect_timeout,
             "ping_interval": 10,
             "ping_timeout": 10,
         }
+        tls = tls_for(self._base_url)
+        if tls is not None:  # else the SDK's websockets client builds a TLS context per socket
+            options["ssl"] = tls
         try:
             async with asyncio.timeout(self._connect_timeout):
                 manager = self._client.realtime.connect(
@@ -243,6 +257,9 @@ class RealtimeSession:
 
     async def _abandon(self) -> None:
         self._closing = True
+        if self._audio_timer is not None:
+            self._audio_timer.cancel()
+            self._audio_timer = None
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -271,17 +288,32 @@ class RealtimeSession:
     # --- client events ---
 
     async def append_audio(self, mulaw: bytes) -> None:
-        """Queue caller audio (µ-law 8 kHz, any length) for the server. Never waits on the network;
-        frames past a 5 s backlog are dropped. ProviderError once the session has failed."""
+        """Queue caller audio (µ-law 8 kHz, any length) for the server, batched to 40 ms. Never waits
+        on the network; audio past a 5 s backlog is dropped. ProviderError once the session has failed."""
         if not mulaw:
             return
         self._check_open()
-        if self._outbox.qsize() >= MAX_BACKLOG_FRAMES:
+        self._audio += mulaw
+        if len(self._audio) >= AUDIO_BATCH_BYTES:
+            self._queue_audio()
+        elif self._audio_timer is None:
+            loop = asyncio.get_running_loop()
+            self._audio_timer = loop.call_later(AUDIO_BATCH_SECONDS, self._queue_audio)
+
+    def _queue_audio(self) -> None:
+        if self._audio_timer is not None:
+            self._audio_timer.cancel()
+            self._audio_timer = None
+        if not self._audio or self._closing:
+            return
+        chunk = base64.b64encode(self._audio).decode()
+        self._audio.clear()
+        if self._outbox.qsize() >= MAX_BACKLOG_MESSAGES:
             self._dropped_frames += 1
             if self._dropped_frames == 1:
                 logger.warning("call %s: realtime send backlog full, dropping caller audio", self.call_sid)
             return
-        data = json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(mulaw).decode()})
+        data = json.dumps({"type": "input_audio_buffer.append", "audio": chunk})
         self._outbox.put_nowait((lambda: self._conn.send_raw(data), None))
 
     async def send_function_result(
@@ -343,7 +375,8 @@ class RealtimeSession:
     async def update_turn_detection(self, turn_detection: Mapping[str, Any]) -> None:
         """Replace the session's turn detection mid-call (other settings stay), e.g. with
         `interrupt_response` off while a legal disclosure plays. Takes effect for speech the server
-        detects after it processed the update; events already sent are unaffected."""
+        detects after it processed the update, which the SessionUpdated event marks in the event
+        stream; a turn committed before it was handled with the previous turn detection."""
         session = {"type": "realtime", "audio": {"input": {"turn_detection": dict(turn_detection)}}}
         await self._request(lambda: self._conn.session.update(session=session))
 
@@ -356,8 +389,10 @@ class RealtimeSession:
             raise ProviderError("OpenAI Realtime session is not open", permanent=False, provider=PROVIDER)
 
     async def _request(self, send: Send) -> None:
-        """Queue a control event behind earlier ones and wait until it is on the wire."""
+        """Queue a control event behind earlier ones (audio the caller already spoke included) and
+        wait until it is on the wire."""
         self._check_open()
+        self._queue_audio()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._outbox.put_nowait((send, done))
         try:
@@ -423,9 +458,8 @@ class RealtimeSession:
 
     def _on_event(self, ev: dict[str, Any]) -> None:
         kind = ev.get("type")
-        if kind == "session.updated":
-            if self._ready is not None and not self._ready.done():
-                self._ready.set_result(None)
+        if kind == "session.updated" and self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)  # connect's own update; later ones are yielded (SessionUpdated)
             return
         if kind == "conversation.item.input_audio_transcription.failed":
             logger.info("call %s: caller transcription failed: %s", self.call_sid, ev.get("error"))

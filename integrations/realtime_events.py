@@ -123,6 +123,16 @@ class RealtimeError:
     received_at: float = field(default_factory=time.monotonic)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionUpdated:
+    """The server applied a session.update. Server events come in the order the server did things:
+    a turn committed before this event was handled with the previous turn detection, one after it
+    with `turn_detection` (None: VAD off)."""
+
+    turn_detection: dict[str, Any] | None
+    received_at: float = field(default_factory=time.monotonic)
+
+
 RealtimeEvent = (
     AudioDelta
     | AudioDone
@@ -135,12 +145,17 @@ RealtimeEvent = (
     | FunctionCall
     | ResponseDone
     | RealtimeError
+    | SessionUpdated
 )
 
 
 def event_from_wire(ev: dict[str, Any]) -> RealtimeEvent | None:
-    """Our event for a server event, or None. Session bookkeeping (session.updated) stays with the session."""
+    """Our event for a server event, or None for the many a phone call has no use for."""
     kind = ev.get("type")
+    if kind == "session.updated":
+        session = ev.get("session") or {}
+        detection = ((session.get("audio") or {}).get("input") or {}).get("turn_detection")
+        return SessionUpdated(turn_detection=detection if isinstance(detection, dict) else None)
     if kind == "response.output_audio.delta":
         return AudioDelta(
             item_id=ev.get("item_id", ""),

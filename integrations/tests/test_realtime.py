@@ -1,4 +1,5 @@
 import asyncio
+import base64
 import json
 
 import pytest
@@ -285,18 +286,22 @@ async def test_it_yields_a_refused_cancel_as_a_non_fatal_error(fake_realtime):
 async def test_it_sends_events_in_the_order_they_were_made(fake_realtime):
     async with await open_session() as rt:
         await rt.append_audio(FRAME)
+        await rt.create_response()  # the audio spoken before it goes first
         await rt.append_audio(FRAME)
-        await rt.create_response()
         await rt.append_audio(FRAME)
-        await fake_realtime.await_for(lambda: fake_realtime.session.audio_bytes == 480)
+        await rt.append_audio(FRAME)  # a lone last frame still leaves within ~30 ms
+        await fake_realtime.await_for(lambda: fake_realtime.session.audio_bytes == 640)
 
-    assert [e["type"] for e in fake_realtime.session.events] == [
+    events = fake_realtime.session.events
+    assert [e["type"] for e in events] == [
         "session.update",
-        "input_audio_buffer.append",
         "input_audio_buffer.append",
         "response.create",
         "input_audio_buffer.append",
+        "input_audio_buffer.append",
     ]
+    # 40 ms of audio per message: half the messages of one per 20 ms frame.
+    assert [len(base64.b64decode(e["audio"])) for e in events if "audio" in e] == [160, 320, 160]
 
 
 async def test_it_skips_a_malformed_event_and_keeps_listening(fake_realtime):

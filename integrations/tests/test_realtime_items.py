@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from integrations.realtime import RealtimeSession, ResponseDone
+from integrations.realtime import RealtimeSession, ResponseDone, SessionUpdated, SpeechStopped
 from tests.fakes.fake_realtime import Say
 
 pytestmark = pytest.mark.asyncio
@@ -70,6 +70,25 @@ async def test_it_changes_turn_detection_mid_call_and_keeps_the_rest_of_the_sess
     assert session.session_config["audio"]["input"]["format"]["type"] == "audio/pcmu"
     assert session.session_config["instructions"] == "You are the receptionist."
     assert not session.errors_sent
+
+
+async def test_it_says_when_the_server_applied_a_turn_detection_change_in_event_order(fake_realtime):
+    detection = {"type": "server_vad", "create_response": True, "interrupt_response": True}
+    async with await open_session() as rt:
+        fake_realtime.hold_session_updates = True
+        await rt.update_turn_detection(detection)
+        await fake_realtime.await_for(lambda: fake_realtime.session.held)
+        fake_realtime.speech_stopped(900)  # committed before the server applied the update
+        fake_realtime.release_session_updates()
+        events = []
+        async with asyncio.timeout(3):
+            async for event in rt:
+                events.append(event)
+                if isinstance(event, SessionUpdated):
+                    break
+
+    assert [type(event) for event in events] == [SpeechStopped, SessionUpdated]
+    assert detection.items() <= events[1].turn_detection.items()  # merged into the session's
 
 
 async def test_a_server_that_stops_interrupting_lets_the_response_finish(fake_realtime):

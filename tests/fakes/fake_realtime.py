@@ -17,6 +17,10 @@ ws://…/v1/realtime). The fake records every client event per connection (`fake
 Tests drive the server side with `speech_started()`, `speech_stopped()`, `caller_transcript()`,
 `respond_audio()`, `call_function()`, `respond([parts])`, `emit()`, `expire()` (error + normal close)
 and `drop()` (TCP abort); `answer_session_update = False` makes the server ignore session.update.
+To script races, `hold_session_updates = True` keeps each session.update unapplied (turn detection
+unchanged, no session.updated) until `release_session_updates()`, and `hold_response_creates = True`
+does the same for response.create until `release_response_creates()`: the server's own events
+(speech, turns committed, auto responses) can then be placed before the request takes effect.
 Assistant audio is deterministic µ-law at 8 bytes per ms (`fake_audio(ms)`), streamed in `chunk_ms`
 pieces `chunk_interval` seconds apart so a barge-in can land mid-stream. With `interrupt_response` on
 (the default), `speech_started()` cancels the active response as the real server VAD does.
@@ -68,6 +72,7 @@ class Session:
     items_audio_ms: dict[str, int] = field(default_factory=dict)
     responses: list[Response] = field(default_factory=list)
     errors_sent: list[dict[str, Any]] = field(default_factory=list)
+    held: list[dict[str, Any]] = field(default_factory=list)  # client events not processed yet
     active: Response | None = None
     closed: bool = False
 
@@ -101,6 +106,8 @@ class FakeRealtime(FakeServer):
         self.sessions: list[Session] = []
         self.rejected_handshakes = 0
         self.answer_session_update = True  # False: session.update goes unanswered (a stuck server)
+        self.hold_session_updates = False  # True: session.update waits for release_session_updates()
+        self.hold_response_creates = False  # True: response.create waits for release_response_creates()
         self._ids = itertools.count(1)
 
     @property
@@ -218,6 +225,29 @@ class FakeRealtime(FakeServer):
 
         self.call(act)
 
+    def release_session_updates(self) -> None:
+        """Stop holding session.update and process the held ones, in order."""
+        self._release("session.update")
+
+    def release_response_creates(self) -> None:
+        """Stop holding response.create and process the held ones, in order."""
+        self._release("response.create")
+
+    def _release(self, kind: str) -> None:
+        session = self.session
+
+        async def act() -> None:
+            if kind == "session.update":
+                self.hold_session_updates = False
+            else:
+                self.hold_response_creates = False
+            held = [event for event in session.held if event.get("type") == kind]
+            session.held = [event for event in session.held if event.get("type") != kind]
+            for event in held:
+                await self._handle(session, event)
+
+        self.call(act)
+
     def drop(self) -> None:
         """Cut the latest connection without a close frame (a network drop)."""
         session = self.session
@@ -279,6 +309,11 @@ class FakeRealtime(FakeServer):
 
     async def _handle(self, session: Session, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if (kind == "session.update" and self.hold_session_updates) or (
+            kind == "response.create" and self.hold_response_creates
+        ):
+            session.held.append(event)
+            return
         if kind == "input_audio_buffer.append":
             audio = base64.b64decode(event.get("audio", ""))
             session.audio_bytes += len(audio)

@@ -3,6 +3,13 @@
 `_ask()` queues a Request; `_ask_next()` sends the first one once no response is active and none is
 in flight (answers wait for running tools; fixed lines do not). A request for a model turn replaces
 one already waiting, so the model answers the latest state once. Mixin of RealtimeEngine.
+
+Who answers a caller turn is decided by the turn detection the server *applied* when it committed
+the turn (`_td_applied`, from session.updated in the event stream), not by the one last sent: a turn
+committed between our session.update and the server applying it follows the old setting (e.g. right
+after the greeting, when auto answers are switched back on), so the engine asks for it itself. A
+response the server starts on its own answers every caller turn committed so far, so it replaces any
+answer of ours still waiting for one of them (never two answers to one turn).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from integrations.errors import ProviderError
 from integrations.realtime import RealtimeError, ResponseCreated, ResponseDone
 from voice.agent.flow import CLOSING, NORMAL
 from voice.engines.realtime.recovery import MODEL_FAILED
-from voice.engines.realtime.responses import Request, Response, line_instructions
+from voice.engines.realtime.responses import CALLER, Request, Response, line_instructions
 from voice.engines.realtime.state import EngineState
 
 ANSWERED_ELSEWHERE = "conversation_already_has_active_response"
@@ -33,6 +40,8 @@ class Asking(EngineState):
             for queued in self._wanted:
                 if queued.line is None:  # one model turn answers everything said so far
                     queued.trigger_end = request.trigger_end or queued.trigger_end
+                    if queued.kind == CALLER:  # keys or tool results: the server's answer may miss them
+                        queued.kind = request.kind
                     self._spawn(self._ask_next())
                     return
         self._wanted.append(request)
@@ -93,11 +102,22 @@ class Asking(EngineState):
 
     @property
     def _server_answers(self) -> bool:
-        return bool(self._td_sent and self._td_sent.get("create_response"))
+        """The server answers a turn it commits now by itself (per the setting it applied)."""
+        return bool(self._td_applied and self._td_applied.get("create_response", True))
 
     @property
     def _server_interrupts(self) -> bool:
-        return bool(self._td_sent and self._td_sent.get("interrupt_response"))
+        """The server cancels its response itself when the caller starts talking now."""
+        return bool(self._td_applied and self._td_applied.get("interrupt_response", True))
+
+    def _drop_caller_requests(self) -> None:
+        """The server's turn detection started a response: it answers every caller turn committed so
+        far, so an answer of ours still waiting for one of them would be a second answer."""
+        kept = [request for request in self._wanted if request.kind != CALLER]
+        if len(kept) != len(self._wanted):
+            self._wanted.clear()
+            self._wanted.extend(kept)
+            self._spawn(self._sync_turn_detection())  # a hold kept for that answer can end
 
     # --- responses ------------------------------------------------------------------------------------
 
@@ -106,6 +126,7 @@ class Asking(EngineState):
         if request is not None:
             started, trigger = request.sent_at, request.trigger_end
         else:  # the server's turn detection answered the caller
+            self._drop_caller_requests()
             caller, self._last_caller = self._last_caller, None
             started = caller.stopped_at if caller else event.received_at
             trigger = caller.ended_at if caller else None
@@ -143,16 +164,20 @@ class Asking(EngineState):
             return  # the server had already cancelled it (its own barge-in handling)
         if error.code == ANSWERED_ELSEWHERE:
             # Our request crossed a response the server's turn detection had just started; the
-            # server's response was taken for ours. Give it back and ask again after it.
+            # server's response was taken for ours. Give it back and ask again after it, unless it
+            # answered a caller turn: the server's response answers that turn already.
             active = self._active
+            request = None
             if active is not None and active.request is not None:
                 request, active.request = active.request, None
                 if request is self._protected:
                     self._protected = None
                     await self._sync_turn_detection()
-                self._wanted.appendleft(request)
             elif self._in_flight is not None:
-                self._wanted.appendleft(self._in_flight)
-                self._in_flight = None
+                request, self._in_flight = self._in_flight, None
+            if request is not None and request.kind != CALLER:
+                self._wanted.appendleft(request)
+            if request is not None:
+                self._drop_caller_requests()
             return
         self.log.warning("realtime error %s: %s", error.code, error.message)

@@ -4,8 +4,9 @@ The server's turn detection hears the caller (speech_started / speech_stopped) a
 committed turn asynchronously. Speech while interruptible agent audio is pending is a barge-in
 (speaking.AgentVoice._cut). A committed turn is answered by the server itself, unless turn detection
 is holding (tools running, an uninterruptible line playing): then the engine asks for the answer, and
-it goes out once the hold ends. Keypad digits become a user text item, "[keypad: 1 2]", and a
-response. Mixin of RealtimeEngine.
+it goes out once the hold ends. "Holding" is what the server had applied when it committed the turn
+(a hold we already lifted still holds until its session.updated arrives; see asking.py). Keypad
+digits become a user text item, "[keypad: 1 2]", and a response. Mixin of RealtimeEngine.
 """
 
 from __future__ import annotations

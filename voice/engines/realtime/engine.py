@@ -41,6 +41,7 @@ from integrations.realtime import (
     RealtimeSession,
     ResponseCreated,
     ResponseDone,
+    SessionUpdated,
     SpeechStarted,
     SpeechStopped,
 )
@@ -76,6 +77,7 @@ class RealtimeEngine(Asking, AgentVoice, CallerSide, ToolCalls, Recovery, Engine
         self.detection = TurnDetection(settings.REALTIME_TURN_DETECTION)
         self._instructions = ""
         self._td_sent = None
+        self._td_applied = None
         self._wanted = deque()
         self._in_flight = None
         self._active = None
@@ -223,6 +225,8 @@ class RealtimeEngine(Asking, AgentVoice, CallerSide, ToolCalls, Recovery, Engine
             await self._response_done(event)
         elif isinstance(event, RealtimeError):
             await self._server_error(event)
+        elif isinstance(event, SessionUpdated):
+            self._td_applied = event.turn_detection
 
     # --- lines ----------------------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ class Recovery(EngineState):
             transcription_model=settings.REALTIME_TRANSCRIPTION_MODEL or None,
         )
         self.rt, self._instructions, self._td_sent = rt, instructions, turn_detection
+        self._td_applied = turn_detection  # connect returned once the server confirmed the session
         self._spawn(self._listen(rt))
 
     async def _lost(self, rt: RealtimeSession, error: ProviderError) -> None:
@@ -88,7 +89,7 @@ class Recovery(EngineState):
         self._responses.clear()
         self._active = self._in_flight = self._protected = self._last_caller = None
         self._wanted.clear()
-        self._td_sent = None
+        self._td_sent = self._td_applied = None
         self._caller_speaking = False
         for entry in [*self._callers.values(), *self._transcribing.values()]:
             entry.settle()  # their transcripts will not come

@@ -12,7 +12,8 @@ Turn-detection phases (`TurnDetection.config`):
   speaks) and the engine ignores speech_started for barge-in.
 - held: while tools run, a protected line plays or the call is closing, `create_response` is off, so
   the model does not answer a caller turn before it has the tool results; the engine answers such a
-  turn itself once the hold ends.
+  turn itself once the hold ends, including a turn committed after the hold was lifted but before
+  the server applied that (asking.py).
 The shop's own settings (REALTIME_TURN_DETECTION) apply otherwise.
 """
 

@@ -55,7 +55,8 @@ class EngineState:
     clock: AudioClock
     detection: TurnDetection
     _instructions: str  # the current session's instructions (lines repeat them)
-    _td_sent: dict[str, Any] | None  # the turn detection the server has
+    _td_sent: dict[str, Any] | None  # the turn detection last sent (the server may not have it yet)
+    _td_applied: dict[str, Any] | None  # the one the server confirmed, as of the event being handled
     _wanted: deque[Request]
     _in_flight: Request | None  # sent, not yet started or refused
     _active: Response | None
