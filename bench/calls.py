@@ -7,9 +7,10 @@ Creates the database `dealership_bench_calls` (server of DATABASE_URL, default l
 seeds a shop, its catalog and one Call row per stream, then for each engine (an engine that cannot be
 imported prints "<name> engine not available" instead of figures):
 
-1. --calls concurrent calls. daphne serves dealership.asgi:application in its own process, as in the
-   Procfile, with every provider pointed at the fakes (bench/calls_fakes.py, another process). This
-   process (bench/calls_phone.py) dials the calls over --ramp seconds and plays Twilio: a 20 ms frame
+1. --calls concurrent calls. The `web` process (python -m dealership.serve: uvicorn) serves
+   dealership.asgi:application in its own process, as in the Procfile, with every provider pointed
+   at the fakes (bench/calls_fakes.py, another process). This process (bench/calls_phone.py) dials
+   the calls over --ramp seconds and plays Twilio: a 20 ms frame
    every 20 ms per call, marks echoed once their audio has played. Each call hears the greeting, then
    takes turns; every other agent reply is cut short by the caller. Measured over --seconds once all
    calls were greeted: calls held, frames/s, late frames (sent > 5 ms after their slot), dropped
@@ -27,7 +28,7 @@ REDIS_URL is set (default redis://127.0.0.1:6379/14, --redis '' for none) becaus
 Redis channel layer; the server logs at INFO as in production (log paths are printed). The machine is
 shared: "other processes CPU" says how busy it was. --profile prints a CPU profile of the measured
 part; --memory also reads RSS after a full GC and writes an object census (bench/calls_profiled.py);
---uvicorn serves with uvicorn instead of daphne, for comparison (uvicorn must be importable).
+--daphne serves the same app with daphne instead, for comparison.
 """
 
 from __future__ import annotations
@@ -76,9 +77,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--tts-frame-bytes", type=int, default=800, help="fake TTS audio per message")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="REDIS_URL for the server")
     parser.add_argument("--silent", action="store_true", help="no turns: the audio path's cost alone")
-    parser.add_argument(
-        "--uvicorn", action="store_true", help="serve with uvicorn instead of daphne (comparison only)"
-    )
+    parser.add_argument("--daphne", action="store_true", help="serve with daphne instead (comparison only)")
     parser.add_argument("--profile", action="store_true", help="run the server under cProfile")
     parser.add_argument("--memory", action="store_true", help="also read RSS after a full GC (diagnosis)")
     parser.add_argument("--seed", type=int, default=7)
@@ -186,7 +185,7 @@ def _bench_engine(engine: str, args: argparse.Namespace, url: str, log_dir: Path
         log_dir=log_dir,
         profile=args.profile,
         memory=args.memory,
-        uvicorn=args.uvicorn,
+        daphne=args.daphne,
         fakes=fakes,
     )
     warm = new_calls(2, engine)

@@ -1,6 +1,7 @@
-"""daphne with diagnostics switched by signals, for bench/calls.py --profile / --memory.
+"""The `web` server (dealership.serve) with diagnostics switched by signals, for bench/calls.py
+--profile / --memory.
 
-    python -m bench.calls_profiled OUT -b 127.0.0.1 -p 8000 dealership.asgi:application
+    HOST=127.0.0.1 PORT=8000 python -m bench.calls_profiled OUT
 
 SIGUSR1 starts cProfile, SIGUSR2 stops it and writes OUT.prof. The profiler counts CPU time
 (time.process_time), not wall time: on a busy machine a socket send that waits for the CPU would
@@ -27,7 +28,7 @@ import tracemalloc
 from collections import Counter
 from types import FrameType
 
-from daphne.cli import CommandLineInterface
+from dealership import serve
 
 _snapshots: list[tracemalloc.Snapshot] = []
 
@@ -65,7 +66,7 @@ def _share_ssl_contexts() -> None:
 
 
 def main() -> None:
-    out, daphne_args = sys.argv[1], sys.argv[2:]
+    out = sys.argv[1]
     if os.environ.get("BENCH_SHARED_SSL") == "1":
         _share_ssl_contexts()
     profiler = cProfile.Profile(time.process_time)
@@ -85,7 +86,7 @@ def main() -> None:
     signal.signal(signal.SIGHUP, memory)
     if os.environ.get("BENCH_TRACEMALLOC") == "1":
         tracemalloc.start(12)
-    CommandLineInterface().run(daphne_args)
+    serve.main()
 
 
 if __name__ == "__main__":

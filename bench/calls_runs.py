@@ -45,7 +45,7 @@ class Run:
     log_dir: Path
     profile: bool
     memory: bool
-    uvicorn: bool
+    daphne: bool
     fakes: Fakes
     server: Server | None = None
 
@@ -57,7 +57,7 @@ class Run:
         wrapped = self.profile or self.memory or os.environ.get("BENCH_SHARED_SSL") == "1"
         diagnostics = self._base(label) if wrapped else None
         self.server = Server(
-            env=self.env, log=log, diagnostics=diagnostics, profile=self.profile, uvicorn=self.uvicorn
+            env=self.env, log=log, diagnostics=diagnostics, profile=self.profile, daphne=self.daphne
         )
         return self.server
 

@@ -1,8 +1,9 @@
-"""The processes of bench/calls.py: the real server (daphne), the fake providers, and /proc readings.
+"""The processes of bench/calls.py: the real server, the fake providers, and /proc readings.
 
-The server is started exactly as in production (`daphne dealership.asgi:application`, see Procfile)
-with its providers pointed at the fakes; for --profile/--memory the same daphne runs under
-bench/calls_profiled.py, which adds signal-driven cProfile and garbage-collector reports.
+The server is started exactly as in production (`python -m dealership.serve`, the Procfile's `web`)
+with its providers pointed at the fakes; for --profile/--memory the same server runs under
+bench/calls_profiled.py, which adds signal-driven cProfile and garbage-collector reports. --daphne
+serves the same app with daphne instead, for comparison.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def server_environment(*, database_url: str, fakes: Fakes, engine: str, redis_ur
 
 
 class Server:
-    """daphne serving dealership.asgi:application on a free local port; output goes to `log`.
+    """The `web` process serving dealership.asgi:application on a free local port; output to `log`.
 
     With `diagnostics=BASE` it runs under bench/calls_profiled.py: `profile_start()`/`profile_stop()`
     write BASE.prof (when `profile`), `memory_report()` appends a post-GC object census to BASE.mem.
@@ -140,17 +141,17 @@ class Server:
         log: IO[str],
         diagnostics: Path | None = None,
         profile: bool = False,
-        uvicorn: bool = False,
+        daphne: bool = False,
     ):
         self.port = _free_port()
-        address = ["-b", "127.0.0.1", "-p", str(self.port), "dealership.asgi:application"]
-        command = [str(VENV_BIN / "daphne"), *address]
-        if uvicorn:  # for comparison only: production runs daphne (Procfile)
-            command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port)]
-            command += ["--no-access-log", "dealership.asgi:application"]
+        env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
+        command = [sys.executable, "-m", "dealership.serve"]
+        if daphne:  # for comparison only
+            address = ["-b", "127.0.0.1", "-p", str(self.port), "dealership.asgi:application"]
+            command = [str(VENV_BIN / "daphne"), *address]
             diagnostics = None
         elif diagnostics is not None:
-            command = [sys.executable, "-m", "bench.calls_profiled", str(diagnostics), *address]
+            command = [sys.executable, "-m", "bench.calls_profiled", str(diagnostics)]
         self.diagnostics = diagnostics
         self.profiling = profile and diagnostics is not None
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
