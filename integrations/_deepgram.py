@@ -158,10 +158,14 @@ class DeepgramSocket(Generic[E]):
         self._server_error = description
         logger.warning("call %s: Deepgram %s error: %s", self.call_sid, self.what, description)
 
+    async def _recv(self) -> Any:
+        """The next message (the SDK's socket client parses it)."""
+        return await self._socket.recv()
+
     async def _read_loop(self) -> None:
         while True:
             try:
-                message = await self._socket.recv()
+                message = await self._recv()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

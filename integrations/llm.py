@@ -13,6 +13,7 @@ mapping and HTTP; we read the few chunk fields we need.
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,20 @@ def openai_http_client() -> Any:
     return openai.DefaultAsyncHttpxClient(verify=client_tls_context())
 
 
+# One connection pool per event loop (in production: per process), shared by every call's ChatClient:
+# a call's first reply reuses a connection another call opened instead of paying a TCP and TLS
+# handshake to OpenAI while the caller waits.
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+def _shared_http_client() -> Any:
+    loop = asyncio.get_running_loop()
+    client = _pools.get(loop)
+    if client is None or client.is_closed:
+        client = _pools[loop] = openai_http_client()
+    return client
+
+
 def _first_choice(chunk: object) -> Mapping[str, Any] | None:
     choices = chunk.get("choices") if isinstance(chunk, Mapping) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
@@ -112,10 +127,11 @@ def _add_tool_call_fragment(calls: dict[int, dict[str, str]], fragment: object) 
 
 
 class ChatClient:
-    """A long-lived AsyncOpenAI client (keeps its connection pool warm between turns).
+    """One call's model client, over the event loop's shared connection pool.
 
-    Create it in the event loop that uses it; `await aclose()` at the end. The SDK's own retries are off
-    by default: a live caller is better served by the engine's fallback than by a silent back-off.
+    Create it in the event loop that uses it; `await aclose()` at the end (the pool stays open for the
+    next call). The SDK's own retries are off by default: a live caller is better served by the
+    engine's fallback than by a silent back-off.
     """
 
     def __init__(
@@ -135,7 +151,7 @@ class ChatClient:
             base_url=openai_base_url(base_url),
             max_retries=max_retries,
             timeout=60.0,  # per-chunk deadlines are enforced in stream_chat
-            http_client=openai_http_client(),
+            http_client=_shared_http_client(),
         )
 
     async def stream_chat(
@@ -204,7 +220,8 @@ class ChatClient:
         yield Done(finish_reason)
 
     async def aclose(self) -> None:
-        await self._client.close()
+        """Nothing to release: a stream still open is closed by its own generator, and the
+        connection pool belongs to the event loop."""
 
     async def __aenter__(self) -> "ChatClient":
         return self

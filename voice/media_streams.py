@@ -1,7 +1,7 @@
 """Twilio Media Streams wire protocol: parse what Twilio sends, encode what we send back.
 
 Every frame is a JSON text frame (protocols.md §1.2, §1.3). `parse_frame` runs ~50 times a second per
-call, so it does the least work that still rejects bad input: one json.loads, one base64 decode with
+call, so it does the least work that still rejects bad input: one orjson parse, one base64 decode with
 validation, and small slotted objects. Anything wrong raises ProtocolError; the session logs the frame
 and carries on, because one bad frame is no reason to drop a caller.
 """
@@ -10,6 +10,8 @@ import binascii
 import json
 from base64 import b64decode, b64encode
 from dataclasses import dataclass, field
+
+import orjson
 
 MAX_FRAME_CHARS = 64 * 1024
 MAX_AUDIO_BYTES = 4096
@@ -172,7 +174,7 @@ def parse_frame(text: str) -> Frame:
     if len(text) > MAX_FRAME_CHARS:
         raise ProtocolError(f"frame of {len(text)} characters is too large")
     try:
-        message = json.loads(text)
+        message = orjson.loads(text)  # 50 frames a second per call: orjson parses them ~3x faster
     except ValueError:
         raise ProtocolError("frame is not JSON") from None
     if type(message) is not dict:
