@@ -1,6 +1,8 @@
-"""Fixtures shared by every app's tests: a shop like the demo one, its catalog, a customer."""
+"""Fixtures shared by every app's tests: a shop like the demo one, its catalog, a customer, appointments
+written as rows, and Celery running tasks inline."""
 
-from datetime import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +10,10 @@ from asgiref.sync import SyncToAsync
 from django.db import connections
 
 from crm.models import Customer, Vehicle
-from scheduling.models import BusinessHours, ServiceType, Shop
+from dealership.celery import app as celery_app
+from scheduling.models import Appointment, BusinessHours, ServiceType, Shop
+
+MakeAppointment = Callable[..., Appointment]
 
 CATALOG = [
     # code, name, minutes, price, waiter_eligible, daily_limit
@@ -72,3 +77,40 @@ def customer(db) -> Customer:
     )
     Vehicle.objects.create(customer=customer, year=2019, make="Honda", model="Civic", vin="1G4AH59H45G118341")
     return customer
+
+
+@pytest.fixture
+def make_appointment(shop: Shop, catalog: dict[str, ServiceType]) -> MakeAppointment:
+    """An appointment written directly as a row (no availability rules): tests pick any instant."""
+
+    def make(
+        customer: Customer,
+        start: datetime,
+        code: str = "oil_change",
+        status: str = Appointment.Status.SCHEDULED,
+        **extra,
+    ) -> Appointment:
+        service = catalog[code]
+        return Appointment.objects.create(
+            customer=customer,
+            service_type=service,
+            start=start,
+            end=start + timedelta(minutes=service.duration_minutes),
+            local_date=start.astimezone(shop.zone).date(),
+            duration_minutes=service.duration_minutes,
+            price_quoted=service.price,
+            status=status,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run inline where they are queued (on commit), as a worker would run them; retries too
+    (their backoff is skipped in eager mode)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

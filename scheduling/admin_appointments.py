@@ -18,11 +18,10 @@ from dealership.core.errors import ApplicationError
 from reminders.models import Reminder
 from scheduling.admin_views import ShopZoneAdminMixin, agenda_view
 from scheduling.agenda import appointment_search
-from scheduling.desk import appointment_status_set
 from scheduling.formatting import say_datetime
 from scheduling.forms import OVERRIDE_FIELDS, AppointmentForm, appointment_form_extras
 from scheduling.models import Appointment, AppointmentChange
-from scheduling.services import OVERRIDE_PERMISSION, appointment_cancel
+from scheduling.services import OVERRIDE_PERMISSION, appointment_cancel, appointment_status_set
 from scheduling.shop import shop_get
 
 Status = Appointment.Status

@@ -15,14 +15,16 @@ from django.db import transaction
 from crm.phones import normalize_phone
 from dealership.core.errors import ApplicationError
 from scheduling import availability as engine
-from scheduling.desk import appointment_details_update, appointment_status_set, status_choices_for
 from scheduling.models import Appointment, BusinessHours, BusyBlock, Closure, ServiceType, Shop
 from scheduling.services import (
     OVERRIDE_PERMISSION,
     User,
     appointment_book,
     appointment_cancel,
+    appointment_details_update,
     appointment_reschedule,
+    appointment_status_set,
+    status_choices_for,
 )
 from scheduling.shop import shop_get
 

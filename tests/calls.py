@@ -1,5 +1,6 @@
 """End-to-end call helpers: a fake phone that plays Twilio on the media-stream WebSocket of the real
-ASGI app, a caller whose words come from FakeDeepgram, and readers for what FakeOpenAI was asked.
+ASGI app, a caller whose words come from FakeDeepgram, readers for what FakeOpenAI was asked, and
+`day_locked` (another booking holding a day's lock) for either engine's race tests.
 
 Usage (in an async test marked django_db(transaction=True), with the fake_* fixtures):
 
@@ -13,14 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from channels.testing import WebsocketCommunicator
+from django.db import connection, transaction
 
 from dealership.asgi import application
+from scheduling.models import ScheduleDay
 from tests.fakes.deepgram_messages import (
     fake_audio_for,
     results_message,
@@ -291,3 +296,28 @@ def caller_lines(request: dict[str, Any]) -> list[str]:
 
 def agent_lines(request: dict[str, Any]) -> list[str]:
     return [m["content"] for m in request["messages"] if m["role"] == "assistant" and m.get("content")]
+
+
+@contextlib.contextmanager
+def day_locked(day: str) -> Iterator[threading.Event]:
+    """Another advisor's booking holds the day's lock, so a booking on that day waits for it."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                ScheduleDay.objects.get_or_create(date=day)
+                list(ScheduleDay.objects.select_for_update().filter(date=day))
+                locked.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(5)
+    try:
+        yield release
+    finally:
+        release.set()
+        thread.join(10)

@@ -10,15 +10,10 @@ ASGI app, and FakeRealtime as the model (its `on_response_create` hook is the mo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, transaction
-
-from scheduling.models import ScheduleDay
 from tests.calls import FakePhone, configure, eventually
 from tests.fakes.fake_realtime import FakeRealtime, Say, Session
 from tests.fakes.realtime_responses import Part
@@ -113,28 +108,3 @@ async def finished(fake: FakeRealtime, count: int, within: float = 5.0) -> None:
     await eventually(
         lambda: len([r for r in session.responses if r.finished]) >= count, within, f"{count} responses"
     )
-
-
-@contextlib.contextmanager
-def day_locked(day: str):
-    """Another advisor's booking holds the day's lock, so a booking on that day waits for it."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                ScheduleDay.objects.get_or_create(date=day)
-                list(ScheduleDay.objects.select_for_update().filter(date=day))
-                locked.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert locked.wait(5)
-    try:
-        yield release
-    finally:
-        release.set()
-        thread.join(10)

@@ -15,12 +15,12 @@ from tests.calls import (
     caller_says,
     caller_starts_talking,
     configure,
+    day_locked,
     greeted,
     inbound_call,
     spoken,
 )
 from tests.fakes.fake_openai import HangReply, TextReply, ToolCall, ToolCallReply
-from tests.realtime_calls import day_locked
 from voice.models import ToolCall as ToolCallRecord
 from voice.models import Turn
 

@@ -10,13 +10,12 @@ from channels.db import database_sync_to_async
 
 from scheduling.models import Appointment
 from scheduling.selectors import availability_find
-from tests.calls import FakePhone
+from tests.calls import FakePhone, day_locked
 from tests.fakes.fake_realtime import CallFunction, Say
 from tests.realtime_calls import (
     Brain,
     caller_says,
     configure_realtime,
-    day_locked,
     finished,
     greeted,
     realtime_call,

@@ -1,47 +1,26 @@
 """The appointment admin: advisors book, move, cancel and step appointments through the services."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from crm.models import Customer, Vehicle
 from scheduling.models import Appointment, AppointmentChange, BusinessHours, Closure
-from scheduling.services import appointment_book
 from scheduling.tests.admin_pages import error_text
+from scheduling.tests.clock import MONDAY, at
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # a Sunday
-MONDAY = NOW.date() + timedelta(days=1)
+pytestmark = pytest.mark.usefixtures("frozen")
+
 ADD = reverse("admin:scheduling_appointment_add")
 CHANGELIST = reverse("admin:scheduling_appointment_changelist")
 STAFF_PERMS = ("add_appointment", "change_appointment", "view_appointment", "view_appointmentchange")
 
 
-def at(hh: int, mm: int = 0, day=MONDAY) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=CHICAGO)
-
-
 def change_url(appointment: Appointment) -> str:
     return reverse("admin:scheduling_appointment_change", args=[appointment.pk])
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def book(shop, catalog, customer):
-    def _book(start, code="oil_change", who=customer, **kwargs):
-        return appointment_book(customer=who, service_code=code, start=start, channel="ai_phone", **kwargs)
-
-    return _book
 
 
 def make_staff(client, *, override: bool) -> User:

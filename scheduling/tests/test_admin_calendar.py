@@ -8,11 +8,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from dealership.celery import app as celery_app
 from scheduling.admin_calendar import OFF_NOTE
 from scheduling.models import Appointment, CalendarSyncState, CalendarSyncStatus
 from scheduling.services import appointment_book
-from tests.fakes.fake_google import FakeGoogle
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=CHICAGO)
@@ -24,21 +22,6 @@ APPOINTMENT_LIST = reverse("admin:scheduling_appointmentcalendarsync_changelist"
 def frozen_clock() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def google(settings) -> Iterator[FakeGoogle]:
-    with FakeGoogle() as fake:
-        fake.configure(settings)
-        yield fake
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -91,7 +74,7 @@ def test_it_lists_appointments_whose_push_failed_with_the_reason(admin_client, f
     assert "Google Calendar unreachable during insert" in response.content.decode()
 
 
-def test_it_pushes_again_from_the_admin(admin_client, google, eager_tasks, failed_push):
+def test_it_pushes_again_from_the_admin(admin_client, google, eager_celery, failed_push):
     admin_client.post(APPOINTMENT_LIST, {"action": "push_again", "_selected_action": [failed_push.pk]})
 
     failed_push.refresh_from_db()

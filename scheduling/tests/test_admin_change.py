@@ -1,47 +1,24 @@
 """The appointment change page and list actions: move, cancel and step appointments through the
 services, with history recorded."""
 
-from datetime import datetime, time, timedelta
+from datetime import time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from scheduling.models import Appointment, AppointmentChange
-from scheduling.services import appointment_book
 from scheduling.tests.admin_pages import change_form_data, error_text
+from scheduling.tests.clock import at
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # a Sunday
-MONDAY = NOW.date() + timedelta(days=1)
+pytestmark = pytest.mark.usefixtures("frozen")
+
 CHANGELIST = reverse("admin:scheduling_appointment_changelist")
-
-
-def at(hh: int, mm: int = 0, day=MONDAY) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=CHICAGO)
 
 
 def change_url(appointment: Appointment) -> str:
     return reverse("admin:scheduling_appointment_change", args=[appointment.pk])
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def book(shop, catalog, customer):
-    def _book(start, code="oil_change", **kwargs):
-        return appointment_book(
-            customer=customer, service_code=code, start=start, channel="ai_phone", **kwargs
-        )
-
-    return _book
 
 
 def test_the_change_page_is_titled_in_shop_time(admin_client, book):

@@ -1,27 +1,18 @@
 """The shop's own facts in the admin: settings, hours, closures, the catalog and busy time."""
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from scheduling.models import BusinessHours, BusyBlock, Closure, ServiceType, Shop
 from scheduling.services import appointment_book
 from scheduling.tests.admin_pages import change_form_data, changelist_form_data, error_text
+from scheduling.tests.clock import CHICAGO, MONDAY
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)
-MONDAY = date(2026, 11, 23)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.mark.parametrize("model", ["shop", "businesshours", "closure", "servicetype", "busyblock"])

@@ -1,7 +1,6 @@
 """The day agenda: who is coming and how much capacity is used vs left, in shop time."""
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,31 +11,11 @@ from django.urls import reverse
 from dealership.core.errors import SlotTaken
 from scheduling.models import Appointment, Closure
 from scheduling.services import appointment_book, appointment_cancel
+from scheduling.tests.clock import CHICAGO, MONDAY, NOW, at
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # a Sunday
-MONDAY = date(2026, 11, 23)
+pytestmark = pytest.mark.usefixtures("frozen")
+
 AGENDA = reverse("admin:scheduling_appointment_agenda")
-
-
-def at(hh: int, mm: int = 0, day: date = MONDAY) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=CHICAGO)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def book(shop, catalog, customer):
-    def _book(start, code="oil_change", **kwargs):
-        return appointment_book(
-            customer=customer, service_code=code, start=start, channel="ai_phone", **kwargs
-        )
-
-    return _book
 
 
 def usage(response, label: str) -> tuple[int, int | None, int | None]:

@@ -6,7 +6,6 @@ import pytest
 import time_machine
 from django.db import connections
 
-from dealership.celery import app as celery_app
 from dealership.core.errors import ApplicationError
 from integrations.errors import ProviderError
 from scheduling.calendar_sync import (
@@ -19,7 +18,6 @@ from scheduling.models import Appointment, BusyBlock, CalendarSyncState, Calenda
 from scheduling.selectors import availability_find
 from scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
 from scheduling.tasks import calendar_pull_changes, calendar_push_appointment
-from tests.fakes.fake_google import FakeGoogle
 from tests.fakes.server import unused_local_url
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -39,23 +37,7 @@ def frozen_clock() -> Iterator[None]:
 
 
 @pytest.fixture
-def google(settings) -> Iterator[FakeGoogle]:
-    with FakeGoogle() as fake:
-        fake.configure(settings)
-        yield fake
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Queued tasks run at once, retries included (their backoff is skipped in eager mode)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def book(shop, catalog, customer, eager_tasks, django_capture_on_commit_callbacks):
+def book(shop, catalog, customer, eager_celery, django_capture_on_commit_callbacks):
     """Book through the real service; the commit hooks (our push) run as they would in production."""
 
     def book(start: datetime | None = None, notes: str = "") -> Appointment:
@@ -98,7 +80,7 @@ class TestPush:
         assert appointment.calendar_synced_at == NOW
 
     def test_it_moves_the_same_event_when_the_appointment_is_rescheduled(
-        self, google, book, eager_tasks, django_capture_on_commit_callbacks
+        self, google, book, eager_celery, django_capture_on_commit_callbacks
     ):
         appointment = book()
 
@@ -111,7 +93,7 @@ class TestPush:
         assert len(google.requests_for("insert")) == 1
 
     def test_it_deletes_the_event_when_the_appointment_is_cancelled(
-        self, google, book, eager_tasks, django_capture_on_commit_callbacks
+        self, google, book, eager_celery, django_capture_on_commit_callbacks
     ):
         appointment = book()
 
@@ -135,7 +117,7 @@ class TestPush:
         assert appointment.calendar_sync_status == CalendarSyncStatus.SYNCED
 
     def test_it_treats_a_cancel_whose_answer_was_lost_as_done_on_retry(
-        self, google, book, eager_tasks, django_capture_on_commit_callbacks
+        self, google, book, eager_celery, django_capture_on_commit_callbacks
     ):
         appointment = book()
         google.lose_next_response("delete")
@@ -344,7 +326,7 @@ class TestPull:
         state.refresh_from_db()
         assert (state.last_error, state.last_pull_at) == ("", NOW)
 
-    def test_it_retries_a_failed_pull_from_the_periodic_task(self, google, shop, eager_tasks):
+    def test_it_retries_a_failed_pull_from_the_periodic_task(self, google, shop, eager_celery):
         google.fail_next("list", 503)
         google.add_event("Bay closed", at(TUESDAY, 9), at(TUESDAY, 10))
 

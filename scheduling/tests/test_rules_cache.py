@@ -6,10 +6,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,17 +18,11 @@ from scheduling.models import Appointment, BusinessHours, Closure, RulesVersion,
 from scheduling.selectors import availability_find
 from scheduling.services import appointment_book
 from scheduling.tests.admin_pages import change_form_data
+from scheduling.tests.clock import CHICAGO, MONDAY
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # a Sunday
-MONDAY = NOW.date() + timedelta(days=1)
+pytestmark = pytest.mark.usefixtures("frozen")
+
 RULE_TABLES = ("scheduling_shop", "scheduling_businesshours", "scheduling_closure", "scheduling_servicetype")
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def earliest(code: str = "oil_change", **options) -> list[tuple[str, str]]:

@@ -1,23 +1,14 @@
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from dealership.core.errors import ApplicationError, NotFound
 from scheduling.models import Closure
 from scheduling.selectors import availability_find
 from scheduling.services import appointment_book
+from scheduling.tests.clock import CHICAGO, MONDAY, NOW
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # a Sunday
-MONDAY = NOW.date() + timedelta(days=1)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def at(day, hh: int, mm: int = 0) -> datetime:

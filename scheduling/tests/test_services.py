@@ -1,5 +1,4 @@
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, timedelta
 
 import pytest
 import time_machine
@@ -9,36 +8,19 @@ from crm.models import Customer, Vehicle
 from dealership.core.errors import ApplicationError, NotFound, SlotTaken
 from scheduling.models import Appointment, AppointmentChange, Closure
 from scheduling.services import (
-    appointment_book,
     appointment_cancel,
     appointment_confirmation,
+    appointment_details_update,
     appointment_reschedule,
+    appointment_status_set,
+    status_choices_for,
 )
+from scheduling.tests.clock import MONDAY, NOW, at
 
-CHICAGO = ZoneInfo("America/Chicago")
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # a Sunday
-MONDAY = NOW.date() + timedelta(days=1)
+pytestmark = pytest.mark.usefixtures("frozen")
+
 AI = Appointment.Channel.AI_PHONE
 STAFF = Appointment.Channel.STAFF
-
-
-def at(hh: int, mm: int = 0, day=MONDAY) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=CHICAGO)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def book(shop, catalog, customer):
-    def _book(start, code="oil_change", **kwargs):
-        kwargs.setdefault("channel", AI)
-        return appointment_book(customer=customer, service_code=code, start=start, **kwargs)
-
-    return _book
 
 
 def test_it_books_with_duration_and_price_from_the_catalog(book, customer):
@@ -187,3 +169,61 @@ def test_it_keeps_the_ai_away_from_services_staff_book_themselves(book, catalog)
 def test_it_refuses_waiting_for_a_job_that_is_not_waiter_eligible(book):
     with pytest.raises(ApplicationError, match="drop-off"):
         book(at(9), code="diagnostic", waiter=True)
+
+
+# Advisor-only writes: status steps and detail edits.
+
+
+@pytest.fixture
+def appointment(book):
+    return book(at(9, 30), channel=STAFF)
+
+
+def test_it_walks_an_appointment_through_its_day(appointment, admin_user):
+    with time_machine.travel(at(9, 30), tick=False):
+        for status in ("confirmed", "arrived", "completed"):
+            appointment_status_set(appointment_id=appointment.pk, status=status, user=admin_user)
+    steps = AppointmentChange.objects.filter(kind=AppointmentChange.Kind.STATUS).values_list(
+        "detail", flat=True
+    )
+    assert list(steps) == ["scheduled → confirmed", "confirmed → arrived", "arrived → completed"]
+
+
+@pytest.mark.parametrize(
+    ("start_status", "wanted", "sentence"),
+    [
+        ("completed", "arrived", "is completed; it can't be marked arrived."),
+        ("cancelled", "confirmed", "is cancelled; it can't be marked confirmed."),
+        ("scheduled", "cancelled", "is scheduled; it can't be marked cancelled."),
+        ("scheduled", "bogus", "'bogus' isn't an appointment status."),
+    ],
+)
+def test_it_refuses_steps_that_make_no_sense(appointment, start_status, wanted, sentence):
+    Appointment.objects.filter(pk=appointment.pk).update(status=start_status)
+    with pytest.raises(ApplicationError) as refused:
+        appointment_status_set(appointment_id=appointment.pk, status=wanted, user=None)
+    assert sentence in refused.value.message
+    assert Appointment.objects.get(pk=appointment.pk).status == start_status
+
+
+def test_it_records_a_no_show_only_once_the_time_has_passed(appointment):
+    with time_machine.travel(at(9, 30) - timedelta(minutes=1), tick=False), pytest.raises(ApplicationError):
+        appointment_status_set(appointment_id=appointment.pk, status="no_show", user=None)
+    with time_machine.travel(at(9, 30) + timedelta(minutes=20), tick=False):
+        appointment_status_set(appointment_id=appointment.pk, status="no_show", user=None)
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.NO_SHOW
+
+
+def test_it_offers_only_the_allowed_statuses():
+    assert [v for v, _ in status_choices_for("confirmed")] == ["confirmed", "arrived", "completed", "no_show"]
+    assert [v for v, _ in status_choices_for("cancelled")] == ["cancelled"]
+
+
+def test_it_changes_details_but_not_to_another_customers_vehicle(appointment):
+    stranger = Customer.objects.create(name="Lee Park", phone="+17735550122")
+    kia = Vehicle.objects.create(customer=stranger, make="Kia")
+    with pytest.raises(ApplicationError, match="different customer"):
+        appointment_details_update(appointment_id=appointment.pk, vehicle=kia, notes="", user=None)
+    appointment_details_update(appointment_id=appointment.pk, vehicle=None, notes="rattle", user=None)
+    appointment.refresh_from_db()
+    assert (appointment.vehicle, appointment.notes) == (None, "rattle")

@@ -5,7 +5,6 @@ import base64
 import hashlib
 import hmac
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 
-from dealership.celery import app as celery_app
 from reminders.models import Reminder, ReminderAttempt
 from reminders.services import reminder_deliver, reminder_schedule
 from scheduling.models import Appointment
@@ -67,13 +65,6 @@ def placed(settings, shop, catalog, customer, fake_twilio, time_machine) -> Plac
     time_machine.move_to(TUESDAY_9, tick=False)
     reminder_deliver(reminder_id=reminder.pk)
     return PlacedCall(reminder, ReminderAttempt.objects.get(reminder=reminder), fake_twilio)
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 def answer(client, placed: PlacedCall, **extra: str):
