@@ -28,7 +28,9 @@ REDIS_URL is set (default redis://127.0.0.1:6379/14, --redis '' for none) becaus
 Redis channel layer; the server logs at INFO as in production (log paths are printed). The machine is
 shared: "other processes CPU" says how busy it was. --profile prints a CPU profile of the measured
 part; --memory also reads RSS after a full GC and writes an object census (bench/calls_profiled.py);
---daphne serves the same app with daphne instead, for comparison.
+--daphne serves the same app with daphne instead, for comparison. --workers N runs the `web` command
+with WEB_CONCURRENCY=N (N processes sharing the port, as a host with N cores would); CPU and RSS are
+then summed over the processes.
 """
 
 from __future__ import annotations
@@ -78,6 +80,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="REDIS_URL for the server")
     parser.add_argument("--silent", action="store_true", help="no turns: the audio path's cost alone")
     parser.add_argument("--daphne", action="store_true", help="serve with daphne instead (comparison only)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="WEB_CONCURRENCY (CPU, RSS summed)",
+    )
     parser.add_argument("--profile", action="store_true", help="run the server under cProfile")
     parser.add_argument("--memory", action="store_true", help="also read RSS after a full GC (diagnosis)")
     parser.add_argument("--seed", type=int, default=7)
@@ -186,6 +194,7 @@ def _bench_engine(engine: str, args: argparse.Namespace, url: str, log_dir: Path
         profile=args.profile,
         memory=args.memory,
         daphne=args.daphne,
+        workers=args.workers,
         fakes=fakes,
     )
     warm = new_calls(2, engine)

@@ -32,7 +32,15 @@ from bench.calls_phone import (
     unanswered,
 )
 from bench.calls_report import BARGE_P95_GOAL_MS, FLAT_KB_PER_CALL, TURN_P99_GOAL_MS, Figures, ms, num, pct
-from bench.calls_server import Fakes, Server, cpu_seconds, machine_busy_seconds, rss_mb
+from bench.calls_server import (
+    Fakes,
+    Server,
+    cpu_seconds,
+    machine_busy_seconds,
+    rss_mb,
+    tree_cpu_seconds,
+    tree_rss_mb,
+)
 from bench.calls_wire import BARGE, TURN
 
 RSS_CHECKPOINTS = (10, 100, 250, 500, 750, 1000)
@@ -46,6 +54,7 @@ class Run:
     profile: bool
     memory: bool
     daphne: bool
+    workers: int
     fakes: Fakes
     server: Server | None = None
 
@@ -57,7 +66,12 @@ class Run:
         wrapped = self.profile or self.memory or os.environ.get("BENCH_SHARED_SSL") == "1"
         diagnostics = self._base(label) if wrapped else None
         self.server = Server(
-            env=self.env, log=log, diagnostics=diagnostics, profile=self.profile, daphne=self.daphne
+            env=self.env,
+            log=log,
+            diagnostics=diagnostics,
+            profile=self.profile,
+            daphne=self.daphne,
+            workers=self.workers,
         )
         return self.server
 
@@ -109,7 +123,7 @@ class Reading:
         return cls(
             at=time.monotonic(),
             tally=tally.snapshot(),
-            server=cpu_seconds(server.pid),
+            server=tree_cpu_seconds(server.pid),
             fakes=cpu_seconds(fakes.pid),
             phones=cpu_seconds(os.getpid()),
             machine=machine_busy_seconds(),
@@ -169,7 +183,7 @@ async def concurrent_calls(
     server, fakes = run.start_server("concurrent"), run.fakes
     await _warm_up(server, warm, expect)
     await asyncio.to_thread(fakes.ask, "reset")
-    rss_idle = rss_mb(server.pid)
+    rss_idle = tree_rss_mb(server.pid)
     tally = Tally()
     phones = [Phone(i, server.url, p, tally, real_time=True) for i, p in enumerate(calls)]
     crowd = Crowd(phones, expect, args)
@@ -183,7 +197,7 @@ async def concurrent_calls(
     await asyncio.sleep(args.seconds)
     last = Reading.take(tally, phones, server, fakes)
     server.profile_stop()
-    rss_loaded = rss_mb(server.pid)
+    rss_loaded = tree_rss_mb(server.pid)
     await asyncio.wait(tasks, timeout=30)  # each call finishes the turn it is in
     for phone in phones:
         await phone.stop_audio()

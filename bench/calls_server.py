@@ -30,6 +30,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (the `web` server with WEB_CONCURRENCY > 1 is a supervisor and
+    its worker processes)."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        for children in Path(f"/proc/{pids[index]}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                pids += [int(child) for child in children.read_text().split()]
+        index += 1
+    return pids
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(member)
+    return total
+
+
+def tree_rss_mb(pid: int) -> float:
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            total += rss_mb(member)
+    return total
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds every process of the machine has used so far (all cores; /proc/stat)."""
     fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
@@ -142,9 +170,12 @@ class Server:
         diagnostics: Path | None = None,
         profile: bool = False,
         daphne: bool = False,
+        workers: int = 1,
     ):
         self.port = _free_port()
-        env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": "1"}
+        env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": str(workers)}
+        if workers > 1:
+            diagnostics = None  # profiling follows one process
         command = [sys.executable, "-m", "dealership.serve"]
         if daphne:  # for comparison only
             address = ["-b", "127.0.0.1", "-p", str(self.port), "dealership.asgi:application"]
