@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
@@ -39,7 +39,7 @@ from reminders.conf import conf, minutes
 from reminders.messages import SMS_SCRIPT_VERSION, reminder_text
 from reminders.models import Reminder, ReminderAttempt
 from reminders.selectors import appointment_is_remindable, contact_rules, reminder_facts
-from reminders.services.outcome import FINAL, reminder_call_status
+from reminders.services.outcome import FINAL, reminder_call_record, reminder_call_status
 from reminders.services.plan import Plan, number_allowed, sms_plan
 from reminders.services.schedule import reminder_apply_plan
 from reminders.zones import CustomerZones
@@ -144,18 +144,8 @@ def _provider_failed(
     attempt.save(update_fields=["outcome", "detail", "ended_at"])
     errors = reminder.provider_errors + 1
     if not exc.permanent and errors < conf("REMINDER_MAX_PROVIDER_ERRORS"):
-        retry_in = RETRY_BASE_SECONDS * 2 ** (errors - 1)
-        _finish(
-            reminder,
-            token,
-            status=Reminder.Status.PENDING,
-            due_at=now + timedelta(seconds=retry_in),
-            provider_errors=errors,
-            claim_token=None,
-            status_reason=f"Provider error, trying again: {exc.message}"[:300],
-        )
-        logger.warning("reminder %s: transient provider error, retry in %ss: %s", reminder.pk, retry_in, exc)
-        raise DeliveryRetry(exc.message, retry_in=retry_in)
+        logger.warning("reminder %s: transient provider error: %s", reminder.pk, exc)
+        _retry_later(reminder, token, exc, errors=errors, now=now, reason="Provider error, trying again")
     if attempt.outcome == Outcome.UNKNOWN:
         # Giving the call up: a later "Send now" must dial afresh, not adopt this old attempt's call.
         attempt.detail = attempt.detail.removeprefix(UNCONFIRMED)
@@ -275,25 +265,32 @@ def _unconfirmed_attempt(reminder: Reminder) -> ReminderAttempt | None:
     )
 
 
+def _retry_later(
+    reminder: Reminder, token: uuid.UUID, exc: ProviderError, *, errors: int, now: datetime, reason: str
+) -> NoReturn:
+    """Put the reminder back for another try after an exponential back-off; raises DeliveryRetry."""
+    retry_in = RETRY_BASE_SECONDS * 2 ** (errors - 1)
+    _finish(
+        reminder,
+        token,
+        status=Reminder.Status.PENDING,
+        due_at=now + timedelta(seconds=retry_in),
+        provider_errors=errors,
+        claim_token=None,
+        status_reason=f"{reason}: {exc.message}"[:300],
+    )
+    logger.info("reminder %s: next try in %ss", reminder.pk, retry_in)
+    raise DeliveryRetry(exc.message, retry_in=retry_in)
+
+
 def _check_failed(reminder: Reminder, token: uuid.UUID, exc: ProviderError, *, now: datetime) -> str:
     """Twilio could not be asked whether the unconfirmed call exists: still no redial. Try again
     later; after REMINDER_MAX_PROVIDER_ERRORS a person decides (review)."""
     errors = reminder.provider_errors + 1
     if errors < conf("REMINDER_MAX_PROVIDER_ERRORS"):
-        retry_in = RETRY_BASE_SECONDS * 2 ** (errors - 1)
-        _finish(
-            reminder,
-            token,
-            status=Reminder.Status.PENDING,
-            due_at=now + timedelta(seconds=retry_in),
-            provider_errors=errors,
-            claim_token=None,
-            status_reason=f"Checking with Twilio whether the last call went out failed: {exc.message}"[:300],
-        )
-        logger.warning(
-            "reminder %s: could not check the unconfirmed call, retry in %ss", reminder.pk, retry_in
-        )
-        raise DeliveryRetry(exc.message, retry_in=retry_in)
+        logger.warning("reminder %s: could not check the unconfirmed call", reminder.pk)
+        reason = "Checking with Twilio whether the last call went out failed"
+        _retry_later(reminder, token, exc, errors=errors, now=now, reason=reason)
     why = "Twilio never confirmed the last call and could not be asked. Check, then use Send now if needed."
     _finish(reminder, token, status=Reminder.Status.REVIEW, status_reason=why, provider_errors=errors)
     return why
@@ -304,18 +301,8 @@ def _adopt(
 ) -> str:
     """The unconfirmed attempt did place `placed`: make it this attempt's call, owned by this claim
     (so its callbacks drive the reminder), and replay a final status Twilio already reached."""
-    customer = reminder.appointment.customer
     with transaction.atomic():
-        call, _ = Call.objects.get_or_create(
-            call_sid=placed.sid,
-            defaults={
-                "direction": Call.Direction.OUTBOUND,
-                "from_number": settings.TWILIO_PHONE_NUMBER,
-                "to_number": attempt.to_number or customer.phone,
-                "customer": customer,
-                "engine": settings.VOICE_ENGINE[:20],
-            },
-        )
+        call = reminder_call_record(attempt, placed.sid)
         detail = "Twilio placed the call although its answer to us was lost; adopted, not redialled."
         ReminderAttempt.objects.filter(pk=attempt.pk).update(
             provider_sid=placed.sid, call=call, claim_token=token, detail=detail

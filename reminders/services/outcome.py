@@ -64,8 +64,8 @@ def _attempt(attempt_id: int | None, call_sid: str) -> ReminderAttempt | None:
     )
 
 
-def _call_for(attempt: ReminderAttempt, call_sid: str) -> Call:
-    """The call record (created here if the worker has not stored it yet) linked to the attempt."""
+def reminder_call_record(attempt: ReminderAttempt, call_sid: str) -> Call:
+    """The outbound call record of `call_sid` for this attempt (created if nobody stored it yet)."""
     customer = attempt.reminder.appointment.customer
     call, _ = Call.objects.get_or_create(
         call_sid=call_sid,
@@ -77,6 +77,12 @@ def _call_for(attempt: ReminderAttempt, call_sid: str) -> Call:
             "engine": settings.VOICE_ENGINE[:20],
         },
     )
+    return call
+
+
+def _call_for(attempt: ReminderAttempt, call_sid: str) -> Call:
+    """The call record (created here if the worker has not stored it yet) linked to the attempt."""
+    call = reminder_call_record(attempt, call_sid)
     if attempt.call_id is None or not attempt.provider_sid:
         ReminderAttempt.objects.filter(pk=attempt.pk).update(call=call, provider_sid=call_sid)
     return call
