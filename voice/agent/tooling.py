@@ -20,6 +20,11 @@ from voice.tools.registry import GENERIC_FAILURE, aexecute_tool
 
 TIMED_OUT = {"success": False, "error": "That took too long to look up. Please try again."}
 
+# What the agent says when a tool is still running after FILLER_AFTER_SECONDS and nothing was said
+# yet (once per reply), so the caller does not wait in silence. Both engines say it.
+FILLER = "One moment while I check."
+FILLER_AFTER_SECONDS = 1.0
+
 
 @dataclass(frozen=True)
 class ToolOutcome:

@@ -23,20 +23,18 @@ from voice.agent.actions import CallActions
 from voice.agent.heard import SpokenSentence, heard_text
 from voice.agent.records import CallRecorder, ms_between
 from voice.agent.sentences import SentenceChunker
-from voice.agent.tooling import ToolOutcome, ToolRunner
+from voice.agent.tooling import FILLER, FILLER_AFTER_SECONDS, ToolOutcome, ToolRunner
 from voice.engines.cascade.conversation import TOOL_WAIT_SECONDS, Conversation, Item, ToolResult
 from voice.engines.cascade.speech import Sentence, SpeechOut
 from voice.engines.cascade.turns import CallerTurn
 from voice.session import CallSession
-
-FILLER = "One moment while I check."
 
 
 @dataclass(frozen=True)
 class Timings:
     """Seconds (and the tool-loop cap). Tests may shorten them on CascadeEngine.timings."""
 
-    filler_after: float = 1.0
+    filler_after: float = FILLER_AFTER_SECONDS
     llm_chunk_timeout: float = 10.0
     max_steps: int = 6
     heard_wait: float = 60.0

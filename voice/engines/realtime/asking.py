@@ -23,7 +23,7 @@ from integrations.errors import ProviderError
 from integrations.realtime import RealtimeError, ResponseCreated, ResponseDone
 from voice.agent.flow import CLOSING, NORMAL
 from voice.engines.realtime.recovery import MODEL_FAILED
-from voice.engines.realtime.responses import CALLER, Request, Response, line_instructions
+from voice.engines.realtime.responses import CALLER, KEYPAD, Request, Response, line_instructions
 from voice.engines.realtime.state import EngineState
 
 ANSWERED_ELSEWHERE = "conversation_already_has_active_response"
@@ -54,6 +54,10 @@ class Asking(EngineState):
                 return
             if actions.ended:
                 self._wanted.clear()
+                return
+            while self._wanted and self._wanted[0].stale:
+                self._wanted.popleft()
+            if not self._wanted:
                 return
             request = self._wanted[0]
             if self._tool_batches and request.line is None:
@@ -123,6 +127,8 @@ class Asking(EngineState):
 
     def _response_created(self, event: ResponseCreated) -> None:
         request, self._in_flight = self._in_flight, None
+        if request is None or request.kind in (CALLER, KEYPAD):
+            self._filler_said = False  # an answer to the caller starts a reply: it may get a hold line
         if request is not None:
             started, trigger = request.sent_at, request.trigger_end
         else:  # the server's turn detection answered the caller

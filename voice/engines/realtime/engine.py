@@ -88,6 +88,7 @@ class RealtimeEngine(Asking, AgentVoice, CallerSide, ToolCalls, Recovery, Engine
         self._last_caller = None
         self._protected = None
         self._tool_batches = 0
+        self._filler_said = False
         self._caller_speaking = False
         self._greeted = False
         self._reconnects = 0

@@ -45,12 +45,19 @@ def line_instructions(instructions: str, line: Line) -> str:
 @dataclass(eq=False)
 class Request:
     """A response the engine asks for. `trigger_end`: when the caller's speech (or key press) it
-    answers ended, for response_ms."""
+    answers ended, for response_ms. `hold_for`: the response whose running tools a hold line covers
+    (the line is dropped if they finish before it is sent)."""
 
     kind: str
     line: Line | None = None
     trigger_end: float | None = None
     sent_at: float | None = None
+    hold_for: Response | None = field(default=None, repr=False)
+
+    @property
+    def stale(self) -> bool:
+        """A hold line whose tools have finished: saying it now would only delay the answer."""
+        return self.hold_for is not None and all(task.done() for *_, task in self.hold_for.calls)
 
     @property
     def protected(self) -> bool:
@@ -71,6 +78,11 @@ class Response:
     first_delta_at: float | None = None
     cut: bool = False  # a barge-in stopped it: none of its later audio plays
     status: str = ""  # response.done's status once done
+    hold: Request | None = field(default=None, repr=False)  # the hold line asked for its tools
+
+    @property
+    def spoke(self) -> bool:
+        return any(item.audio_bytes for item in self.items)
 
     @property
     def protected(self) -> bool:

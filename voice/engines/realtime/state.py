@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from voice.agent.flow import DTMF_GATHER_SECONDS
+from voice.agent.tooling import FILLER_AFTER_SECONDS
 
 if TYPE_CHECKING:
     from integrations.realtime import RealtimeSession
@@ -32,6 +33,7 @@ class Timings:
     dtmf_gather: float = DTMF_GATHER_SECONDS
     heard_wait: float = 60.0  # a line's audio to be heard before its `then` runs
     tool_wait: float = 20.0  # tool results before the model is answered anyway
+    filler_after: float = FILLER_AFTER_SECONDS  # a silent tool call's running time before the hold line
     transcript_wait: float = 5.0  # a caller transcript before the turn is skipped in the record
     request_wait: float = 10.0  # a response.create the server neither starts nor refuses
     max_reconnects: int = 1  # new sessions after a dropped socket, before Twilio takes over
@@ -67,6 +69,7 @@ class EngineState:
     _last_caller: CallerEntry | None  # committed, for the server's next response
     _protected: Request | None  # an uninterruptible line being said or heard
     _tool_batches: int  # responses whose tool calls are still running
+    _filler_said: bool  # the hold line was asked for in the current reply (see tools.py)
     _caller_speaking: bool
     _greeted: bool
     _reconnects: int

@@ -7,6 +7,12 @@ every result goes back to the session; then the model is asked to go on, unless 
 response short (their own turn is answered instead, and a transfer or hang-up the cut response asked
 for is dropped). CallActions.after_tool has already set outcomes, sent the SMS confirmation and
 marked a pending transfer or hang-up. Mixin of RealtimeEngine.
+
+Hold line (as in the cascade): when the tools of a response that said nothing still run after
+`Timings.filler_after`, the model is asked to say voice.agent.tooling.FILLER word for word, once per
+reply, through the request queue (so it never collides with another response). The results go back,
+and the model is asked to go on, only once that line's response is done; a line still queued when
+the tools finish is dropped. A barge-in cuts it like any line; the tools run on.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import json
 
 from integrations.errors import ProviderError
 from integrations.realtime import FunctionCall
-from voice.agent.tooling import outcome_result
-from voice.engines.realtime.responses import TOOLS, Request, Response
+from voice.agent.flow import Line
+from voice.agent.tooling import FILLER, outcome_result
+from voice.engines.realtime.responses import LINE, TOOLS, Request, Response
 from voice.engines.realtime.state import EngineState
 
 RESULT_IN_HISTORY = 600  # characters of a tool result kept for a reconnect summary
+HOLD_POLL = 0.02  # seconds between looks at whether the hold line's response is done
 
 
 class ToolCalls(EngineState):
@@ -36,7 +44,31 @@ class ToolCalls(EngineState):
         if not response.calls:
             self._tool_batches += 1
             await self._sync_turn_detection()
+            self._spawn(self._hold_line(response))
         response.calls.append((event.call_id, event.name, task))
+
+    async def _hold_line(self, response: Response) -> None:
+        """After `filler_after`: the tools still run and the caller heard nothing of this response."""
+        rt = self.rt
+        await asyncio.sleep(self.timings.filler_after)
+        if self.rt is not rt or self._stopped or not self._listening() or self._caller_speaking:
+            return
+        if self._filler_said or response.spoke or all(task.done() for *_, task in response.calls):
+            return
+        self._filler_said = True
+        line = Line((FILLER,), uninterruptible=False)
+        # Its first audio is what answers the caller's turn first (response_ms).
+        response.hold = Request(LINE, line=line, trigger_end=response.trigger_end, hold_for=response)
+        self._ask(response.hold)
+
+    def _hold_pending(self, request: Request) -> bool:
+        """The hold line is queued, asked for, or being said (its response not done yet)."""
+        active = self._active
+        return (
+            request in self._wanted
+            or self._in_flight is request
+            or (active is not None and active.request is request)
+        )
 
     async def _finish_tools(self, response: Response) -> None:
         """After the response with tool calls is done: wait for them, hand back the results, go on."""
@@ -52,7 +84,8 @@ class ToolCalls(EngineState):
                 actions.drop_pending()
             elif self._listening():
                 # No audio yet in this exchange: the follow-up's first audio answers the caller's turn.
-                trigger = response.trigger_end if not response.items else None
+                held = response.hold is not None and response.hold.sent_at is not None
+                trigger = response.trigger_end if not response.items and not held else None
                 self._ask(Request(TOOLS, trigger_end=trigger))
             await self._ask_next()  # the answer goes out before the server may answer on its own again
         await self._sync_turn_detection()
@@ -62,6 +95,13 @@ class ToolCalls(EngineState):
         tasks = [task for *_, task in response.calls]
         if tasks:
             await asyncio.wait(tasks, timeout=self.timings.tool_wait)  # never cancels them
+        if response.hold is not None:
+            # The result and the answer come after the hold line, never in the middle of it. Every
+            # way a request ends (done, refused for good, dropped, the session lost) clears it.
+            waited = 0.0
+            while self._hold_pending(response.hold) and waited < self.timings.request_wait:
+                await asyncio.sleep(HOLD_POLL)
+                waited += HOLD_POLL
         for call_id, name, task in response.calls:
             result = outcome_result(task)
             said = f"You used {name}: {json.dumps(result, default=str)[:RESULT_IN_HISTORY]}"
