@@ -28,7 +28,7 @@ CATALOG = [
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_async_worker_connections(django_db_setup, django_db_blocker):
-    """Connections are persistent (CONN_MAX_AGE): the one that database_sync_to_async opened in
+    """With persistent connections (DB_CONN_MAX_AGE > 0) the one database_sync_to_async opened in
     asgiref's worker thread must be closed before the test database can be dropped."""
     yield
     with django_db_blocker.unblock():

@@ -2,15 +2,17 @@
 
 Why uvicorn (uvloop, httptools, websockets) and not daphne: a live call is 50 WebSocket frames a second
 each way, and the server's own per-frame cost decides how many calls a process holds. Measured with
-bench/calls.py on the same app: 100 silent calls cost 2.6 ms of CPU per call-second under uvicorn
-against 4.3 ms under daphne (twisted + autobahn), and with 50 talking calls turn overhead p99 fell
-from 249 to 52 ms and barge-in p95 from 48 to 7 ms.
+bench/calls.py on the same app, 100 talking calls: 6.95 ms of CPU per call-second under uvicorn against
+9.27 ms under daphne (twisted + autobahn); turn overhead p99 40 against 140 ms, barge-in p95 6.7
+against 30 ms.
 
 Environment: PORT (8000), HOST (0.0.0.0), WEB_CONCURRENCY (1: worker processes sharing the port; a
 call lives in one process and control messages reach it through the Redis channel layer),
-FORWARDED_ALLOW_IPS (127.0.0.1: proxies trusted for X-Forwarded-*), LOG_LEVEL.
+FORWARDED_ALLOW_IPS (127.0.0.1: proxies trusted for X-Forwarded-*), KEEP_ALIVE_TIMEOUT (75 s), LOG_LEVEL.
+It turns on pooled PostgreSQL connections (DB_POOL=1, DB_POOL_MAX_SIZE per process, default 10).
 """
 
+import os
 from typing import Any
 
 import environ
@@ -38,12 +40,22 @@ def server_options(env: environ.Env | None = None) -> dict[str, Any]:
         "proxy_headers": True,
         "forwarded_allow_ips": env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1"),
         "log_level": env.str("LOG_LEVEL", default="info").lower(),
+        # Longer than a load balancer's idle timeout (60 s on common ones), so the proxy never reuses a
+        # connection uvicorn has just closed (a 502 Twilio would turn into "an application error").
+        "timeout_keep_alive": env.int("KEEP_ALIVE_TIMEOUT", default=75),
         "access_log": False,  # Django logs what matters per request; a line per Twilio webhook is noise
     }
 
 
 def main() -> None:
-    uvicorn.run(APP, **server_options())
+    options = server_options()
+    env = environ.Env()
+    if options["workers"] > 1 and not env.str("REDIS_URL", default=""):
+        # Each process would have its own in-memory channel layer and cache: a control message for a
+        # call held by another process would be lost without a trace.
+        raise SystemExit("WEB_CONCURRENCY > 1 needs REDIS_URL (the channel layer shared by the processes)")
+    os.environ.setdefault("DB_POOL", "1")  # see dealership.settings: pooled PostgreSQL connections
+    uvicorn.run(APP, **options)
 
 
 if __name__ == "__main__":

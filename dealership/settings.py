@@ -71,11 +71,21 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-# Persistent connections: a live call touches the database a dozen times, and opening a PostgreSQL
-# connection each time saturated the database thread under a burst of call starts (bench/calls.py).
-# Health checks drop a connection the server closed before it is reused.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_POOL", default=False):
+    # The web process (dealership.serve turns DB_POOL on). A live call touches the database a dozen
+    # times, and a connection per call saturated the database thread under a burst of call starts
+    # (bench/calls.py); persistent connections are no answer under ASGI, where every HTTP request runs
+    # in a thread of its own and would leave its connection behind. A pool lends to any thread.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "timeout": 10,  # seconds to wait for a free connection before the request fails
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before lending it
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web process and the Celery worker share the demo database.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -164,12 +164,14 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
         # Read the JSON ourselves: the SDK converts every message by trying each model of its message
         # union in turn (~0.3 ms of CPU per interim result, several a second per talking caller).
         assert self._connection is not None
-        raw = await self._connection.recv()
-        return json.loads(raw) if isinstance(raw, str) else raw
+        return await self._connection.recv()
 
-    def _on_message(self, message: Any) -> None:
-        if not isinstance(message, dict):
+    def _on_message(self, raw: Any) -> None:
+        if not isinstance(raw, str):
             return  # binary frames carry nothing for a transcriber
+        message = json.loads(raw)  # unreadable JSON: logged and skipped by the read loop
+        if not isinstance(message, dict):
+            return
         kind = message.get("type")
         if kind == "Results":
             # A result without its channel or timing is unreadable (KeyError/TypeError: logged, skipped).

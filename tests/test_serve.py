@@ -9,6 +9,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -27,7 +28,8 @@ def _test_database_url() -> str:
     name = db["NAME"]
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{name}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+    user = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +88,17 @@ async def test_a_stream_that_never_starts_is_closed(web):
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(stream.recv(), 10)
         assert time.monotonic() - started < 5
+
+
+def test_several_processes_refuse_to_start_without_a_shared_channel_layer():
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": "0", "WEB_CONCURRENCY": "2", "REDIS_URL": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "dealership.serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr

@@ -77,7 +77,7 @@ async def test_it_yields_events_the_server_sends_at_any_time(fake_deepgram):
 async def test_it_skips_a_malformed_message_and_keeps_listening(fake_deepgram):
     async with DeepgramLiveTranscriber() as stt:
         await fake_deepgram.await_for(lambda: fake_deepgram.listen_sessions)
-        fake_deepgram.emit({"type": "Results", "is_final": True}, results_message("book it"))
+        fake_deepgram.emit({"type": "Results", "is_final": True}, "{not json", [], results_message("book it"))
 
         event = await next_event(stt)
 

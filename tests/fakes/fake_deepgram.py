@@ -107,13 +107,13 @@ class FakeDeepgram(FakeServer):
         """New listen sessions send `messages` once they received `after_bytes` bytes of audio."""
         self.listen_script.extend((after_bytes, m) for m in messages)
 
-    def emit(self, *messages: dict[str, Any]) -> None:
-        """Send `messages` now on the latest listen socket."""
+    def emit(self, *messages: Any) -> None:
+        """Send `messages` now on the latest listen socket (JSON-encoded; a str goes out as it is)."""
         ws = self.listen.ws
 
         async def send() -> None:
             for message in messages:
-                await ws.send_str(json.dumps(message))
+                await ws.send_str(message if isinstance(message, str) else json.dumps(message))
 
         self.call(send)
 
