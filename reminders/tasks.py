@@ -32,7 +32,11 @@ def reminders_dispatch() -> int:
     reminder that is due. Returns how many were queued."""
     now = timezone.now()
     reminder_release_stale(now=now)
-    reminder_retime_for_closures(now=now)
+    try:
+        reminder_retime_for_closures(now=now)
+    except Exception:
+        # Re-timing is a refinement; a failure in it must not hold back every due reminder.
+        logger.exception("reminders: re-timing around new closures failed; dispatching anyway")
     due = reminder_list_due(now=now)
     for reminder_id in due:
         transaction.on_commit(partial(reminder_deliver_task.delay, reminder_id))

@@ -46,7 +46,6 @@ from reminders.zones import CustomerZones
 from scheduling.models import Appointment
 from scheduling.shop import shop_get
 from voice.agent.reminder_script import SCRIPT_VERSION
-from voice.models import Call
 
 logger = logging.getLogger(__name__)
 
@@ -302,6 +301,7 @@ def _adopt(
     """The unconfirmed attempt did place `placed`: make it this attempt's call, owned by this claim
     (so its callbacks drive the reminder), and replay a final status Twilio already reached."""
     with transaction.atomic():
+        _lock_reminder(reminder.pk)
         call = reminder_call_record(attempt, placed.sid)
         detail = "Twilio placed the call although its answer to us was lost; adopted, not redialled."
         ReminderAttempt.objects.filter(pk=attempt.pk).update(
@@ -334,21 +334,45 @@ def _adopt(
     return f"call adopted {placed.sid}"
 
 
+def _lock_reminder(reminder_id: int) -> None:
+    """Lock the reminder row before touching its attempt, the order status callbacks lock them in
+    (reminders.services.outcome), so a callback arriving meanwhile waits instead of deadlocking."""
+    list(Reminder.objects.select_for_update().filter(pk=reminder_id).values_list("pk", flat=True))
+
+
+def _rival_unconfirmed(attempt: ReminderAttempt, number: str) -> Any:
+    return ReminderAttempt.objects.exclude(reminder_id=attempt.reminder_id).filter(
+        kind=ReminderAttempt.Kind.CALL,
+        to_number=number,
+        provider_sid="",
+        detail__startswith=UNCONFIRMED,
+        started_at__gte=attempt.started_at - CLOCK_SKEW,
+        started_at__lte=attempt.started_at + CLOCK_SKEW,
+    )
+
+
 def _reconcile(
     reminder: Reminder, token: uuid.UUID, attempt: ReminderAttempt, *, now: datetime
 ) -> str | None:
     """Settle an unconfirmed attempt before any redial. Returns what happened when the call had gone
     out (adopted) or Twilio could not be asked; None when no call exists and dialling is right."""
+    number = attempt.to_number or reminder.appointment.customer.phone
     try:
-        listed = find_calls(
-            attempt.to_number or reminder.appointment.customer.phone,
-            created_after=attempt.started_at - CLOCK_SKEW,
-        )
+        listed = find_calls(number, created_after=attempt.started_at - CLOCK_SKEW)
     except ProviderError as exc:
         return _check_failed(reminder, token, exc, now=now)
+    known = attempt.provider_sid
+    if not known and listed and _rival_unconfirmed(attempt, number).exists():
+        # Another reminder's call to this number went unconfirmed in the same window: a listed call
+        # could be either one's. Guessing could leave one reminder undialled and dial the other twice.
+        why = (
+            "Twilio did not confirm this call, and another reminder's call to the same number was "
+            "unconfirmed at the same time. Check the calls in Twilio, then use Send now if needed."
+        )
+        _finish(reminder, token, status=Reminder.Status.REVIEW, status_reason=why)
+        return why
     # A status callback may already have told us the SID; otherwise the oldest listed call that no
     # other attempt (e.g. another appointment's reminder) owns.
-    known = attempt.provider_sid
     owned = set(
         ReminderAttempt.objects.exclude(pk=attempt.pk)
         .filter(provider_sid__in=[c.sid for c in listed])
@@ -394,16 +418,8 @@ def _place_call(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, n
     except ProviderError as exc:
         return _provider_failed(reminder, token, attempt, exc, now=now)
     with transaction.atomic():
-        call, _ = Call.objects.get_or_create(
-            call_sid=sid,
-            defaults={
-                "direction": Call.Direction.OUTBOUND,
-                "from_number": settings.TWILIO_PHONE_NUMBER,
-                "to_number": customer.phone,
-                "customer": customer,
-                "engine": settings.VOICE_ENGINE[:20],
-            },
-        )
+        _lock_reminder(reminder.pk)
+        call = reminder_call_record(attempt, sid)
         ReminderAttempt.objects.filter(pk=attempt.pk).update(provider_sid=sid, call=call)
         # A very quick status callback may already have recorded how the call ended: keep that.
         ReminderAttempt.objects.filter(pk=attempt.pk, outcome=Outcome.SENDING).update(outcome=Outcome.PLACED)

@@ -141,3 +141,26 @@ def test_a_call_given_up_for_a_text_is_not_adopted_by_a_later_send_now(reminder,
     attempt = ReminderAttempt.objects.get(reminder=reminder)
     assert attempt.outcome == ReminderAttempt.Outcome.UNKNOWN
     assert not attempt.detail.startswith("Unconfirmed")
+
+
+@pytest.mark.django_db
+def test_two_unconfirmed_calls_to_one_number_are_left_to_a_person_not_guessed(
+    reminder, customer, make_appointment, twilio
+):
+    other = reminder_schedule(
+        appointment_id=make_appointment(customer, APPOINTMENT + timedelta(hours=4)).pk,
+        now=TUESDAY_9 - timedelta(days=1),
+    )
+    twilio.lose_next_create_response(stall=None)  # this one rang the phone
+    first_delivery_is_unconfirmed(reminder)
+    twilio.fail_next(503)  # this one may or may not have: Twilio never said
+    with pytest.raises(DeliveryRetry):
+        deliver(other, TUESDAY_9)
+
+    result = deliver(other, RETRY)
+
+    # Adopting the one call found would leave the first reminder to dial the customer again.
+    assert "another reminder's call" in result
+    other.refresh_from_db()
+    assert other.status == Reminder.Status.REVIEW
+    assert len(twilio.calls) == 1
