@@ -43,6 +43,16 @@ def ms_between(start: float | None, end: float | None) -> int | None:
     return max(0, round((end - start) * 1000))
 
 
+# Recorders finishing their writes after their call ended (a reference keeps each task alive).
+_finishing: set[asyncio.Task[None]] = set()
+
+
+async def _stop(worker: asyncio.Task[None]) -> None:
+    worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
+
+
 class CallRecorder:
     """Ordered, non-blocking writes for one call. Create it in the call's event loop.
 
@@ -102,18 +112,31 @@ class CallRecorder:
         self._put(fn, kwargs, future)
         return await future
 
-    async def close(self, *, within: float = 5.0) -> None:
-        """Wait up to `within` seconds for queued writes, then stop the writer. Never raises."""
+    async def close(self, *, within: float = 5.0, background_limit: float = 120.0) -> None:
+        """Wait up to `within` seconds for queued writes, so the call ends promptly; if the database is
+        slower than that (a burst of hang-ups on one process), the rest are written in the background,
+        for up to `background_limit` seconds, rather than dropped. Never raises."""
         if self._worker is None:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), within)
+        worker, self._worker = self._worker, None
+        if self._queue.empty():
+            await _stop(worker)
+            return
+        self.log.warning(
+            "call records: %d writes still queued at hang-up; finishing them", self._queue.qsize()
+        )
+        finisher = asyncio.get_running_loop().create_task(self._finish(worker, background_limit))
+        _finishing.add(finisher)
+        finisher.add_done_callback(_finishing.discard)
+
+    async def _finish(self, worker: asyncio.Task[None], limit: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), limit)
         if not self._queue.empty():
-            self.log.error("call records: %d writes lost at the end of the call", self._queue.qsize())
-        self._worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._worker
-        self._worker = None
+            self.log.error("call records: %d writes lost after %.0f s", self._queue.qsize(), limit)
+        await _stop(worker)
         while not self._queue.empty():
             *_, future = self._queue.get_nowait()
             if future is not None and not future.done():

@@ -1,11 +1,13 @@
+import asyncio
 import logging
+import time
 
 import pytest
 from channels.db import database_sync_to_async
 
 from voice.agent.records import CallRecorder
 from voice.models import Call, Turn
-from voice.services import callback_request_create
+from voice.services import callback_request_create, turn_record
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -61,3 +63,26 @@ async def test_an_awaited_write_returns_its_result_or_none(call):
 
     assert request.reason == "call me"
     assert broken is None
+
+
+def slow_turn(**fields):
+    time.sleep(0.3)  # a database busy with every other call's hang-up
+    return turn_record(**fields)
+
+
+async def test_writes_a_slow_database_has_not_made_by_hang_up_still_land(call):
+    recorder = CallRecorder(call_id=call.pk)
+    slow = asyncio.ensure_future(recorder.write(slow_turn, call_id=call.pk, role="caller", text="Bye."))
+    await asyncio.sleep(0)  # queued
+    recorder.turn(role="agent", text="Goodbye!")
+
+    started = time.monotonic()
+    await recorder.close(within=0.05)
+
+    assert time.monotonic() - started < 0.25  # the call is not held open for the database
+    for _ in range(50):
+        if len(await turns(call)) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert await turns(call) == [("caller", "Bye."), ("agent", "Goodbye!")]
+    await slow
