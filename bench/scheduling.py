@@ -1,8 +1,9 @@
-"""Scheduling benchmark against PostgreSQL: availability, customer lookup by phone, booking throughput.
+"""Scheduling benchmark against PostgreSQL: availability, customer lookup by phone, the advisors' search
+box, booking throughput.
 
     .venv/bin/python bench/scheduling.py [--customers N] [--appointments N] [--iterations N] [--keep-db]
 
-Creates its own database (`dealership_bench` on the server of DATABASE_URL, default
+Creates its own database (`dealership_bench`, or --database, on the server of DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432), migrates and fills it, measures, prints a table with PASS/MISS
 against the goals (availability p95 < 20 ms, lookup by phone p95 < 2 ms) and drops the database
 unless --keep-db. "queries" and "SQL ms" are per call, from a separate pass that counts and times each
@@ -58,7 +59,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--bookings", type=int, default=200, help="bookings per throughput run")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seed", type=int, default=20240601)
-    parser.add_argument("--keep-db", action="store_true", help=f"leave the {DB_NAME} database behind")
+    parser.add_argument("--keep-db", action="store_true", help="leave the database behind")
+    parser.add_argument("--database", default=DB_NAME, help="name of the throw-away database")
+    parser.add_argument(
+        "--search-only", action="store_true", help="measure only the search box (skips availability, booking)"
+    )
     parser.add_argument("--profile", action="store_true", help="also print cProfile of availability calls")
     return parser.parse_args()
 
@@ -130,6 +135,52 @@ def _lookup_rows(population: Population, rng: random.Random, iterations: int) ->
     ]
     if wrong:
         raise SystemExit(f"customer_find_by_phone answered wrongly for {sum(wrong.values())} lookups")
+    return rows
+
+
+def _search_rows(population: Population, rng: random.Random, iterations: int) -> list[Row]:
+    """The admin search box as the changelist runs it: the matching page of 100 rows and its count."""
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    from bench.seed import vehicles_create
+    from crm.models import Customer, Vehicle
+
+    # Vehicles come with their own RNG so the other figures see the same data with or without them.
+    fleet = vehicles_create(customer_ids=population.customer_ids, rng=random.Random(rng.random()))
+    # The seeded names are 120 first/last pairs (each fragment matches ~10% of customers); real
+    # surnames are far more varied, so 1,000 customers get one of their own for the "one match" row.
+    renamed = Customer.objects.in_bulk(rng.sample(population.customer_ids, 1000))
+    rare = []
+    for n, customer in enumerate(renamed.values()):
+        customer.name = f"{customer.name.split()[0]} Quill{n:03d}ington"
+        rare.append(f"quill{n:03d}")
+    Customer.objects.bulk_update(renamed.values(), ["name"], batch_size=1000)
+    database.analyze()
+    request = RequestFactory().get("/admin/")
+    common = ("whitf", "okaf", "nowa", "rossi", "garc", "patel")
+    wrong: Counter[str] = Counter()
+
+    def search(model: type, term: str, expected: int | None) -> None:
+        admin = site._registry[model]
+        found, _ = admin.get_search_results(request, admin.get_queryset(request), term)
+        page = list(found[:100])
+        total = found.count()
+        if total < len(page) or (expected is not None and total != expected):
+            wrong[term] += 1
+
+    calls: dict[str, Callable[[int], None]] = {
+        "customers, name fragment (~10% match)": lambda i: search(Customer, common[i % len(common)], None),
+        "customers, name fragment (1 match)": lambda i: search(Customer, rare[i % len(rare)], 1),
+        "vehicles, VIN last 6": lambda i: search(Vehicle, fleet.vins[i % len(fleet.vins)][-6:], None),
+        "customers, VIN last 6": lambda i: search(Customer, fleet.vins[-1 - i % len(fleet.vins)][-6:], None),
+        "vehicles, plate as typed": lambda i: search(Vehicle, fleet.plates[i % len(fleet.plates)].lower(), 1),
+    }
+    rows = [_row("admin search", name, call, iterations=iterations) for name, call in calls.items()]
+    if wrong:
+        raise SystemExit(
+            f"The admin search found the wrong number of rows for {sum(wrong.values())} searches"
+        )
     return rows
 
 
@@ -233,14 +284,14 @@ def main() -> None:
     args = _arguments()
     server = database.server_url()
     began = time.perf_counter()
-    version = database.recreate(server, DB_NAME, create=True)
+    version = database.recreate(server, args.database, create=True)
     try:
-        database.django_setup(database.database_url(server, DB_NAME))
+        database.django_setup(database.database_url(server, args.database))
         _run(args, version, began)
     finally:
         if not args.keep_db:
             database.close_connections()
-            database.recreate(server, DB_NAME, create=False)
+            database.recreate(server, args.database, create=False)
 
 
 def _run(args: argparse.Namespace, version: str, began: float) -> None:
@@ -267,17 +318,25 @@ def _run(args: argparse.Namespace, version: str, began: float) -> None:
     database.analyze()
     seeded = time.perf_counter() - seeding
     full = book.full_days(job_for(catalog["oil_change"], waiter=False), now)
-    availability, calls = _availability_rows(book, now, args.iterations)
-    rows = [*availability, *_lookup_rows(population, rng, args.iterations * 5)]
-    rows += _booking_rows(book, catalog, population, now, args, rng)
+    calls: dict[str, Callable[[int], object]] = {}
+    rows: list[Row] = []
+    if not args.search_only:
+        availability, calls = _availability_rows(book, now, args.iterations)
+        rows += [*availability, *_lookup_rows(population, rng, args.iterations * 5)]
+        rows += _booking_rows(book, catalog, population, now, args, rng)
+    # Last: the other figures' data (and RNG draws) stay as they were before the search rows existed.
+    rows += _search_rows(population, rng, args.iterations)
 
     print(f"Scheduling benchmark  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine:    {machine_line()}")
     print(f"load avg:   {load_start} at start, {_load()} at end (other processes share these cores)")
-    print(f"PostgreSQL: {version} (database {DB_NAME}{', kept' if args.keep_db else ', dropped after'})")
+    print(
+        f"PostgreSQL: {version} (database {args.database}{', kept' if args.keep_db else ', dropped after'})"
+    )
     print(
         f"data:       {args.customers:,} customers (1 in 10 also with an alternate number), "
-        f"{args.appointments:,} active appointments over {shop.horizon_days} days, seeded in {seeded:.1f} s"
+        f"{args.appointments:,} active appointments over {shop.horizon_days} days, seeded in {seeded:.1f} s; "
+        f"for the search rows one vehicle per customer"
     )
     print(
         f"book:       {len(full)} of {len(book.open_days)} open days full for an oil change; capacity "

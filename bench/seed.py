@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import phonenumbers
 
-from crm.models import Customer
+from crm.models import Customer, Vehicle
 from scheduling import availability as engine
 from scheduling.models import Appointment, BusinessHours, Closure, ServiceType, Shop
 from scheduling.selectors import calendar_load, job_for, rules_for
@@ -168,6 +168,38 @@ def customers_create(*, count: int, rng: random.Random, unknown: int = 500) -> P
     # 100k more ORM rows would double the seeding time.
     Customer.objects.bulk_create(customers, batch_size=BATCH)
     return Population(phones=phones, unknown_phones=unknown_phones, customer_ids=[c.pk for c in customers])
+
+
+VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # no I, O, Q
+PLATE_STYLES = ("{}{}", "{} {}", "{}-{}")  # as typed in: "ABC1234", "ABC 1234", "ABC-1234"
+
+
+@dataclass
+class Fleet:
+    vins: list[str]
+    plates: list[str]
+
+
+def vehicles_create(*, customer_ids: list[int], rng: random.Random) -> Fleet:
+    """One vehicle per customer with a distinct random VIN and plate, for the search figures (the
+    other figures never read vehicles, so their seeding stays separate and uses its own RNG)."""
+    vins: set[str] = set()
+    while len(vins) < len(customer_ids):
+        vins.add("".join(rng.choices(VIN_CHARS, k=17)))
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    keys: set[tuple[str, str]] = set()
+    while len(keys) < len(customer_ids):
+        keys.add(("".join(rng.choices(letters, k=3)), f"{rng.randrange(10_000):04d}"))
+    plates = [rng.choice(PLATE_STYLES).format(*key) for key in sorted(keys)]
+    vehicles = [
+        Vehicle(customer_id=cid, vin=vin, year=2010 + i % 15, make=car[0], model=car[1], plate=plate)
+        for i, (cid, vin, plate, car) in enumerate(
+            zip(customer_ids, sorted(vins), plates, rng.choices(CARS, k=len(plates)), strict=True)
+        )
+    ]
+    rng.shuffle(vehicles)
+    Vehicle.objects.bulk_create(vehicles, batch_size=BATCH)
+    return Fleet(vins=[v.vin for v in vehicles], plates=[v.plate for v in vehicles])
 
 
 def book_fill(

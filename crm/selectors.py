@@ -189,7 +189,8 @@ def _name_match(query: str) -> Q:
 
 
 def _owner_match(query: str, region: str | None) -> Q:
-    # Names have letters; skipping the (unindexed) name scan for a typed number keeps that fast.
+    # Names have letters: a typed number skips the name arm (a table scan on SQLite; on PostgreSQL
+    # a trigram index search that cannot match anyway).
     match = _name_match(query) if any(c.isalpha() for c in query) else Q(pk__in=[])
     if "@" in query:
         match |= Q(email__iexact=query)
@@ -205,11 +206,14 @@ def customer_search(*, query: str, region: str | None = None) -> QuerySet[Custom
     query = (query or "").strip()
     if not query:
         return Customer.objects.all()
-    match = _owner_match(query, region)
+    # A UNION of the two id lists rather than one OR: PostgreSQL cannot serve "name LIKE … OR
+    # id IN (subquery)" with indexes and scans the whole table, while each arm of the union is an
+    # index scan (the pg_trgm and plate-key indexes of crm 0003).
+    ids = Customer.objects.filter(_owner_match(query, region)).order_by().values("pk")
     vehicle = _vehicle_match(query)
     if vehicle is not None:
-        match |= Q(pk__in=_vehicles_with_plate_key().filter(vehicle).values("customer_id"))
-    return Customer.objects.filter(match)
+        ids = ids.union(_vehicles_with_plate_key().filter(vehicle).order_by().values("customer_id"))
+    return Customer.objects.filter(pk__in=ids)
 
 
 def vehicle_search(*, query: str, region: str | None = None) -> QuerySet[Vehicle]:
@@ -217,8 +221,10 @@ def vehicle_search(*, query: str, region: str | None = None) -> QuerySet[Vehicle
     query = (query or "").strip()
     if not query:
         return Vehicle.objects.all()
-    match = Q(customer_id__in=Customer.objects.filter(_owner_match(query, region)).values("pk"))
+    owners = Customer.objects.filter(_owner_match(query, region)).values("pk")
+    # A UNION for the same reason as in customer_search: an OR with a subquery scans every vehicle.
+    ids = Vehicle.objects.filter(customer_id__in=owners).order_by().values("pk")
     vehicle = _vehicle_match(query)
     if vehicle is not None:
-        match |= vehicle
-    return _vehicles_with_plate_key().filter(match)
+        ids = ids.union(_vehicles_with_plate_key().filter(vehicle).order_by().values("pk"))
+    return _vehicles_with_plate_key().filter(pk__in=ids)
