@@ -300,22 +300,10 @@ def _adopt(
 ) -> str:
     """The unconfirmed attempt did place `placed`: make it this attempt's call, owned by this claim
     (so its callbacks drive the reminder), and replay a final status Twilio already reached."""
-    with transaction.atomic():
-        _lock_reminder(reminder.pk)
-        call = reminder_call_record(attempt, placed.sid)
-        detail = "Twilio placed the call although its answer to us was lost; adopted, not redialled."
-        ReminderAttempt.objects.filter(pk=attempt.pk).update(
-            provider_sid=placed.sid, call=call, claim_token=token, detail=detail
-        )
-        ReminderAttempt.objects.filter(pk=attempt.pk, outcome=Outcome.UNKNOWN).update(outcome=Outcome.PLACED)
-        _finish(
-            reminder,
-            token,
-            status=Reminder.Status.CALLING,
-            calls_placed=reminder.calls_placed + 1,
-            provider_errors=0,
-            status_reason="",
-        )
+    detail = "Twilio placed the call although its answer to us was lost; adopted, not redialled."
+    _record_placed(
+        reminder, token, attempt, placed.sid, pending=Outcome.UNKNOWN, claim_token=token, detail=detail
+    )
     logger.info("call=%s reminder %s: unconfirmed call found at Twilio, adopted", placed.sid, reminder.pk)
     # The call may have ended before we adopted it, its final callback then ignored (it was not
     # ours yet): apply that status now. Otherwise the coming callbacks take the reminder on.
@@ -332,6 +320,32 @@ def _adopt(
             now=now,
         )
     return f"call adopted {placed.sid}"
+
+
+def _record_placed(
+    reminder: Reminder,
+    token: uuid.UUID,
+    attempt: ReminderAttempt,
+    sid: str,
+    *,
+    pending: str,
+    **attempt_fields: Any,
+) -> None:
+    """Link the placed call `sid` to its attempt and count it; the reminder is now calling."""
+    with transaction.atomic():
+        _lock_reminder(reminder.pk)
+        call = reminder_call_record(attempt, sid)
+        ReminderAttempt.objects.filter(pk=attempt.pk).update(provider_sid=sid, call=call, **attempt_fields)
+        # A very quick status callback may already have recorded how the call ended: keep that.
+        ReminderAttempt.objects.filter(pk=attempt.pk, outcome=pending).update(outcome=Outcome.PLACED)
+        _finish(
+            reminder,
+            token,
+            status=Reminder.Status.CALLING,
+            calls_placed=reminder.calls_placed + 1,
+            provider_errors=0,
+            status_reason="",
+        )
 
 
 def _lock_reminder(reminder_id: int) -> None:
@@ -417,20 +431,7 @@ def _place_call(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, n
         )
     except ProviderError as exc:
         return _provider_failed(reminder, token, attempt, exc, now=now)
-    with transaction.atomic():
-        _lock_reminder(reminder.pk)
-        call = reminder_call_record(attempt, sid)
-        ReminderAttempt.objects.filter(pk=attempt.pk).update(provider_sid=sid, call=call)
-        # A very quick status callback may already have recorded how the call ended: keep that.
-        ReminderAttempt.objects.filter(pk=attempt.pk, outcome=Outcome.SENDING).update(outcome=Outcome.PLACED)
-        _finish(
-            reminder,
-            token,
-            status=Reminder.Status.CALLING,
-            calls_placed=reminder.calls_placed + 1,
-            provider_errors=0,
-            status_reason="",
-        )
+    _record_placed(reminder, token, attempt, sid, pending=Outcome.SENDING)
     logger.info("call=%s reminder %s: calling %s", sid, reminder.pk, mask_phone(customer.phone))
     return f"call placed {sid}"
 
