@@ -146,9 +146,11 @@ def _provider_failed(
         logger.warning("reminder %s: transient provider error: %s", reminder.pk, exc)
         _retry_later(reminder, token, exc, errors=errors, now=now, reason="Provider error, trying again")
     if attempt.outcome == Outcome.UNKNOWN:
-        # Giving the call up: a later "Send now" must dial afresh, not adopt this old attempt's call.
-        attempt.detail = attempt.detail.removeprefix(UNCONFIRMED)
-        attempt.save(update_fields=["detail"])
+        # Out of tries, but the call may have gone out: ask Twilio before texting on top of it.
+        settled = _reconcile(reminder, token, attempt, now=now)
+        if settled is not None:
+            return settled
+        attempt.refresh_from_db()
     why = f"{attempt.get_kind_display().capitalize()} failed: {exc.message}"
     logger.warning("reminder %s: %s", reminder.pk, why)
     if attempt.kind == ReminderAttempt.Kind.CALL:

@@ -139,8 +139,23 @@ def test_a_call_given_up_for_a_text_is_not_adopted_by_a_later_send_now(reminder,
     reminder.refresh_from_db()
     assert (reminder.status, reminder.channel) == (Reminder.Status.PENDING, Reminder.Channel.SMS)
     attempt = ReminderAttempt.objects.get(reminder=reminder)
-    assert attempt.outcome == ReminderAttempt.Outcome.UNKNOWN
-    assert not attempt.detail.startswith("Unconfirmed")
+    # Twilio was asked before the text and had no such call: settled, so never adopted later.
+    assert attempt.outcome == ReminderAttempt.Outcome.PROVIDER_ERROR
+    assert attempt.detail.startswith("Twilio has no such call")
+
+
+@pytest.mark.django_db
+def test_a_call_placed_on_the_last_try_is_adopted_not_followed_by_a_text(reminder, twilio, settings):
+    settings.REMINDER_MAX_PROVIDER_ERRORS = 1
+    twilio.lose_next_create_response(stall=None)
+
+    result = deliver(reminder, TUESDAY_9)
+
+    [placed] = twilio.calls
+    assert result == f"call adopted {placed.sid}"
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.channel) == (Reminder.Status.CALLING, Reminder.Channel.CALL)
+    assert not twilio.requests_to("/Messages.json")
 
 
 @pytest.mark.django_db
