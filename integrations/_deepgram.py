@@ -20,6 +20,7 @@ from typing import Any, Generic, Self, TypeVar
 import httpx
 from deepgram import AsyncDeepgramClient, DeepgramClientEnvironment
 from deepgram.core.api_error import ApiError
+from deepgram.core.client_wrapper import BaseClientWrapper
 from deepgram.core.jsonable_encoder import jsonable_encoder
 from deepgram.core.query_encoder import encode_query
 from deepgram.core.remove_none_from_dict import remove_none_from_dict
@@ -70,8 +71,8 @@ def deepgram_client(
 @functools.cache
 def _socket_headers(key: str) -> dict[str, str]:
     # The SDK's own headers (it reads its version from package metadata each time: cache them).
-    client = AsyncDeepgramClient(api_key=key, httpx_client=httpx.AsyncClient(verify=False))
-    return client._client_wrapper.get_headers()
+    wrapper = BaseClientWrapper(api_key=key, environment=DeepgramClientEnvironment.PRODUCTION)
+    return wrapper.get_headers()
 
 
 def socket_request(
