@@ -157,6 +157,11 @@ def _search_rows(population: Population, rng: random.Random, iterations: int) ->
         rare.append(f"quill{n:03d}")
     Customer.objects.bulk_update(renamed.values(), ["name"], batch_size=1000)
     database.analyze()
+    phones = list(
+        Customer.objects.filter(pk__in=rng.sample(population.customer_ids, 200)).values_list(
+            "phone", flat=True
+        )
+    )
     request = RequestFactory().get("/admin/")
     common = ("whitf", "okaf", "nowa", "rossi", "garc", "patel")
     wrong: Counter[str] = Counter()
@@ -175,6 +180,7 @@ def _search_rows(population: Population, rng: random.Random, iterations: int) ->
         "vehicles, VIN last 6": lambda i: search(Vehicle, fleet.vins[i % len(fleet.vins)][-6:], None),
         "customers, VIN last 6": lambda i: search(Customer, fleet.vins[-1 - i % len(fleet.vins)][-6:], None),
         "vehicles, plate as typed": lambda i: search(Vehicle, fleet.plates[i % len(fleet.plates)].lower(), 1),
+        "customers, phone last 4": lambda i: search(Customer, phones[i % len(phones)][-4:], None),
     }
     rows = [_row("admin search", name, call, iterations=iterations) for name, call in calls.items()]
     if wrong:

@@ -5,7 +5,9 @@ Each index matches the exact SQL Django emits for a search arm, so the planner c
 - VIN suffix, `vin__endswith`: "vin"::text LIKE '%SUFFIX' -> pg_trgm GIN on vin (a 6-character suffix
   gives selective trigrams; measured at well under a millisecond over 100,000 vehicles);
 - plate, the annotated plate key: UPPER(REPLACE(REPLACE("plate", ' ', ''), '-', '')) = 'KEY' -> B-tree
-  on that expression.
+  on that expression;
+- a phone fragment such as the last four digits, `phone__contains` / `alt_phone__contains`:
+  "phone"::text LIKE '%0147%' -> pg_trgm GIN on each phone column.
 
 SQLite (the default `scripts/run`) has neither pg_trgm nor GIN, and its searches are small: there this
 migration does nothing. That is also why the indexes are not in the models' Meta.indexes, where
@@ -18,6 +20,8 @@ INDEXES = {
     "crm_customer_name_trgm": "ON crm_customer USING gin ((UPPER(name::text)) gin_trgm_ops)",
     "crm_vehicle_vin_trgm": "ON crm_vehicle USING gin (vin gin_trgm_ops)",
     "crm_vehicle_plate_key": "ON crm_vehicle ((UPPER(REPLACE(REPLACE(plate, ' ', ''), '-', ''))))",
+    "crm_customer_phone_trgm": "ON crm_customer USING gin (phone gin_trgm_ops)",
+    "crm_customer_alt_phone_trgm": "ON crm_customer USING gin (alt_phone gin_trgm_ops)",
 }
 
 

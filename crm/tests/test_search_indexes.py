@@ -21,6 +21,7 @@ pytestmark = pytest.mark.skipif(
 NAME_INDEX = "crm_customer_name_trgm"
 VIN_INDEX = "crm_vehicle_vin_trgm"
 PLATE_INDEX = "crm_vehicle_plate_key"
+PHONE_INDEX = "crm_customer_phone_trgm"
 
 
 @pytest.fixture
@@ -52,6 +53,7 @@ def _queryset_plan(queryset) -> str:
         ("dana whitfield", NAME_INDEX),
         ("g118341", VIN_INDEX),
         ("abc-1234", PLATE_INDEX),
+        ("0147", PHONE_INDEX),  # the last four digits, as a customer reads them out
     ],
 )
 def test_customer_search_uses_the_index(desk, customer, query, index):
