@@ -8,36 +8,27 @@ import pytest
 from channels.db import database_sync_to_async
 
 from scheduling.models import Appointment
-from scheduling.selectors import availability_find
 from tests.calls import (
     FakePhone,
     agent_lines,
     caller_says,
     caller_starts_talking,
-    configure,
     day_locked,
     greeted,
-    inbound_call,
     spoken,
 )
 from tests.fakes.fake_openai import HangReply, TextReply, ToolCall, ToolCallReply
 from voice.models import ToolCall as ToolCallRecord
 from voice.models import Turn
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cascade_live"),
+]
 
 FIRST = "Sentence one is here."  # 4 words = 3200 bytes of fake audio = 4 marks
 SECOND = "Sentence two is longer than the first one."  # 8 words = 8 marks
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog):
-    configure(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return inbound_call(from_number=customer.phone)
 
 
 async def agent_turns(call) -> list[Turn]:
@@ -127,11 +118,6 @@ async def test_a_yes_said_as_the_agent_finishes_a_question_is_answered(call, fak
         await phone.hang_up()
 
     assert fake_openai.requests[1]["messages"][-1] == {"role": "user", "content": "yeah"}
-
-
-@pytest.fixture
-def slot(shop, catalog):
-    return availability_find(service_code="oil_change", limit=1).as_dicts()[0]
 
 
 async def test_a_booking_the_caller_talks_over_still_completes(

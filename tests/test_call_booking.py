@@ -14,9 +14,7 @@ from scheduling.services import appointment_confirmation
 from tests.calls import (
     FakePhone,
     caller_says,
-    configure,
     greeted,
-    inbound_call,
     last_message,
     last_tool_result,
     spoken,
@@ -25,22 +23,11 @@ from tests.fakes.fake_openai import TextReply, tool_reply
 from voice.agent.ear import for_the_ear
 from voice.models import Call, ToolCall, Turn
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog):
-    configure(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return inbound_call(from_number=customer.phone)
-
-
-@pytest.fixture
-def vehicle(customer):
-    return customer.vehicles.get()
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cascade_live"),
+]
 
 
 def booking_brain(customer, vehicle, offered: dict):

@@ -5,26 +5,20 @@ import dataclasses
 import pytest
 from channels.db import database_sync_to_async
 
-from tests.calls import FakePhone, caller_says, configure, greeted, inbound_call, listening, spoken
+from tests.calls import FakePhone, caller_says, greeted, listening, spoken
 from tests.fakes.fake_openai import ErrorReply, HangReply, TextReply
 from voice.agent.ear import for_the_ear
 from voice.engines.cascade import CascadeEngine
 from voice.models import Call, CallbackRequest, Turn
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cascade_live"),
+]
 
 ADVISOR = "+13125550199"
 APOLOGY_AND_TRANSFER = "Sorry, I'm having trouble right now. Let me connect you with someone at the shop."
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog):
-    configure(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return inbound_call(from_number=customer.phone)
 
 
 def call_updates(fake_twilio, call):

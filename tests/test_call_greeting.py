@@ -6,17 +6,16 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 
-from tests.calls import FakePhone, caller_says, configure, greeted, inbound_call, spoken
+from tests.calls import FakePhone, caller_says, greeted, inbound_call, spoken
 from tests.fakes.fake_openai import TextReply
 from voice.agent.ear import for_the_ear
 from voice.models import Call
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog):
-    configure(settings)
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cascade_live"),
+]
 
 
 async def test_a_known_caller_is_greeted_by_name_at_once(customer, fake_deepgram):

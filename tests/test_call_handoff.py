@@ -9,28 +9,20 @@ from tests.calls import (
     FakePhone,
     caller_says,
     caller_starts_talking,
-    configure,
     greeted,
-    inbound_call,
     last_message,
     last_tool_result,
 )
 from tests.fakes.fake_openai import TextReply, ToolCall, ToolCallReply, tool_reply
 from voice.models import Call, CallbackRequest
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cascade_live"),
+]
 
 ADVISOR = "+13125550199"
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog):
-    configure(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return inbound_call(from_number=customer.phone)
 
 
 def call_updates(fake_twilio, call):

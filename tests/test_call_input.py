@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from tests.calls import FakePhone, caller_says, configure, greeted, inbound_call, spoken
+from tests.calls import FakePhone, caller_says, greeted, spoken
 from tests.fakes.deepgram_messages import results_message, speech_started_message, utterance_end_message
 from tests.fakes.fake_openai import TextReply, tool_reply
 from voice.engines.cascade import CascadeEngine
@@ -15,14 +15,8 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def live(settings, monkeypatch, fake_twilio, fake_deepgram, fake_openai, shop, catalog):
-    configure(settings)
+def live(cascade_live, monkeypatch):
     monkeypatch.setattr(CascadeEngine, "timings", dataclasses.replace(CascadeEngine.timings, dtmf_gather=0.3))
-
-
-@pytest.fixture
-def call(customer):
-    return inbound_call(from_number=customer.phone)
 
 
 async def test_keypad_digits_reach_the_conversation(call, fake_deepgram, fake_openai):

@@ -3,20 +3,14 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from tests.calls import FakePhone, configure, greeted, inbound_call, spoken
+from tests.calls import FakePhone, greeted, spoken
 from voice.models import Call, CallbackRequest
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog):
-    configure(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return inbound_call(from_number=customer.phone)
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cascade_live"),
+]
 
 
 def call_updates(fake_twilio, call):

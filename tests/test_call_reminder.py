@@ -9,18 +9,17 @@ from channels.db import database_sync_to_async
 from crm.models import Customer
 from reminders.models import ConsentEvent
 from scheduling.services import appointment_book
-from tests.calls import SHOP_NUMBER, FakePhone, caller_says, configure, eventually, greeted
+from tests.calls import SHOP_NUMBER, FakePhone, caller_says, eventually, greeted
 from tests.fakes.fake_openai import TextReply
 from voice.agent.ear import for_the_ear
 from voice.models import Call
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cascade_live"),
+]
 CHICAGO = ZoneInfo("America/Chicago")
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog):
-    configure(settings)
 
 
 def reminder_call(customer: Customer) -> tuple[Call, dict[str, str]]:

@@ -9,33 +9,24 @@ import pytest
 from channels.db import database_sync_to_async
 
 from scheduling.models import Appointment
-from scheduling.selectors import availability_find
 from tests.calls import FakePhone, day_locked
 from tests.fakes.fake_realtime import CallFunction, Say
 from tests.realtime_calls import (
     Brain,
     caller_says,
-    configure_realtime,
     finished,
     greeted,
-    realtime_call,
 )
 from voice.models import ToolCall, Turn
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("realtime_live"),
+]
 
 WORDS = "Monday through Friday we open at seven and close at six, Saturdays eight to noon."
 WORD_BYTES = 1600  # 200 ms of µ-law per word
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_realtime, shop, catalog):
-    configure_realtime(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return realtime_call(from_number=customer.phone)
 
 
 def media_after(phone, index: int) -> list:
@@ -133,11 +124,6 @@ async def test_a_greeting_is_not_cut_by_the_caller(call, fake_realtime):
         ("caller", "Hello? Hi!", False),
         ("agent", "How can I help?", False),
     ]
-
-
-@pytest.fixture
-def slot(shop, catalog):
-    return availability_find(service_code="oil_change", limit=1).as_dicts()[0]
 
 
 async def test_a_booking_the_caller_talks_over_still_completes(call, customer, slot, fake_realtime):

@@ -14,25 +14,14 @@ from scheduling.models import Appointment
 from scheduling.services import appointment_confirmation
 from tests.calls import FakePhone
 from tests.fakes.fake_realtime import CallFunction, Say
-from tests.realtime_calls import Brain, caller_says, configure_realtime, finished, greeted, realtime_call
+from tests.realtime_calls import Brain, caller_says, finished, greeted
 from voice.models import Call, ToolCall, Turn
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_realtime, shop, catalog):
-    configure_realtime(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return realtime_call(from_number=customer.phone)
-
-
-@pytest.fixture
-def vehicle(customer):
-    return customer.vehicles.get()
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("realtime_live"),
+]
 
 
 def booking_brain(customer, vehicle, offered: dict) -> Brain:

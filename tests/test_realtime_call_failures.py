@@ -17,29 +17,21 @@ from tests.fakes.fake_realtime import CallFunction, Say
 from tests.realtime_calls import (
     Brain,
     caller_says,
-    configure_realtime,
     connected,
     finished,
     greeted,
-    realtime_call,
 )
 from voice.engines.realtime import RealtimeEngine
 from voice.engines.realtime.recovery import RESUME
 from voice.models import Call, CallbackRequest, ToolCall, Turn
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("realtime_live"),
+]
 
 ADVISOR = "+13125550199"
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_realtime, shop, catalog):
-    configure_realtime(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return realtime_call(from_number=customer.phone)
 
 
 def call_updates(fake_twilio, call):

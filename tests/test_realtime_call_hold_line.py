@@ -10,16 +10,13 @@ import pytest
 from channels.db import database_sync_to_async
 
 from scheduling.models import Appointment
-from scheduling.selectors import availability_find
 from tests.calls import FakePhone, day_locked
 from tests.fakes.fake_realtime import BYTES_PER_MS, CallFunction, Say
 from tests.realtime_calls import (
     Brain,
     caller_says,
-    configure_realtime,
     finished,
     greeted,
-    realtime_call,
     said,
 )
 from voice.agent.tooling import FILLER
@@ -32,21 +29,10 @@ BOOKED = "You're booked for the oil change."
 
 
 @pytest.fixture(autouse=True)
-def live(settings, monkeypatch, fake_twilio, fake_realtime, shop, catalog):
-    configure_realtime(settings)
+def live(realtime_live, monkeypatch):
     monkeypatch.setattr(
         RealtimeEngine, "timings", dataclasses.replace(RealtimeEngine.timings, filler_after=0.3)
     )
-
-
-@pytest.fixture
-def call(customer):
-    return realtime_call(from_number=customer.phone)
-
-
-@pytest.fixture
-def slot(shop, catalog):
-    return availability_find(service_code="oil_change", limit=1).as_dicts()[0]
 
 
 def silent_call_then(call: CallFunction, after: str, answers: list[list]) -> Brain:

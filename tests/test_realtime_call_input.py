@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 
 from tests.calls import FakePhone
 from tests.fakes.fake_realtime import Say
-from tests.realtime_calls import Brain, configure_realtime, finished, greeted, realtime_call
+from tests.realtime_calls import Brain, finished, greeted
 from voice.engines.realtime import RealtimeEngine
 from voice.models import Turn
 
@@ -15,16 +15,10 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def live(settings, monkeypatch, fake_twilio, fake_realtime, shop, catalog):
-    configure_realtime(settings)
+def live(realtime_live, monkeypatch):
     monkeypatch.setattr(
         RealtimeEngine, "timings", dataclasses.replace(RealtimeEngine.timings, dtmf_gather=0.3)
     )
-
-
-@pytest.fixture
-def call(customer):
-    return realtime_call(from_number=customer.phone)
 
 
 async def test_keypad_digits_reach_the_model_as_one_text_turn(call, fake_realtime):

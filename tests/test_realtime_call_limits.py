@@ -4,21 +4,15 @@ import pytest
 from channels.db import database_sync_to_async
 
 from tests.calls import FakePhone
-from tests.realtime_calls import Brain, configure_realtime, greeted, realtime_call
+from tests.realtime_calls import Brain, greeted
 from voice.agent.flow import IDLE_GOODBYE, STILL_THERE
 from voice.models import Call, CallbackRequest
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_realtime, shop, catalog):
-    configure_realtime(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return realtime_call(from_number=customer.phone)
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("realtime_live"),
+]
 
 
 def call_updates(fake_twilio, call):

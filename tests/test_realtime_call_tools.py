@@ -10,22 +10,16 @@ from channels.db import database_sync_to_async
 from scheduling.selectors import availability_find
 from tests.calls import FakePhone
 from tests.fakes.fake_realtime import CallFunction, Say
-from tests.realtime_calls import Brain, caller_says, configure_realtime, finished, greeted, realtime_call
+from tests.realtime_calls import Brain, caller_says, finished, greeted
 from voice.models import Call, ToolCall, Turn
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("realtime_live"),
+]
 
 ADVISOR = "+13125550199"
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_realtime, shop, catalog):
-    configure_realtime(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return realtime_call(from_number=customer.phone)
 
 
 def call_updates(fake_twilio, call):

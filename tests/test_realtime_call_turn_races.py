@@ -13,28 +13,20 @@ from tests.fakes.fake_realtime import CallFunction, FakeRealtime, Say, Session
 from tests.realtime_calls import (
     Brain,
     caller_says,
-    configure_realtime,
     connected,
     finished,
-    realtime_call,
     said,
     scripted_line,
 )
 from voice.models import Turn
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("realtime_live"),
+]
 
 ANSWER = "Sure, which day works best for you this week?"
-
-
-@pytest.fixture(autouse=True)
-def live(settings, fake_twilio, fake_realtime, shop, catalog):
-    configure_realtime(settings)
-
-
-@pytest.fixture
-def call(customer):
-    return realtime_call(from_number=customer.phone)
 
 
 def holding_after_greeting(fake: FakeRealtime, brain: Brain):

@@ -148,7 +148,8 @@ def test_a_worker_on_redis_runs_the_dispatcher_and_places_the_call(due_reminder,
 def test_the_embedded_worker_with_beat_runs_reminders_without_redis(due_reminder, telephony, tmp_path):
     """scripts/run's command: `worker --beat` with the database scheduler and the filesystem broker."""
     # Transactional tests empty every table; put the schedule back the way migration 0002 makes it.
-    import_module("reminders.migrations.0002_dispatch_schedule").create_schedule(apps, None)
+    [operation] = import_module("reminders.migrations.0002_dispatch_schedule").Migration.operations
+    operation.code(apps, None)
     task = PeriodicTask.objects.get(task="reminders.tasks.reminders_dispatch")
     assert (task.interval.every, task.interval.period) == (1, IntervalSchedule.MINUTES)
     task.last_run_at = TUESDAY_9  # so beat's first look (at 9:05 on the worker's clock) finds it due

@@ -26,6 +26,7 @@ from voice.agent.actions import CallActions
 from voice.agent.context import AgentSetup, agent_setup_for_call
 from voice.agent.flow import CallFlow, Keypad, Line, escalation_note
 from voice.agent.records import CallRecorder
+from voice.agent.tasks import cancel_others
 from voice.agent.tooling import ToolRunner
 from voice.engine import CallContext, Engine
 from voice.engines.cascade.caller import CallerInput
@@ -123,12 +124,7 @@ class CascadeEngine(CallerInput, Recovery, Engine):
         if self.recorder is None or self.listener is None or self.speech is None:
             return  # start() never ran
         try:
-            current = asyncio.current_task()
-            running = [task for task in self._tasks if task is not current]
-            for task in running:
-                task.cancel()
-            if running:
-                await asyncio.wait(running, timeout=2.0)
+            await cancel_others(self._tasks, within=2.0)
             parts = self.parts
             if parts is not None:
                 if self._message:

@@ -50,6 +50,7 @@ from voice.agent.audio_clock import AudioClock
 from voice.agent.context import agent_setup_for_call
 from voice.agent.flow import CallFlow, Keypad, Line
 from voice.agent.records import CallRecorder
+from voice.agent.tasks import cancel_others
 from voice.agent.tooling import ToolRunner
 from voice.engine import CallContext, Engine
 from voice.engines.realtime.asking import Asking
@@ -138,12 +139,7 @@ class RealtimeEngine(Asking, AgentVoice, CallerSide, ToolCalls, Recovery, Engine
         if not self._started:
             return
         try:
-            current = asyncio.current_task()
-            running = [task for task in self._tasks if task is not current]
-            for task in running:
-                task.cancel()
-            if running:
-                await asyncio.wait(running, timeout=2.0)
+            await cancel_others(self._tasks, within=2.0)
             if self._guarded:
                 await asyncio.wait(set(self._guarded), timeout=5.0)
             rt, self.rt = self.rt, None
