@@ -1,7 +1,6 @@
 """Reads over customers, vehicles and service history (the agent's lookups and the advisors' search)."""
 
 import re
-import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,28 +23,10 @@ _MIN_VIN_SUFFIX = 6
 _MIN_PHONE_FRAGMENT = 4
 
 
-# The shop's phone region is read on every lookup of a number typed without "+", yet changes
-# perhaps once in a deployment's life: keep it in the process for a minute. Saving the Shop clears
-# it at once in this process (crm.apps connects the signal); other processes follow within the TTL.
-_REGION_TTL_SECONDS = 60.0
-_region_cache: tuple[float, str] | None = None
-
-
 def shop_phone_region() -> str:
-    """The shop's default region for numbers typed without a country code (cached briefly)."""
-    global _region_cache
-    now = time.monotonic()
-    cached = _region_cache
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    region = shop_get().phone_region or "US"
-    _region_cache = (now + _REGION_TTL_SECONDS, region)
-    return region
-
-
-def shop_phone_region_forget(**_: Any) -> None:
-    global _region_cache
-    _region_cache = None
+    """The shop's default region for numbers typed without a country code (from the per-process
+    rules copy, scheduling.rules_cache: one small query, never stale)."""
+    return shop_get().phone_region or "US"
 
 
 def _region(region: str | None) -> str:

@@ -94,7 +94,8 @@ def openai_http_client() -> Any:
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
 
 
-def _shared_http_client() -> Any:
+def shared_http_client() -> Any:
+    """The running event loop's pool (never closed by its users: it outlives their calls)."""
     loop = asyncio.get_running_loop()
     client = _pools.get(loop)
     if client is None or client.is_closed:
@@ -151,7 +152,7 @@ class ChatClient:
             base_url=openai_base_url(base_url),
             max_retries=max_retries,
             timeout=60.0,  # per-chunk deadlines are enforced in stream_chat
-            http_client=_shared_http_client(),
+            http_client=shared_http_client(),
         )
 
     async def stream_chat(

@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from integrations.errors import ProviderError
 from integrations.event_stream import End, EventStream
-from integrations.llm import openai_base_url, openai_http_client
+from integrations.llm import openai_base_url, shared_http_client
 from integrations.realtime_events import (
     AgentTranscriptDelta,
     AgentTranscriptDone,
@@ -191,7 +191,7 @@ class RealtimeSession:
         # Retrieve a failure nobody awaited (connect may already be failing for another reason).
         self._ready.add_done_callback(lambda ready: ready.cancelled() or ready.exception())
         self._client = openai.AsyncOpenAI(
-            api_key=self._api_key, base_url=self._base_url, max_retries=0, http_client=openai_http_client()
+            api_key=self._api_key, base_url=self._base_url, max_retries=0, http_client=shared_http_client()
         )
         # A dead peer shows within ~20 s of pings; closing never waits long for a handshake.
         options: dict[str, Any] = {
@@ -275,9 +275,7 @@ class RealtimeSession:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reader
-        if self._client is not None:
-            with contextlib.suppress(Exception):
-                await self._client.close()
+        # self._client's HTTP pool is the event loop's shared one (integrations.llm): not ours to close.
 
     async def __aenter__(self) -> Self:
         return self

@@ -5,8 +5,8 @@ playout clock and enforces limits. An Engine owns the conversation: it hears the
 decides what to say, and speaks through `session.play()`. Engines are registered by name in
 `voice.engines` and chosen per call (the stream's `engine` parameter, else settings.VOICE_ENGINE).
 
-Concurrency: everything runs on the session's event loop. `start`, `on_audio`, `on_dtmf` and
-`on_mark` are awaited one at a time in frame order, so while one runs the next frame waits: anything
+Concurrency: everything runs on the session's event loop. `start`, `on_audio` and `on_dtmf` are
+awaited one at a time in frame order, so while one runs the next frame waits: anything
 that waits on the network (LLM, TTS, tools) belongs in the engine's own tasks. `on_idle`,
 `on_time_limit` and `on_control` run as separate tasks (the session cancels them when the call ends).
 """
@@ -66,10 +66,6 @@ class Engine(ABC):
     @abstractmethod
     async def on_dtmf(self, digit: str) -> None:
         """The caller pressed a key: one of 0-9, *, #, A-D."""
-
-    async def on_mark(self, name: str) -> None:  # noqa: B027 - optional hook
-        """Twilio echoed a mark. The session has already advanced the playout clock; most engines
-        ignore this and use `session.wait_until_heard()` / `session.heard` instead."""
 
     async def on_idle(self, seconds: float) -> None:  # noqa: B027 - optional hook
         """Nobody has said anything for `seconds` (no caller activity, no agent audio playing).

@@ -77,7 +77,6 @@ class CallSession:
         elif type(frame) is Mark:
             if self._playout is not None and self._playout.on_mark(frame.name):
                 self._last_activity = self._loop.time()
-            await self._engine_hook("on_mark", frame.name)
         elif type(frame) is Dtmf:
             self.note_caller_activity()
             await self._engine_hook("on_dtmf", frame.digit)

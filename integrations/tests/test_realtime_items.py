@@ -91,22 +91,6 @@ async def test_it_says_when_the_server_applied_a_turn_detection_change_in_event_
     assert detection.items() <= events[1].turn_detection.items()  # merged into the session's
 
 
-async def test_a_server_that_stops_interrupting_lets_the_response_finish(fake_realtime):
-    async with await open_session() as rt:
-        await rt.update_turn_detection({"type": "server_vad", "interrupt_response": False})
-        await fake_realtime.await_for(lambda: len(fake_realtime.session.of_type("session.update")) == 2)
-        await asyncio.sleep(0.05)
-        response = fake_realtime.respond_audio("This call may be recorded for quality.", ms_per_word=40)
-        fake_realtime.speech_started(100)
-        async with asyncio.timeout(3):
-            async for event in rt:
-                if isinstance(event, ResponseDone):
-                    break
-
-    assert event.status == "completed"
-    assert response.status == "completed"
-
-
 async def test_it_can_ask_for_a_response_that_only_speaks(fake_realtime):
     fake_realtime.on_response_create = lambda session, event: Say("Thanks for calling.")
     async with await open_session() as rt:

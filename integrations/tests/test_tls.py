@@ -3,7 +3,7 @@ import ssl
 from integrations.tls import client_tls_context, tls_for
 
 
-def test_every_secure_connection_shares_one_verifying_context():
+def test_provider_connections_verify_certificates_with_one_shared_context():
     context = tls_for("wss://api.deepgram.com/v1/listen")
 
     assert context is tls_for("https://api.openai.com/v1") is client_tls_context()

@@ -17,7 +17,6 @@ class RecordingEngine(Engine):
         self.audio = bytearray()
         self.frames = 0
         self.digits: list[str] = []
-        self.marks: list[str] = []
         self.idle: list[float] = []
         self.time_limits = 0
         self.controls: list[dict[str, Any]] = []
@@ -38,9 +37,6 @@ class RecordingEngine(Engine):
 
     async def on_dtmf(self, digit: str) -> None:
         self.digits.append(digit)
-
-    async def on_mark(self, name: str) -> None:
-        self.marks.append(name)
 
     async def on_idle(self, seconds: float) -> None:
         self.idle.append(seconds)
