@@ -1,7 +1,6 @@
 """The advisors' customer desk: find anyone by phone (any format), name, VIN or plate, see their
 vehicles, appointments and service history on one page."""
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,7 +19,6 @@ from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import format_phone_for_display
 from crm.selectors import UPCOMING_STATUSES, customer_search, vehicle_search
 from scheduling.models import Appointment
-from scheduling.shop import shop_get
 
 SEARCH_HELP = "Phone in any format, name, email, VIN (or its last 6+ characters) or plate."
 VIN_FLAG_WARNING = (
@@ -39,27 +37,6 @@ def _admin_link(viewname: str, pk: int, label: str) -> str:
 
 def _local(value: datetime | None) -> str:
     return date_format(timezone.localtime(value), "D M j, Y g:i A") if value else "—"
-
-
-class ShopTimeZoneMixin:
-    """Show and read datetimes in the shop's time zone. The response is rendered inside the
-    override because a TemplateResponse would otherwise render after it has ended."""
-
-    def _in_shop_zone(self, view: Callable[..., HttpResponse], *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(shop_get().zone):
-            response = view(*args, **kwargs)
-            if callable(getattr(response, "render", None)):
-                response.render()
-        return response
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        return self._in_shop_zone(super().changelist_view, request, extra_context)  # type: ignore[misc]
-
-    def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context=None
-    ) -> HttpResponse:
-        view = super().changeform_view  # type: ignore[misc]
-        return self._in_shop_zone(view, request, object_id, form_url, extra_context)
 
 
 def _warn_flagged(request: HttpRequest, form: ModelForm) -> None:
@@ -148,7 +125,7 @@ class PastAppointmentInline(_AppointmentInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ShopTimeZoneMixin, admin.ModelAdmin):
+class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
     list_display = ("name", "phone_display", "vehicle_count", "next_appointment")
     list_filter = (SmsOptOutFilter, CallsOptOutFilter)

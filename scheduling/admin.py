@@ -14,7 +14,6 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from scheduling import admin_appointments  # noqa: F401  (registers AppointmentAdmin)
-from scheduling.admin_views import ShopZoneAdminMixin
 from scheduling.formatting import say_date
 from scheduling.forms import BusinessHoursForm, BusyBlockForm, ClosureForm, ShopForm
 from scheduling.models import Appointment, BusinessHours, BusyBlock, Closure, ServiceType, Shop
@@ -24,7 +23,7 @@ MANUAL_SOURCE = "manual"
 
 
 @admin.register(Shop)
-class ShopAdmin(ShopZoneAdminMixin, admin.ModelAdmin):
+class ShopAdmin(admin.ModelAdmin):
     """One row: the deployment answers for a single shop."""
 
     form = ShopForm
@@ -133,7 +132,7 @@ class ServiceTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusyBlock)
-class BusyBlockAdmin(ShopZoneAdminMixin, admin.ModelAdmin):
+class BusyBlockAdmin(admin.ModelAdmin):
     """Busy time outside our book. Synced blocks (e.g. from Google Calendar) are view-only here
     because the next sync would overwrite an edit; advisors may add and remove manual ones."""
 

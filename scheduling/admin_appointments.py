@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 
 from dealership.core.errors import ApplicationError
 from reminders.models import Reminder
-from scheduling.admin_views import ShopZoneAdminMixin, agenda_view
+from scheduling.admin_views import agenda_view
 from scheduling.agenda import appointment_search
 from scheduling.formatting import say_datetime
 from scheduling.forms import OVERRIDE_FIELDS, AppointmentForm, appointment_form_extras
@@ -108,7 +108,7 @@ def _status_action(status: str, description: str) -> Callable[..., None]:
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ShopZoneAdminMixin, admin.ModelAdmin):
+class AppointmentAdmin(admin.ModelAdmin):
     form = AppointmentForm
     list_display = (
         "number",
@@ -148,7 +148,7 @@ class AppointmentAdmin(ShopZoneAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="when (shop time)", ordering="start")
     def local_start(self, obj: Appointment) -> str:
-        # The views run under the shop's zone (ShopZoneAdminMixin), so localtime() is shop time.
+        # The views run under the shop's zone (dealership.core.middleware), so localtime() is shop time.
         return date_format(timezone.localtime(obj.start), "D, M j, Y, g:i A")
 
     def get_search_results(

@@ -9,14 +9,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from scheduling.admin_views import ShopZoneAdminMixin
 from scheduling.calendar_sync import calendar_push_queue, calendar_sync_enabled, calendar_sync_reset
 from scheduling.models import AppointmentCalendarSync, CalendarSyncState
 
 OFF_NOTE = "Google Calendar sync is off (set GOOGLE_CALENDAR_ID and credentials to turn it on)."
 
 
-class _ReadOnlyAdmin(ShopZoneAdminMixin, admin.ModelAdmin):
+class _ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
