@@ -81,6 +81,7 @@ AUDIO_BATCH_BYTES = 320
 AUDIO_BATCH_SECONDS = 0.03  # a lone frame still leaves this soon
 # Audio older than this is useless to a live conversation; past it, audio is dropped, not queued.
 MAX_BACKLOG_MESSAGES = 125  # 5 s of 40 ms messages
+_APPEND_AUDIO = '{"type":"input_audio_buffer.append","audio":"'
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -311,7 +312,7 @@ class RealtimeSession:
             if self._dropped_frames == 1:
                 logger.warning("call %s: realtime send backlog full, dropping caller audio", self.call_sid)
             return
-        data = json.dumps({"type": "input_audio_buffer.append", "audio": chunk})
+        data = _APPEND_AUDIO + chunk + '"}'  # base64 needs no JSON escaping
         self._outbox.put_nowait((lambda: self._conn.send_raw(data), None))
 
     async def send_function_result(

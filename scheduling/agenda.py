@@ -66,12 +66,6 @@ def shop_today(*, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(shop_get().zone).date()
 
 
-def _peak(intervals: list[engine.Interval], at: list[datetime] | None = None) -> int:
-    """Most intervals in progress at once (checked at each start, where the count can rise)."""
-    instants = at if at is not None else [s for s, _ in intervals]
-    return max((sum(1 for s, e in intervals if s <= t < e) for t in instants), default=0)
-
-
 def _slot_rows(
     day: date, shop: Shop, load: engine.DayLoad, open_hours: list[engine.Interval]
 ) -> list[SlotUsage]:
@@ -86,7 +80,7 @@ def _slot_rows(
         arrivals = load.arrivals.get(minute // shop.slot_minutes, 0)
         if not is_open and not arrivals:
             continue
-        waiting = _peak(load.waiters, [instant])
+        waiting = engine.max_overlap(load.waiters, instant, instant + timedelta(microseconds=1))
         rows.append(
             SlotUsage(
                 start=wall,
@@ -126,7 +120,7 @@ def agenda_for_day(*, day: date) -> Agenda:
     agenda.day_usage = [
         Usage("appointments", load.count, shop.daily_capacity),
         Usage("technician minutes", load.technician_minutes, shop.technician_minutes_per_day),
-        Usage("waiters at once (peak)", _peak(load.waiters), shop.waiter_capacity),
+        Usage("waiters at once (peak)", engine.max_overlap(load.waiters), shop.waiter_capacity),
     ]
     agenda.slots = _slot_rows(day, shop, load, intervals)
     limited = ServiceType.objects.filter(active=True, daily_limit__isnull=False)

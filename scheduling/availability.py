@@ -185,8 +185,12 @@ def day_loads(bookings: Iterable[Booking], rules: Rules) -> dict[date, DayLoad]:
     return loads
 
 
-def _max_overlap(intervals: list[Interval], start: datetime, end: datetime) -> int:
-    """Most of `intervals` in progress at any one instant of [start, end)."""
+def max_overlap(intervals: list[Interval], start: datetime | None = None, end: datetime | None = None) -> int:
+    """Most of `intervals` in progress at any one instant of [start, end) (unbounded where None)."""
+    if not intervals:
+        return 0
+    start = start or min(s for s, _ in intervals)
+    end = end or max(e for _, e in intervals)
     events: list[tuple[datetime, int]] = []
     for s, e in intervals:
         if s < end and e > start:
@@ -216,7 +220,7 @@ def _slot_has_room(load: DayLoad | None, job: Job, rules: Rules, start: datetime
         return False
     if job.waiter:
         end = start + timedelta(minutes=job.duration_minutes)
-        return _max_overlap(load.waiters, start, end) < rules.waiter_capacity
+        return max_overlap(load.waiters, start, end) < rules.waiter_capacity
     return True
 
 

@@ -194,7 +194,7 @@ class Encoder:
         self._mark_prefix = '{"event":"mark","streamSid":' + sid + ',"mark":{"name":'
         self._clear = '{"event":"clear","streamSid":' + sid + "}"
 
-    def media(self, audio: bytes) -> str:
+    def media(self, audio: bytes | memoryview) -> str:
         """Headerless μ-law 8 kHz audio, base64, as Twilio requires (errors 31924/31950)."""
         return self._media_prefix + b64encode(audio).decode("ascii") + '"}}'
 

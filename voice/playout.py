@@ -84,7 +84,7 @@ class Playout:
             while view:
                 piece = view[: CHUNK_BYTES - utterance.unmarked_bytes]
                 view = view[len(piece) :]
-                await self._send(self._encoder.media(bytes(piece)))
+                await self._send(self._encoder.media(piece))
                 utterance.sent_bytes += len(piece)
                 utterance.unmarked_bytes += len(piece)
                 if utterance.unmarked_bytes == CHUNK_BYTES:

@@ -153,10 +153,6 @@ class CallSession:
         """The caller said something (the engine's speech detection decides); resets idle timing."""
         self._last_activity = self._loop.time()
 
-    @property
-    def seconds_since_activity(self) -> float:
-        return self._loop.time() - self._last_activity
-
     async def end(self, reason: str) -> None:
         """Stop the engine and close the stream. If the call is still up, Twilio then plays the
         TwiML fallback; to end the call itself, hang up through the telephony adapter first."""

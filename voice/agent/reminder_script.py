@@ -58,11 +58,6 @@ def voicemail(facts: ReminderFacts) -> str:
     )
 
 
-def opted_out() -> str:
-    """Said right after an opt-out (keypad 9 or asking to stop); the call then ends."""
-    return "Okay, I've stopped these reminder calls and texts for this number. Sorry to bother you. Goodbye."
-
-
 def no_longer_needed(shop_name: str) -> str:
     """For a call answered after its appointment was cancelled or moved past: nothing to remind."""
     return (

@@ -41,9 +41,6 @@ class Conversation:
     def add_caller(self, text: str) -> None:
         self.items.append({"role": "user", "content": text})
 
-    def add_agent(self, text: str) -> None:
-        self.items.append({"role": "assistant", "content": text})
-
     def add_note(self, text: str) -> None:
         """A short system note for the model's next request (and kept in the history after it)."""
         self.items.append({"role": "system", "content": text})
