@@ -28,7 +28,7 @@ from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from integrations.errors import ProviderError
+from integrations.errors import ProviderError, status_is_permanent
 from integrations.event_stream import End, EventStream
 from integrations.tls import tls_for
 
@@ -94,7 +94,7 @@ def as_provider_error(exc: BaseException, doing: str) -> ProviderError:
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
     if status is not None:
-        permanent = status < 500 and status not in (408, 429)
+        permanent = status_is_permanent(status)
         return ProviderError(
             f"Deepgram refused to {doing} (HTTP {status})", permanent=permanent, provider=PROVIDER
         )

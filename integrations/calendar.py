@@ -28,7 +28,7 @@ from django.conf import settings
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
-from integrations.errors import ProviderError
+from integrations.errors import ProviderError, status_is_permanent
 
 logger = logging.getLogger(__name__)
 
@@ -254,5 +254,7 @@ class CalendarClient:
             return SyncTokenExpired(text, permanent=True, provider=PROVIDER)
         if status in (404, 410) and op != "list":
             return EventNotFound(text, permanent=True, provider=PROVIDER)
-        transient = status in (408, 429) or status >= 500 or (status == 403 and reason in RATE_LIMIT_REASONS)
-        return ProviderError(text, permanent=not transient, provider=PROVIDER)
+        rate_limited = status == 403 and reason in RATE_LIMIT_REASONS
+        return ProviderError(
+            text, permanent=status_is_permanent(status) and not rate_limited, provider=PROVIDER
+        )

@@ -1,5 +1,10 @@
 """The one error type every provider adapter raises; SDK exceptions never leave `integrations/`."""
 
+from collections.abc import Collection
+
+# Timeouts and rate limits: the request may well succeed a little later.
+RETRYABLE_STATUSES = frozenset({408, 429})
+
 
 class ProviderError(Exception):
     """A provider call failed.
@@ -17,3 +22,8 @@ class ProviderError(Exception):
 
     def __repr__(self) -> str:
         return f"ProviderError({self.message!r}, permanent={self.permanent}, provider={self.provider!r})"
+
+
+def status_is_permanent(status: int, *, retryable: Collection[int] = RETRYABLE_STATUSES) -> bool:
+    """Whether an HTTP error status means trying again cannot help: a 4xx other than `retryable`."""
+    return status < 500 and status not in retryable

@@ -21,7 +21,7 @@ from typing import Any
 import openai
 from django.conf import settings
 
-from integrations.errors import ProviderError
+from integrations.errors import RETRYABLE_STATUSES, ProviderError, status_is_permanent
 from integrations.tls import client_tls_context
 
 OPENAI_ORIGIN = "https://api.openai.com/v1"
@@ -36,6 +36,8 @@ def openai_base_url(explicit: str | None = None) -> str:
 logger = logging.getLogger(__name__)
 
 PROVIDER = "openai"
+# OpenAI also answers 409 to a request that conflicted with another in flight: worth a retry.
+OPENAI_RETRYABLE = RETRYABLE_STATUSES | {409}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ def _as_provider_error(exc: BaseException) -> ProviderError:
         return exc
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
-        permanent = status < 500 and status not in (408, 409, 429)
+        permanent = status_is_permanent(status, retryable=OPENAI_RETRYABLE)
         return ProviderError(
             f"OpenAI answered HTTP {status}: {exc.message}", permanent=permanent, provider=PROVIDER
         )

@@ -26,9 +26,9 @@ import openai
 from django.conf import settings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from integrations.errors import ProviderError
+from integrations.errors import ProviderError, status_is_permanent
 from integrations.event_stream import End, EventStream
-from integrations.llm import openai_base_url, shared_http_client
+from integrations.llm import OPENAI_RETRYABLE, openai_base_url, shared_http_client
 from integrations.realtime_events import (
     AgentTranscriptDelta,
     AgentTranscriptDone,
@@ -92,7 +92,7 @@ def _as_provider_error(exc: BaseException, doing: str) -> ProviderError:
         return exc
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
-        permanent = status < 500 and status not in (408, 409, 429)
+        permanent = status_is_permanent(status, retryable=OPENAI_RETRYABLE)
         return ProviderError(
             f"OpenAI Realtime refused to {doing} (HTTP {status})", permanent=permanent, provider=PROVIDER
         )

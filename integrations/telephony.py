@@ -24,7 +24,7 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from crm.phones import mask_phone
-from integrations.errors import ProviderError
+from integrations.errors import ProviderError, status_is_permanent
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def _as_provider_error(exc: BaseException, action: str) -> ProviderError:
         detail = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", "")
         return ProviderError(
             f"Twilio could not {action}: HTTP {status}, code {_twilio_code(exc)}: {detail}",
-            permanent=status < 500 and status not in (408, 429),
+            permanent=status_is_permanent(status),
             provider=PROVIDER,
         )
     if isinstance(exc, TimeoutError):
