@@ -124,17 +124,29 @@ class PastAppointmentInline(_AppointmentInline):
         return qs.exclude(pk__in=upcoming.values("pk")).order_by("-start")
 
 
+class NeedsReviewFilter(admin.SimpleListFilter):
+    title = "needs review"
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Flagged by the phone agent")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.exclude(review_note="") if self.value() == "yes" else queryset
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
-    list_display = ("name", "phone_display", "vehicle_count", "next_appointment")
-    list_filter = (SmsOptOutFilter, CallsOptOutFilter)
+    list_display = ("name", "phone_display", "vehicle_count", "next_appointment", "review_flag")
+    list_filter = (NeedsReviewFilter, SmsOptOutFilter, CallsOptOutFilter)
     # The box needs a search field to appear; get_search_results does the real matching.
     search_fields = ("name",)
     search_help_text = SEARCH_HELP
     readonly_fields = ("service_history", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "phone", "alt_phone", "email", "preferred_language")}),
+        ("Review", {"fields": ("review_note", "secondary_on_phone")}),
         ("Address", {"fields": ("address_line", "city", "state", "zip_code")}),
         ("Identity check", {"fields": ("date_of_birth",)}),
         ("Contact opt-outs", {"fields": ("sms_opted_out_at", "calls_opted_out_at")}),
@@ -194,6 +206,11 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description="vehicles", ordering="vehicles_n")
     def vehicle_count(self, obj: Customer) -> int:
         return obj.vehicles_n
+
+    @admin.display(description="review")
+    def review_flag(self, obj: Customer) -> str:
+        # Only flagged rows say anything, so the list stays quiet.
+        return "Needs review" if obj.review_note else ""
 
     @admin.display(description="next appointment", ordering="next_start")
     def next_appointment(self, obj: Customer) -> str:

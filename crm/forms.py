@@ -29,6 +29,8 @@ class CustomerForm(forms.ModelForm):
             "sms_opted_out_at",
             "calls_opted_out_at",
             "notes",
+            "review_note",
+            "secondary_on_phone",
         )
 
     def _clean_phone_field(self, name: str) -> str:

@@ -18,6 +18,20 @@ class Customer(TimeStampedModel):
     sms_opted_out_at = models.DateTimeField(null=True, blank=True)
     calls_opted_out_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # Set by the phone agent when it adds a customer whose record an advisor should look at (a second
+    # person on a number that already had a customer, or a number that was not the one calling).
+    review_note = models.CharField(
+        "needs review",
+        max_length=300,
+        blank=True,
+        help_text="Why the phone agent asked an advisor to check this record; clear it once checked.",
+    )
+    secondary_on_phone = models.BooleanField(
+        "added to a shared number",
+        default=False,
+        help_text="Added on a call for a number that already had a customer: caller ID never picks "
+        "this customer over the ones before.",
+    )
 
     class Meta:
         ordering = ["name"]

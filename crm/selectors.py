@@ -37,7 +37,9 @@ def customer_find_by_phone(*, phone: str, region: str | None = None) -> Customer
     """The customer calling from `phone` (any format), matched on their main or alternate number.
 
     Returns None for an unknown or unparseable number. When several customers share the number
-    (a household), the one with the latest appointment wins, then the most recently created.
+    (a household), customers added later on a call as a second person on the number never win over
+    the ones before (an impostor must not take over the real customer's greeting); among the rest
+    the one with the latest appointment wins, then the most recently created.
     `region` reads numbers typed without a country code; it defaults to the shop's, which is only
     looked up when the number lacks a leading "+" (Twilio caller IDs never do).
     """
@@ -56,7 +58,7 @@ def customer_find_by_phone(*, phone: str, region: str | None = None) -> Customer
     latest_start = Appointment.objects.filter(customer=OuterRef("pk")).order_by("-start").values("start")[:1]
     return (
         matching.annotate(latest_start=Subquery(latest_start))
-        .order_by(F("latest_start").desc(nulls_last=True), "-created_at", "-pk")
+        .order_by("secondary_on_phone", F("latest_start").desc(nulls_last=True), "-created_at", "-pk")
         .first()
     )
 

@@ -2,18 +2,22 @@
 
 import logging
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from crm.models import Customer, Vehicle
 from crm.phones import mask_phone, normalize_phone
+from crm.selectors import customer_find_by_phone
 from crm.vin import validate_vin
-from dealership.core.errors import ApplicationError, NotFound
+from dealership.core.errors import ApplicationError, NotFound, VerificationRequired
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +151,15 @@ def _vehicle_kwargs(vehicle: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in vehicle.items() if k in allowed and v is not None}
 
 
+def _vehicle_for(customer: Customer, vehicle: dict[str, Any] | None) -> Vehicle | None:
+    if vehicle is None or not _has_vehicle_data(vehicle):
+        return None
+    existing = _existing_vehicle(customer, vehicle)
+    if existing is not None:
+        return existing
+    return vehicle_add(customer=customer, **_vehicle_kwargs(vehicle))
+
+
 def _lock_phone(e164: str) -> None:
     """Serialise creations for one number until commit, so a tool call the model repeats at once
     cannot slip a duplicate past the "same phone and name" check."""
@@ -192,12 +205,74 @@ def customer_create(
         customer.email = clean_email
         customer.save(update_fields=["email", "updated_at"])
 
-    if vehicle is None or not _has_vehicle_data(vehicle):
-        return customer, None
-    existing = _existing_vehicle(customer, vehicle)
-    if existing is not None:
-        return customer, existing
-    return customer, vehicle_add(customer=customer, **_vehicle_kwargs(vehicle))
+    return customer, _vehicle_for(customer, vehicle)
+
+
+@dataclass(frozen=True)
+class CallRegistration:
+    customer: Customer
+    vehicle: Vehicle | None
+    created: bool
+
+
+@transaction.atomic
+def customer_create_on_call(
+    *,
+    name: str,
+    phone: str,
+    caller_phone: str,
+    trusted_ids: Collection[int],
+    email: str = "",
+    vehicle: dict[str, Any] | None = None,
+    region: str = "US",
+) -> CallRegistration:
+    """create_customer as a phone caller may use it: they act only for the customers on the number
+    they call from (`caller_phone`, "" when withheld) and those they verified (`trusted_ids`).
+
+    - An existing customer's details are never edited, whoever calls (the email is not written).
+    - A number that is not the calling one and already has customers needs one of them verified:
+      otherwise VerificationRequired (for the customer caller ID picks on that number) and nothing
+      is written; the refusal names nobody.
+    - The same name on a number the caller may act for is that customer: returned as is, with the
+      vehicle added when it is not on file yet (the caller adding their own car).
+    - A different name on a number that already has customers (a spouse on the family phone) is
+      created as a second person: flagged for review and `secondary_on_phone`, so caller ID keeps
+      greeting the customers who were there first.
+    - A new customer on a number other than the calling one is flagged for review.
+    Raises ApplicationError for a missing name, bad phone, email, year or VIN; nothing is saved.
+    """
+    clean_name = _clean_name(name)
+    e164 = normalize_phone(phone, region=region)
+    clean_email = _clean_email(email)
+    if vehicle is not None and not isinstance(vehicle, dict):
+        raise ApplicationError("Give the vehicle as its year, make, model and VIN.")
+    _lock_phone(e164)
+
+    on_number = list(Customer.objects.filter(Q(phone=e164) | Q(alt_phone=e164)).order_by("created_at", "pk"))
+    own_number = bool(caller_phone) and e164 == caller_phone
+    if on_number and not own_number and not any(c.pk in trusted_ids for c in on_number):
+        holder = customer_find_by_phone(phone=e164) or on_number[0]
+        raise VerificationRequired(
+            "That number already has an account; the caller must verify it first.", customer_id=holder.pk
+        )
+    same = next((c for c in on_number if c.name.casefold() == clean_name.casefold()), None)
+    if same is not None:
+        return CallRegistration(same, _vehicle_for(same, vehicle), created=False)
+
+    if on_number:
+        note = f"Added on a call as another person on the number of {on_number[0].name}; check who this is."
+    elif not own_number:
+        calling = f"…{caller_phone[-4:]}" if caller_phone else "a withheld number"
+        note = f"Created on a call from {calling}, not from this customer's own number; check the number."
+    else:
+        note = ""
+    customer = Customer.objects.create(
+        name=clean_name, phone=e164, email=clean_email, review_note=note, secondary_on_phone=bool(on_number)
+    )
+    logger.info(
+        "customer %s created on a call for %s (review: %s)", customer.pk, mask_phone(e164), bool(note)
+    )
+    return CallRegistration(customer, _vehicle_for(customer, vehicle), created=True)
 
 
 def _parse_dob(raw: date | str | None) -> date | None:

@@ -84,6 +84,18 @@ def test_it_filters_customers_who_opted_out(admin_client, desk, customer):
     assert [c.name for c in response.context["cl"].result_list] == ["Lee Park"]
 
 
+def test_it_lists_customers_the_phone_agent_flagged_for_review(admin_client, desk, customer):
+    desk.review_note = "Added on a call as another person on the number of Dana Whitfield; check who this is."
+    desk.save()
+
+    response = admin_client.get(reverse(CHANGELIST), {"review": "yes"})
+
+    assert [c.name for c in response.context["cl"].result_list] == ["Lee Park"]
+    assert "Needs review" in response.content.decode()
+    page = admin_client.get(reverse("admin:crm_customer_change", args=[desk.pk])).content.decode()
+    assert "another person on the number of Dana Whitfield" in page
+
+
 def test_it_shows_vehicles_appointments_and_history_on_the_change_page(
     admin_client, desk, customer, catalog, make_appointment
 ):

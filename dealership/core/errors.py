@@ -21,3 +21,11 @@ class SlotTaken(ApplicationError):
 
     def __init__(self, message: str, **kwargs: Any):
         super().__init__(message, code="slot_taken", **kwargs)
+
+
+class VerificationRequired(ApplicationError):
+    """The caller must prove they are customer `customer_id` (date of birth or ZIP) before this."""
+
+    def __init__(self, message: str, *, customer_id: int, **kwargs: Any):
+        extra = {"verification_required": True, "customer_id": customer_id}
+        super().__init__(message, code="verification_required", extra=extra, **kwargs)

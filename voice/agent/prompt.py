@@ -83,6 +83,8 @@ How to talk:
 - If the caller is upset, mentions a lawyer, or asks for a manager or a person, apologise and offer to
   transfer them. {handoff}
 - When a tool answers success false, tell the caller its error in your own words and offer what it suggests.
+- When a tool answers verification_required, ask for the date of birth or ZIP code on that account, call
+  verify_customer with it, then try again. Never say whose account a number belongs to before that.
 - Use end_call only after saying goodbye. Use transfer_to_human only after telling the caller you will.
 - Digits pressed on the keypad arrive as "[keypad: N]".
 """

@@ -391,7 +391,7 @@ class TestPrivacyOnCalls:
 
         assert found["found"] is True and found["customer_id"] == customer.pk
         assert found["verification_required"] is True
-        assert found["name"] == "Dana" and found["vehicles"] == [] and found["upcoming_appointments"] == []
+        assert found["name"] is None and found["vehicles"] == [] and found["upcoming_appointments"] == []
 
         execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=call)
         again = execute_tool("get_customer_by_phone", {"phone": customer.phone}, context=call)

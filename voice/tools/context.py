@@ -13,7 +13,8 @@ WEB = Appointment.Channel.WEB.value
 PRIVACY_REFUSAL = (
     "For your privacy I need to verify who you are first: what's your date of birth or ZIP code?"
 )
-MAX_FAILED_VERIFICATIONS = 3
+MAX_FAILED_VERIFICATIONS = 3  # per customer on one call
+MAX_FAILED_VERIFICATIONS_PER_CALL = 5  # across customers, so one call cannot sweep many accounts
 
 
 @dataclass
@@ -25,7 +26,8 @@ class ToolContext:
     call_id: the voice.Call pk, stored on bookings made during the call.
     caller_phone: the caller ID in E.164 ("" when unknown or withheld).
     caller_customer_id: the customer the caller ID matched, trusted like a verified customer.
-    verified_customer_ids: customers the caller proved to be during this call (verify_customer).
+    verified_customer_ids: customers this call may act for beyond the caller-ID match: those the
+        caller proved to be (verify_customer), others on the calling number, and those it created.
     """
 
     channel: str
@@ -42,6 +44,15 @@ class ToolContext:
     @property
     def is_call(self) -> bool:
         return self.channel == AI_PHONE
+
+    def trust(self, customer_id: int) -> None:
+        self.verified_customer_ids.add(customer_id)
+
+    def trusted_ids(self) -> set[int]:
+        trusted = set(self.verified_customer_ids)
+        if self.caller_customer_id is not None:
+            trusted.add(self.caller_customer_id)
+        return trusted
 
     def may_see(self, customer_id: int) -> bool:
         """Whether this conversation may read or change `customer_id`'s private data. Calls need the

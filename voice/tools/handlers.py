@@ -9,13 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from crm.models import Customer, Vehicle
 from crm.phones import normalize_phone
 from crm.selectors import customer_find_by_phone, customer_summary, service_history_list
-from crm.services import customer_create, customer_verify
-from dealership.core.errors import ApplicationError, NotFound
+from crm.services import customer_create, customer_create_on_call, customer_verify
+from dealership.core.errors import ApplicationError, NotFound, VerificationRequired
 from reminders.services import appointment_confirm, opt_out_record
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, ServiceType
@@ -28,7 +29,12 @@ from scheduling.services import (
 )
 from scheduling.shop import shop_get
 from voice.tools import schemas
-from voice.tools.context import MAX_FAILED_VERIFICATIONS, PRIVACY_REFUSAL, ToolContext
+from voice.tools.context import (
+    MAX_FAILED_VERIFICATIONS,
+    MAX_FAILED_VERIFICATIONS_PER_CALL,
+    PRIVACY_REFUSAL,
+    ToolContext,
+)
 
 Result = dict[str, Any]
 SLOTS_OFFERED = 5
@@ -41,20 +47,30 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.replace(tzinfo=zone) if timezone.is_naive(moment) else moment
 
 
+def _on_calling_number(customer_id: int, context: ToolContext) -> bool:
+    caller = context.caller_phone
+    if not caller:
+        return False
+    return Customer.objects.filter(Q(phone=caller) | Q(alt_phone=caller), pk=customer_id).exists()
+
+
 def _require_access(customer_id: int, context: ToolContext) -> None:
-    if not context.may_see(customer_id):
-        raise ApplicationError(
-            PRIVACY_REFUSAL,
-            code="verification_required",
-            extra={"verification_required": True, "customer_id": customer_id},
-        )
+    """On a call, act for or reveal `customer_id` only when the caller may: the caller-ID match,
+    anyone else on the calling number (a household shares one phone), or a customer verified or
+    created during this call. The refusal names nobody."""
+    if context.may_see(customer_id):
+        return
+    if context.is_call and _on_calling_number(customer_id, context):
+        context.trust(customer_id)
+        return
+    raise VerificationRequired(PRIVACY_REFUSAL, customer_id=customer_id)
 
 
 def _trust_if_caller(customer: Customer, context: ToolContext) -> None:
     """A customer whose number is the one calling counts like the caller-ID match."""
     caller = context.caller_phone
     if context.is_call and caller and caller in (customer.phone, customer.alt_phone):
-        context.verified_customer_ids.add(customer.pk)
+        context.trust(customer.pk)
 
 
 def _appointment_owner(appointment_id: int, context: ToolContext) -> int:
@@ -81,29 +97,54 @@ def get_customer_by_phone(args: schemas.GetCustomerByPhoneArgs, context: ToolCon
     _trust_if_caller(customer, context)
     summary = customer_summary(customer=customer, now=timezone.now(), zone=shop.zone)
     if not context.may_see(customer.pk):
-        # On a call, a number that isn't the caller's own reveals only that an account exists; its
-        # vehicles and appointments wait until the caller verifies a date of birth or ZIP code.
-        summary.update(name=customer.name.split()[0], vehicles=[], upcoming_appointments=[])
+        # On a call, a number that isn't the caller's own reveals only that an account exists (so
+        # the agent can ask for verification); its name, vehicles and appointments wait until the
+        # caller verifies a date of birth or ZIP code.
+        summary.update(name=None, vehicles=[], upcoming_appointments=[])
         return {"success": True, **summary, "verification_required": True}
     return {"success": True, **summary}
 
 
 def create_customer(args: schemas.CreateCustomerArgs, context: ToolContext) -> Result:
     vehicle = args.vehicle.model_dump() if args.vehicle else None
-    customer, created_vehicle = customer_create(
-        name=args.name, phone=args.phone, email=args.email, vehicle=vehicle, region=shop_get().phone_region
-    )
-    _trust_if_caller(customer, context)
+    region = shop_get().phone_region
+    if not context.is_call:
+        # The HTTP tools API is a trusted back-end client: same phone and name returns that customer.
+        customer, created_vehicle = customer_create(
+            name=args.name, phone=args.phone, email=args.email, vehicle=vehicle, region=region
+        )
+        return {
+            "success": True,
+            "customer_id": customer.pk,
+            "vehicle_id": created_vehicle.pk if created_vehicle else None,
+        }
+    try:
+        registration = customer_create_on_call(
+            name=args.name,
+            phone=args.phone,
+            email=args.email,
+            vehicle=vehicle,
+            region=region,
+            caller_phone=context.caller_phone,
+            trusted_ids=context.trusted_ids(),
+        )
+    except VerificationRequired as exc:
+        raise VerificationRequired(PRIVACY_REFUSAL, customer_id=exc.extra["customer_id"]) from None
+    # Whoever the caller just created (or is, on their own number) is theirs to book for.
+    context.trust(registration.customer.pk)
     return {
         "success": True,
-        "customer_id": customer.pk,
-        "vehicle_id": created_vehicle.pk if created_vehicle else None,
+        "customer_id": registration.customer.pk,
+        "vehicle_id": registration.vehicle.pk if registration.vehicle else None,
     }
 
 
 def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> Result:
     failures = context.failed_verifications.get(args.customer_id, 0)
-    if context.is_call and failures >= MAX_FAILED_VERIFICATIONS:
+    all_failures = sum(context.failed_verifications.values())
+    if context.is_call and (
+        failures >= MAX_FAILED_VERIFICATIONS or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL
+    ):
         # Stops a caller from guessing ZIP codes until one fits.
         raise ApplicationError(
             "I wasn't able to verify those details, so I can't open that account on this call. "
@@ -189,6 +230,7 @@ def _customer_to_book(args: schemas.ScheduleAppointmentArgs, region: str) -> Cus
 def schedule_appointment(args: schemas.ScheduleAppointmentArgs, context: ToolContext) -> Result:
     shop = shop_get()
     customer = _customer_to_book(args, shop.phone_region)
+    _require_access(customer.pk, context)
     vehicle = None
     if args.vehicle_id is not None:
         vehicle = Vehicle.objects.filter(pk=args.vehicle_id).first()
@@ -264,8 +306,7 @@ def confirm_appointment(args: schemas.ConfirmAppointmentArgs, context: ToolConte
     )
     if customer_id is None:
         raise NotFound(f"I can't find appointment number {args.appointment_id}.")
-    if not context.may_see(customer_id):
-        raise ApplicationError(PRIVACY_REFUSAL, code="verification_required")
+    _require_access(customer_id, context)
     appointment, changed = appointment_confirm(
         appointment_id=args.appointment_id, detail="confirmed by voice on a call"
     )

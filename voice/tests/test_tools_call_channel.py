@@ -1,0 +1,286 @@
+"""The call channel's rule, tool by tool: a caller acts only for the customers on the number they call
+from, and for anyone else only after verifying a date of birth or ZIP; before that no result names
+the other customer's data and nothing is written. The HTTP tools API is a trusted client (tested in
+test_tools_api.py)."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from crm.models import Customer, Vehicle
+from crm.selectors import customer_find_by_phone
+from scheduling.models import Appointment
+from voice.tools.context import PRIVACY_REFUSAL, ToolContext, tool_context_for_call
+from voice.tools.registry import TOOLS, execute_tool
+
+CHICAGO = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # Sunday noon
+MONDAY_9 = "2026-11-23T09:00:00-06:00"
+TUESDAY_10 = "2026-11-24T10:00:00-06:00"
+STRANGER = "+13125550999"
+# Anything of Dana's that an impostor must not hear before verifying.
+DANA_SECRETS = ("Dana", "Whitfield", "Honda", "Civic", "60614", "dana@example.com", "0147")
+
+
+@pytest.fixture(autouse=True)
+def sunday_noon():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def booked(shop, catalog, customer) -> Appointment:
+    result = execute_tool(
+        "schedule_appointment",
+        {"customer_id": customer.pk, "datetime": MONDAY_9, "service_type": "oil_change"},
+        context=ToolContext(channel="web"),
+    )
+    assert result["success"], result
+    return Appointment.objects.get(pk=result["appointment_id"])
+
+
+def own_number(customer: Customer) -> ToolContext:
+    return tool_context_for_call(call_id=None, caller_phone=customer.phone)
+
+
+def stranger() -> ToolContext:
+    return tool_context_for_call(call_id=None, caller_phone=STRANGER)
+
+
+def verified_stranger(customer: Customer) -> ToolContext:
+    context = stranger()
+    result = execute_tool(
+        "verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=context
+    )
+    assert result == {"success": True, "verified": True}
+    return context
+
+
+def state(customer: Customer) -> dict[str, Any]:
+    """Everything a refused tool must leave as it was."""
+    customer.refresh_from_db()
+    return {
+        "customers": list(Customer.objects.order_by("pk").values_list("pk", "name", "phone", "email")),
+        "vehicles": Vehicle.objects.count(),
+        "appointments": list(Appointment.objects.order_by("pk").values_list("pk", "start", "status")),
+        "dana": (customer.email, customer.calls_opted_out_at, customer.review_note),
+    }
+
+
+@dataclass(frozen=True)
+class Case:
+    tool: str
+    arguments: Callable[[Customer, Appointment], dict[str, Any]]
+    succeeded: Callable[[dict[str, Any]], bool] = lambda result: result["success"] is True
+
+
+# Every tool that reads or changes a customer, with arguments aimed at Dana (the customer fixture).
+ACTING_FOR_DANA = [
+    Case(
+        "get_customer_by_phone",
+        lambda c, a: {"phone": "(312) 555-0147"},
+        lambda r: r["success"] and r["name"] == "Dana Whitfield" and r["vehicles"],
+    ),
+    Case("get_service_history", lambda c, a: {"customer_id": c.pk}),
+    Case(
+        "schedule_appointment",
+        lambda c, a: {"customer_phone": c.phone, "datetime": TUESDAY_10, "service_type": "tire_rotation"},
+    ),
+    Case(
+        "schedule_appointment",
+        lambda c, a: {"customer_id": c.pk, "datetime": TUESDAY_10, "service_type": "tire_rotation"},
+    ),
+    Case("reschedule_appointment", lambda c, a: {"appointment_id": a.pk, "datetime": TUESDAY_10}),
+    Case("cancel_appointment", lambda c, a: {"appointment_id": a.pk, "reason": "car sold"}),
+    Case("confirm_appointment", lambda c, a: {"appointment_id": a.pk}),
+    Case(
+        "create_customer",
+        lambda c, a: {"name": "Dana Whitfield", "phone": c.phone, "email": "new@example.com"},
+        lambda r: r["success"] and r["customer_id"] is not None,
+    ),
+    Case(
+        "create_customer",
+        lambda c, a: {
+            "name": "Dana Whitfield",
+            "phone": c.phone,
+            "vehicle": {"year": 2021, "make": "Subaru", "model": "Forester"},
+        },
+    ),
+    Case("create_customer", lambda c, a: {"name": "Eve Mallory", "phone": c.phone}),
+]
+IDS = [f"{case.tool}-{index}" for index, case in enumerate(ACTING_FOR_DANA)]
+
+
+def test_every_tool_that_touches_a_customer_is_covered():
+    covered = {case.tool for case in ACTING_FOR_DANA}
+    no_customer = {"list_services", "check_availability", "transfer_to_human", "end_call"}
+    verification = {"verify_customer"}
+    own_only = {"record_opt_out"}  # acts on the caller-ID match only; see test_tools_reminder_calls
+    assert set(TOOLS) == covered | no_customer | verification | own_only
+
+
+@pytest.mark.parametrize("case", ACTING_FOR_DANA, ids=IDS)
+def test_a_stranger_cannot_act_for_or_learn_about_another_customer(shop, catalog, customer, booked, case):
+    before = state(customer)
+
+    result = execute_tool(case.tool, case.arguments(customer, booked), context=stranger())
+
+    if case.tool == "get_customer_by_phone":
+        # Only that an account exists, so the agent can ask for verification.
+        assert result["found"] is True and result["verification_required"] is True
+        assert result["name"] is None and result["vehicles"] == [] and result["upcoming_appointments"] == []
+    else:
+        assert result["success"] is False
+        assert result["error"] == PRIVACY_REFUSAL and result["verification_required"] is True
+    said = json.dumps(result)
+    assert not [secret for secret in DANA_SECRETS if secret in said], said
+    assert state(customer) == before
+
+
+@pytest.mark.parametrize("case", ACTING_FOR_DANA, ids=IDS)
+def test_the_customer_calling_from_their_own_number_may(shop, catalog, customer, booked, case):
+    result = execute_tool(case.tool, case.arguments(customer, booked), context=own_number(customer))
+
+    assert case.succeeded(result), result
+
+
+@pytest.mark.parametrize("case", ACTING_FOR_DANA, ids=IDS)
+def test_a_caller_who_verified_may(shop, catalog, customer, booked, case):
+    result = execute_tool(case.tool, case.arguments(customer, booked), context=verified_stranger(customer))
+
+    assert case.succeeded(result), result
+
+
+@pytest.mark.parametrize("tool", ["list_services", "check_availability", "transfer_to_human", "end_call"])
+@pytest.mark.parametrize("who", ["own", "stranger", "withheld"])
+def test_tools_about_no_customer_work_for_any_caller(shop, catalog, customer, settings, tool, who):
+    settings.TRANSFER_PHONE_NUMBER = "+13125550100"
+    context = {
+        "own": own_number(customer),
+        "stranger": stranger(),
+        "withheld": tool_context_for_call(call_id=None, caller_phone=""),
+    }[who]
+    arguments = {"check_availability": {"service_type": "oil_change"}, "transfer_to_human": {"reason": "x"}}
+
+    result = execute_tool(tool, arguments.get(tool, {}), context=context)
+
+    assert result["success"] is True, result
+
+
+class TestCreateCustomerOnACall:
+    def test_it_never_edits_an_existing_customer_even_their_own(self, shop, customer):
+        result = execute_tool(
+            "create_customer",
+            {"name": "dana whitfield", "phone": customer.phone, "email": "other@example.com"},
+            context=own_number(customer),
+        )
+
+        assert result == {"success": True, "customer_id": customer.pk, "vehicle_id": None}
+        customer.refresh_from_db()
+        assert customer.email == "dana@example.com" and customer.name == "Dana Whitfield"
+
+    def test_a_second_person_on_the_family_phone_is_flagged_and_never_takes_the_caller_id(
+        self, shop, catalog, customer, booked
+    ):
+        context = own_number(customer)
+
+        created = execute_tool(
+            "create_customer", {"name": "Chris Whitfield", "phone": customer.phone}, context=context
+        )
+        later = execute_tool(
+            "schedule_appointment",
+            {"customer_id": created["customer_id"], "datetime": TUESDAY_10, "service_type": "oil_change"},
+            context=context,
+        )
+
+        assert created["success"] and later["success"], (created, later)
+        spouse = Customer.objects.get(pk=created["customer_id"])
+        assert spouse.secondary_on_phone is True
+        assert "Dana Whitfield" in spouse.review_note
+        # The spouse now has the latest appointment, yet Dana calling in is still greeted as Dana.
+        assert customer_find_by_phone(phone=customer.phone) == customer
+        assert own_number(customer).caller_customer_id == customer.pk
+
+    def test_an_impostor_cannot_add_a_person_to_another_number(self, shop, customer):
+        result = execute_tool(
+            "create_customer", {"name": "Eve Mallory", "phone": customer.phone}, context=stranger()
+        )
+
+        assert result["error"] == PRIVACY_REFUSAL
+        assert list(Customer.objects.filter(phone=customer.phone)) == [customer]
+        assert customer_find_by_phone(phone=customer.phone) == customer
+
+    def test_after_verifying_a_caller_may_add_a_person_to_that_number_flagged(self, shop, customer):
+        result = execute_tool(
+            "create_customer",
+            {"name": "Chris Whitfield", "phone": customer.phone},
+            context=verified_stranger(customer),
+        )
+
+        spouse = Customer.objects.get(pk=result["customer_id"])
+        assert spouse.secondary_on_phone and spouse.review_note
+        assert customer_find_by_phone(phone=customer.phone) == customer
+
+    def test_a_new_customer_on_a_number_that_is_not_calling_is_flagged(self, shop):
+        result = execute_tool(
+            "create_customer", {"name": "Pat Lee", "phone": "(312) 555-0177"}, context=stranger()
+        )
+
+        created = Customer.objects.get(pk=result["customer_id"])
+        assert created.phone == "+13125550177" and not created.secondary_on_phone
+        assert "…0999" in created.review_note
+
+    def test_a_new_caller_creating_themselves_is_not_flagged(self, shop):
+        result = execute_tool(
+            "create_customer",
+            {
+                "name": "Pat Lee",
+                "phone": STRANGER,
+                "vehicle": {"year": 2018, "make": "Ford", "model": "F-150"},
+            },
+            context=stranger(),
+        )
+
+        created = Customer.objects.get(pk=result["customer_id"])
+        assert created.review_note == "" and not created.secondary_on_phone
+        assert result["vehicle_id"] == created.vehicles.get().pk
+        # ...and they may go on to book for the record they just made.
+        assert execute_tool("get_service_history", {"customer_id": created.pk}, context=stranger())["success"]
+
+
+def test_a_household_member_on_the_calling_number_is_the_callers_to_act_for(shop, catalog, customer):
+    spouse = Customer.objects.create(name="Chris Whitfield", phone="+13125550188", alt_phone=customer.phone)
+    context = own_number(customer)
+
+    result = execute_tool(
+        "schedule_appointment",
+        {"customer_id": spouse.pk, "datetime": MONDAY_9, "service_type": "oil_change"},
+        context=context,
+    )
+
+    assert result["success"] is True, result
+
+
+def test_one_call_cannot_sweep_many_accounts_by_guessing(shop, customer):
+    others = [
+        Customer.objects.create(name=f"Other {n}", phone=f"+1312555020{n}", zip_code="60601")
+        for n in range(3)
+    ]
+    context = stranger()
+    for other in others[:2]:
+        for zip_code in ("10001", "10002"):
+            execute_tool("verify_customer", {"customer_id": other.pk, "zip_code": zip_code}, context=context)
+    execute_tool("verify_customer", {"customer_id": others[2].pk, "zip_code": "10003"}, context=context)
+
+    right = execute_tool(
+        "verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=context
+    )
+
+    assert right["success"] is False
+    assert not context.may_see(customer.pk)
