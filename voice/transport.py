@@ -1,0 +1,65 @@
+"""The seam between a call's transport and its conversation engine.
+
+A transport carries one call's audio and controls the call: today `voice.session.CallSession` over
+Twilio Media Streams; the browser test call is a second one. Engines and the agent's shared parts
+(`voice.agent`) are typed against `CallTransport` and never import a concrete transport, so a new
+transport needs no engine change.
+
+The playout clock is the transport's: `play` sends labelled agent audio, `wait_until_heard` and
+`utterance` tell what the caller actually heard (Twilio marks), `interrupt` is barge-in. Call
+control (transfer, hang-up, a last spoken message) is also the transport's: Twilio's REST API by
+CallSid for a phone call; for the browser it is shown on the page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from voice.call_tasks import CallTasks
+    from voice.playout import Utterance
+
+
+class CallTransport(Protocol):
+    log: logging.Logger | logging.LoggerAdapter[Any]
+    tasks: CallTasks
+
+    @property
+    def audio_pending(self) -> bool:
+        """Agent audio was sent and the caller has not heard all of it yet."""
+        ...
+
+    def utterance(self, label: str) -> Utterance | None:
+        """Sent/heard bytes, `interrupted`, `heard_fraction` of one utterance."""
+        ...
+
+    async def play(self, audio: bytes, *, label: str, final: bool = True) -> bool:
+        """Send agent audio (µ-law 8 kHz) as part of utterance `label`; False (nothing sent) when
+        that utterance was interrupted or finished, or the call has ended."""
+        ...
+
+    async def interrupt(self) -> dict[str, Utterance]:
+        """Barge-in: drop the caller's buffered agent audio; the utterances cut, with what was heard."""
+        ...
+
+    async def wait_until_heard(self, label: str | None = None, *, max_wait: float | None = 30.0) -> bool:
+        """Until `label` (default: everything sent) was heard; False if interrupted, ended or timed out."""
+        ...
+
+    def note_caller_activity(self) -> None:
+        """The caller did something (speech, a key): resets the idle timer."""
+        ...
+
+    async def end(self, reason: str) -> None:
+        """Stop the engine and close the stream. For a phone call still up, Twilio then runs the
+        fallback after <Connect> (an apology and a transfer or a request to call back)."""
+        ...
+
+    async def transfer(self, number: str, *, announce: str = "") -> None:
+        """Hand the caller to `number` (after saying `announce`, if given). ProviderError on failure."""
+        ...
+
+    async def hang_up(self, *, announce: str = "") -> None:
+        """End the call (after saying `announce`, if given). ProviderError on failure."""
+        ...
