@@ -1,7 +1,10 @@
 """Failed admin logins are throttled per client address (django-axes, counted in the shared cache)."""
 
+from io import StringIO
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +59,9 @@ def test_a_forwarded_for_header_sent_by_the_client_does_not_reset_the_count(clie
     # Only the web server turns X-Forwarded-For into the client address, and only from a trusted proxy.
     lock_out(client, ATTACKER)
     assert log_in(client, PASSWORD, ATTACKER, HTTP_X_FORWARDED_FOR=NEIGHBOUR).status_code == 429
+
+
+def test_an_operator_can_lift_a_lockout(client, advisor):
+    lock_out(client, ATTACKER)
+    call_command("axes_reset_ip", ATTACKER, stdout=StringIO())
+    assert log_in(client, PASSWORD, ATTACKER).status_code == 302
