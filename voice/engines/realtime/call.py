@@ -10,12 +10,14 @@ from voice.agent.flow import NORMAL
 
 if TYPE_CHECKING:
     from voice.agent.actions import CallActions
+    from voice.agent.audio_clock import AudioClock
     from voice.agent.context import AgentSetup
     from voice.agent.flow import CallFlow
     from voice.agent.records import CallRecorder
     from voice.agent.tooling import ToolRunner
     from voice.call_tasks import CallTasks
     from voice.engine import CallContext
+    from voice.engines.realtime.connection import Connection
     from voice.engines.realtime.timings import RealtimeTimings
     from voice.engines.realtime.turns import TurnLog
     from voice.transport import CallTransport
@@ -23,9 +25,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, eq=False)
 class RealtimeCall:
-    """The call's transport, context, tasks, record, transcript, flow, the agent's setup, actions and
-    tools, and the timings: fixed for the call once the agent's setup is known (the engine's parts
-    are built then), each an object with its own state."""
+    """The call's transport, context, tasks, record, transcript, flow, caller audio clock, Realtime
+    connection, the agent's setup, actions and tools, and the timings: fixed for the call once the
+    agent's setup is known (the engine's parts are built then), each an object with its own state."""
 
     session: CallTransport
     context: CallContext
@@ -34,6 +36,8 @@ class RealtimeCall:
     recorder: CallRecorder
     turns: TurnLog
     flow: CallFlow
+    clock: AudioClock
+    connection: Connection
     actions: CallActions
     tools: ToolRunner
     timings: RealtimeTimings

@@ -22,9 +22,7 @@ from voice.engines.realtime.responses import CALLER, KEYPAD, Request
 from voice.engines.realtime.turns import CallerEntry
 
 if TYPE_CHECKING:
-    from voice.agent.audio_clock import AudioClock
     from voice.engines.realtime.call import RealtimeCall
-    from voice.engines.realtime.connection import Connection
     from voice.engines.realtime.response_queue import ResponseQueue
     from voice.engines.realtime.speaking import AgentVoice
     from voice.engines.realtime.turn_detection import TurnDetectionSync
@@ -33,18 +31,8 @@ if TYPE_CHECKING:
 class CallerTurns:
     """Caller turns from speech_started to their transcript, and whether the caller is talking."""
 
-    def __init__(
-        self,
-        call: RealtimeCall,
-        clock: AudioClock,
-        connection: Connection,
-        sync: TurnDetectionSync,
-        queue: ResponseQueue,
-        voice: AgentVoice,
-    ):
+    def __init__(self, call: RealtimeCall, sync: TurnDetectionSync, queue: ResponseQueue, voice: AgentVoice):
         self._call = call
-        self._clock = clock
-        self._connection = connection
         self._sync = sync
         self._queue = queue
         self._voice = voice
@@ -72,7 +60,7 @@ class CallerTurns:
             event.item_id, started_at=event.received_at
         )
         entry.stopped_at = event.received_at
-        ended = self._clock.arrival(event.audio_end_ms / 1000)
+        ended = self._call.clock.arrival(event.audio_end_ms / 1000)
         entry.ended_at = min(ended, event.received_at) if ended is not None else event.received_at
         self._transcribing[event.item_id] = entry
         self._call.turns.add(entry)
@@ -108,7 +96,7 @@ class CallerTurns:
 
     async def keypad(self, text: str, at: float) -> None:
         """Digits gathered by voice.agent.flow.Keypad: a caller turn in text."""
-        rt = self._connection.rt
+        rt = self._call.connection.rt
         if rt is None or not self._call.listening() or self._call.stopped:
             return
         self._call.flow.caller_spoke()

@@ -186,20 +186,19 @@ class RealtimeEngine(Engine):
             recorder=self.recorder,
             turns=self.turns,
             flow=self.flow,
+            clock=self.clock,
+            connection=Connection(self.call.call_sid),
             actions=actions,
             tools=ToolRunner(context=setup.tool_context, actions=actions, recorder=self.recorder),
             timings=self.timings,
         )
-        connection = Connection(self.call.call_sid)
-        sync = TurnDetectionSync(connection, self.detection, self.flow, actions)
-        queue = ResponseQueue(call, connection, sync, model_failed=self._model_failed)
-        voice = AgentVoice(call, connection, queue)
-        callers = CallerTurns(call, self.clock, connection, sync, queue, voice)
-        tools = ToolCalls(call, connection, queue, callers)
-        recovery = SessionRecovery(
-            call, self.clock, connection, sync, queue, voice, callers, tools, read=self._listen
-        )
-        return _Parts(call, connection, sync, queue, voice, callers, tools, recovery)
+        sync = TurnDetectionSync(call, self.detection)
+        queue = ResponseQueue(call, sync, model_failed=self._model_failed)
+        voice = AgentVoice(call, queue)
+        callers = CallerTurns(call, sync, queue, voice)
+        tools = ToolCalls(call, queue, callers)
+        recovery = SessionRecovery(call, sync, queue, voice, callers, tools, read=self._listen)
+        return _Parts(call, call.connection, sync, queue, voice, callers, tools, recovery)
 
     # --- events -------------------------------------------------------------------------------------
 

@@ -24,10 +24,8 @@ from voice.agent.flow import CLOSING, NORMAL, Line
 from voice.engines.realtime.responses import GREETING, LINE, Request
 
 if TYPE_CHECKING:
-    from voice.agent.audio_clock import AudioClock
     from voice.engines.realtime.call import RealtimeCall
     from voice.engines.realtime.caller import CallerTurns
-    from voice.engines.realtime.connection import Connection
     from voice.engines.realtime.response_queue import ResponseQueue
     from voice.engines.realtime.speaking import AgentVoice
     from voice.engines.realtime.tools import ToolCalls
@@ -49,8 +47,6 @@ class SessionRecovery:
     def __init__(
         self,
         call: RealtimeCall,
-        clock: AudioClock,
-        connection: Connection,
         sync: TurnDetectionSync,
         queue: ResponseQueue,
         voice: AgentVoice,
@@ -60,8 +56,7 @@ class SessionRecovery:
         read: Callable[[RealtimeSession], Coroutine[Any, Any, None]],
     ):
         self._call = call
-        self._clock = clock
-        self._connection = connection
+        self._connection = call.connection
         self._sync = sync
         self._queue = queue
         self._voice = voice
@@ -75,7 +70,7 @@ class SessionRecovery:
         """Connect a Realtime session for this call and start reading its events. ProviderError if
         it cannot be opened."""
         turn_detection = self._queue.turn_detection_now()
-        self._clock.reset()  # the new session's audio positions start at zero
+        self._call.clock.reset()  # the new session's audio positions start at zero
         rt = await self._connection.open(instructions, turn_detection=turn_detection)
         self._sync.opened(turn_detection)
         self._call.tasks.spawn(self._read(rt))

@@ -29,7 +29,6 @@ from voice.engines.realtime.responses import CALLER, Request, Response, line_ins
 
 if TYPE_CHECKING:
     from voice.engines.realtime.call import RealtimeCall
-    from voice.engines.realtime.connection import Connection
     from voice.engines.realtime.turn_detection import TurnDetectionSync
     from voice.engines.realtime.turns import CallerEntry
 
@@ -45,13 +44,12 @@ class ResponseQueue:
     def __init__(
         self,
         call: RealtimeCall,
-        connection: Connection,
         sync: TurnDetectionSync,
         *,
         model_failed: Callable[[str], Awaitable[None]],
     ):
         self._call = call
-        self._connection = connection
+        self._connection = call.connection
         self._sync = sync
         self._model_failed = model_failed
         self._wanted: deque[Request] = deque()

@@ -23,17 +23,16 @@ from voice.engines.realtime.turns import AgentItem
 
 if TYPE_CHECKING:
     from voice.engines.realtime.call import RealtimeCall
-    from voice.engines.realtime.connection import Connection
     from voice.engines.realtime.response_queue import ResponseQueue
 
 
 class AgentVoice:
     """The agent's audio items (by item id, across sessions) and whether the greeting was heard."""
 
-    def __init__(self, call: RealtimeCall, connection: Connection, queue: ResponseQueue):
+    def __init__(self, call: RealtimeCall, queue: ResponseQueue):
         self._call = call
         self._session = call.session
-        self._connection = connection
+        self._connection = call.connection
         self._queue = queue
         self._items: dict[str, AgentItem] = {}
         self.greeted = False  # the greeting (its disclosure) was heard

@@ -32,7 +32,6 @@ from voice.engines.realtime.responses import LINE, TOOLS, Request, Response
 if TYPE_CHECKING:
     from voice.engines.realtime.call import RealtimeCall
     from voice.engines.realtime.caller import CallerTurns
-    from voice.engines.realtime.connection import Connection
     from voice.engines.realtime.response_queue import ResponseQueue
 
 RESULT_IN_HISTORY = 600  # characters of a tool result kept for a reconnect summary
@@ -41,11 +40,9 @@ RESULT_IN_HISTORY = 600  # characters of a tool result kept for a reconnect summ
 class ToolCalls:
     """Function calls and their results, and whether the current reply had its hold line."""
 
-    def __init__(
-        self, call: RealtimeCall, connection: Connection, queue: ResponseQueue, callers: CallerTurns
-    ):
+    def __init__(self, call: RealtimeCall, queue: ResponseQueue, callers: CallerTurns):
         self._call = call
-        self._connection = connection
+        self._connection = call.connection
         self._queue = queue
         self._callers = callers
         self._filler_said = False  # the hold line was asked for in the current reply

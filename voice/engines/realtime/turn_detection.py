@@ -15,20 +15,16 @@ from integrations.errors import ProviderError
 from voice.agent.flow import CLOSING, NORMAL
 
 if TYPE_CHECKING:
-    from voice.agent.actions import CallActions
-    from voice.agent.flow import CallFlow
-    from voice.engines.realtime.connection import Connection
+    from voice.engines.realtime.call import RealtimeCall
     from voice.engines.realtime.responses import Request, TurnDetection
 
 
 class TurnDetectionSync:
-    def __init__(
-        self, connection: Connection, detection: TurnDetection, flow: CallFlow, actions: CallActions
-    ):
-        self._connection = connection
+    def __init__(self, call: RealtimeCall, detection: TurnDetection):
+        self._connection = call.connection
+        self._flow = call.flow
+        self._actions = call.actions
         self._detection = detection
-        self._flow = flow
-        self._actions = actions
         self._sent: dict[str, Any] | None = None  # the server may not have applied it yet
         self._applied: dict[str, Any] | None = None  # as of the event being handled
         self.protected: Request | None = None
