@@ -72,7 +72,6 @@ from voice.transport import CallTransport
 @dataclass(frozen=True, eq=False)
 class _Parts:
     call: RealtimeCall
-    connection: Connection
     sync: TurnDetectionSync
     queue: ResponseQueue
     voice: AgentVoice
@@ -101,13 +100,14 @@ class RealtimeEngine(Engine):
 
     async def start(self, session: CallTransport, call: CallContext) -> None:
         self.session, self.call, self.log = session, call, session.log
-        self.tasks = getattr(session, "tasks", None) or CallTasks(session.log)
+        tasks: CallTasks | None = getattr(session, "tasks", None)  # the session's, once it has them
+        self.tasks = tasks if tasks is not None else CallTasks(session.log)
         self.recorder = CallRecorder(call_id=call.call_id, log=session.log)
         self.turns = TurnLog(self.recorder, log=session.log)
         self.tasks.spawn(self._boot())
 
     async def on_audio(self, mulaw: bytes) -> None:
-        rt = self._parts.connection.rt if self._parts is not None else None
+        rt = self._parts.call.connection.rt if self._parts is not None else None
         if rt is None:
             return  # not connected yet, or between sessions (the agent speaks first either way)
         self.clock.sent(len(mulaw), time.monotonic())
@@ -119,14 +119,14 @@ class RealtimeEngine(Engine):
 
     async def on_idle(self, seconds: float) -> None:
         parts = self._parts
-        if parts is None or parts.connection.rt is None or parts.busy:
+        if parts is None or parts.call.connection.rt is None or parts.busy:
             return
         if (line := self.flow.idle_line(parts.call.actions)) is not None:
             parts.queue.ask(Request(LINE, line=line))
 
     async def on_time_limit(self) -> None:
         parts = self._parts
-        if parts is None or parts.connection.rt is None:
+        if parts is None or parts.call.connection.rt is None:
             return  # Twilio already has the call (a failure), or it never started
         line = await self.flow.time_limit_line(parts.call.actions, stop_talking=self._hush)
         if line is not None:
@@ -139,7 +139,7 @@ class RealtimeEngine(Engine):
         try:
             await self.tasks.close(cancel_within=2.0, guarded_within=5.0)
             if (parts := self._parts) is not None:
-                await parts.connection.close()
+                await parts.call.connection.close()
                 await parts.call.tools.settle(within=5.0)
                 await parts.call.actions.finish()
             await self.turns.close()
@@ -198,7 +198,7 @@ class RealtimeEngine(Engine):
         callers = CallerTurns(call, sync, queue, voice)
         tools = ToolCalls(call, queue, callers)
         recovery = SessionRecovery(call, sync, queue, voice, callers, tools, read=self._listen)
-        return _Parts(call, call.connection, sync, queue, voice, callers, tools, recovery)
+        return _Parts(call, sync, queue, voice, callers, tools, recovery)
 
     # --- events -------------------------------------------------------------------------------------
 
@@ -207,7 +207,7 @@ class RealtimeEngine(Engine):
         assert parts is not None
         try:
             async for event in rt:
-                if rt is not parts.connection.rt or parts.call.stopped:
+                if rt is not parts.call.connection.rt or parts.call.stopped:
                     return
                 try:
                     await self._on_event(parts, rt, event)
@@ -288,5 +288,5 @@ class RealtimeEngine(Engine):
         assert parts is not None
         parts.queue.clear()
         await parts.queue.sync_turn_detection()
-        if (rt := parts.connection.rt) is not None:
+        if (rt := parts.call.connection.rt) is not None:
             await parts.voice.cut(rt, cancel=True, force=True)
