@@ -64,6 +64,8 @@ class Call(TimeStampedModel):
     # A per-call secret passed to the media stream as a <Parameter>: a stream must present it, so
     # knowing a CallSid (they appear in logs and URLs) is not enough to attach to a call.
     stream_token = models.CharField(max_length=64, default=_new_stream_token, editable=False)
+    # Set when a media stream claims the token (voice.stream_tokens): a token starts one session.
+    stream_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True)
 
     class Meta:

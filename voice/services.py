@@ -115,16 +115,6 @@ def call_record_status(
     return call
 
 
-def call_stream_started(*, call_id: int, stream_sid: str, engine: str = "") -> None:
-    """The media stream attached: the call is live. `engine` is the one actually running it (a
-    stream <Parameter> may pick another than the webhook recorded), so engines can be compared."""
-    now = timezone.now()
-    fields = {"stream_sid": stream_sid, "updated_at": now, **({"engine": engine[:20]} if engine else {})}
-    Call.objects.filter(pk=call_id).update(**fields)
-    Call.objects.filter(pk=call_id, status=Call.Status.RINGING).update(status=Call.Status.IN_PROGRESS)
-    Call.objects.filter(pk=call_id, started_at__isnull=True).update(started_at=now)
-
-
 def call_record_error(*, call_id: int, error: str) -> None:
     """Keep the latest thing that went wrong on a call, for advisors reading the admin."""
     Call.objects.filter(pk=call_id).update(last_error=error[:2000], updated_at=timezone.now())

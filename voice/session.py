@@ -16,14 +16,15 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
+from voice.control import call_control_send
 from voice.engine import CallContext, Engine
 from voice.engines import EngineFactory, get_engine
 from voice.limits import SessionLimits
 from voice.logs import call_log
 from voice.media_streams import Dtmf, Encoder, Mark, Media, ProtocolError, Start, Stop, parse_frame
 from voice.playout import Playout, Utterance
-from voice.selectors import call_get_for_stream
-from voice.services import call_record_error, call_stream_started
+from voice.services import call_record_error
+from voice.stream_tokens import call_stream_claim
 
 _LOGGED_BAD_FRAMES = 5
 
@@ -93,7 +94,10 @@ class CallSession:
     async def control(self, message: dict[str, Any]) -> None:
         """A control message from another process (channel-layer group `call.<CallSid>`)."""
         if message.get("action") == "end_stream":
-            await self.end("ended by control message")
+            # A reconnect ends only the session it replaces (named by its stream); others end any.
+            target = message.get("stream_sid")
+            if not target or (self.context is not None and target == self.context.stream_sid):
+                await self.end(str(message.get("reason") or "ended by control message"))
         elif self._engine is not None:
             self._spawn(self._engine_hook("on_control", message))
 
@@ -175,17 +179,24 @@ class CallSession:
             await self._refuse(f"unsupported media format {frame.media_format}")
             return
         try:
-            call = await database_sync_to_async(call_get_for_stream)(
-                call_sid=frame.call_sid, token=params.get("token", "")
+            claim = await database_sync_to_async(call_stream_claim)(
+                call_sid=frame.call_sid,
+                token=params.get("token", ""),
+                stream_sid=frame.stream_sid,
+                engine=params.get("engine", ""),
             )
         except DatabaseError:
             self.log.exception("call lookup failed")
             await self._refuse("the call record could not be read")
             return
-        if call is None:
-            await self._refuse("stream for a call we did not answer (unknown CallSid or bad token)")
+        if claim is None:
+            await self._refuse(
+                "stream for a call we did not answer, or one that has ended (unknown CallSid, bad or "
+                "already used token)"
+            )
             return
-        name = params.get("engine") or call.engine or settings.VOICE_ENGINE
+        call = claim.call
+        name = call.engine or settings.VOICE_ENGINE
         self.context = CallContext(
             call_sid=call.call_sid,
             stream_sid=frame.stream_sid,
@@ -199,10 +210,9 @@ class CallSession:
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
+        if claim.replaces_stream_sid:
+            await self._end_replaced_session(claim.replaces_stream_sid)
         try:
-            await database_sync_to_async(call_stream_started)(
-                call_id=call.pk, stream_sid=frame.stream_sid, engine=name
-            )
             self._engine = self._engines(name)()
             self.log.info("stream %s started, engine %s", frame.stream_sid, name)
             await self._engine.start(self, self.context)
@@ -210,6 +220,21 @@ class CallSession:
             self.log.exception("could not start the conversation")
             await self._record_error(f"Engine {name!r} failed to start: {exc}")
             await self.end("engine failed to start")
+
+    async def _end_replaced_session(self, stream_sid: str) -> None:
+        """This stream reconnects the call: the session it replaces (in any process) ends cleanly."""
+        assert self.context is not None
+        self.log.info("stream %s replaces stream %s", self.context.stream_sid, stream_sid)
+        try:
+            await call_control_send(
+                call_sid=self.context.call_sid,
+                action="end_stream",
+                stream_sid=stream_sid,
+                reason=f"replaced by stream {self.context.stream_sid}",
+            )
+        except Exception:
+            # The old session may already be gone; a broken channel layer must not stop this call.
+            self.log.exception("could not tell the replaced session to end")
 
     async def _refuse(self, why: str) -> None:
         self.log.warning("closing stream: %s", why)
