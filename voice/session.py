@@ -16,7 +16,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
-from voice.control import call_control_send
+from voice.control import call_stream_end
 from voice.engine import CallContext, Engine
 from voice.engines import EngineFactory, get_engine
 from voice.limits import SessionLimits
@@ -55,6 +55,8 @@ class CallSession:
         self._idle_notified_at = 0.0
         self._time_limit_at: float | None = None
         self._finished = False
+        self._socket_open = True
+        self._linger: asyncio.Task[None] | None = None
         self._bad_frames = 0
         self._engine_errors = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -87,8 +89,15 @@ class CallSession:
             self.log.info("stream stopped by Twilio")
             await self._finish("stream stopped", close_socket=False)
 
+    def receive_binary(self) -> None:
+        """A binary frame: Twilio sends text frames only (logged like any other bad frame)."""
+        self._bad_frame("binary frame: Twilio sends text frames only")
+
     async def closed(self) -> None:
         """The WebSocket is gone (Twilio hung up or the network dropped)."""
+        self._socket_open = False
+        if self._linger is not None:
+            self._linger.cancel()
         await self._finish("socket closed", close_socket=False)
 
     async def control(self, message: dict[str, Any]) -> None:
@@ -211,7 +220,14 @@ class CallSession:
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
         if claim.replaces_stream_sid:
-            await self._end_replaced_session(claim.replaces_stream_sid)
+            # A reconnect: the session it replaces (in whichever process holds it) ends cleanly.
+            self.log.info("stream %s replaces stream %s", frame.stream_sid, claim.replaces_stream_sid)
+            try:
+                await call_stream_end(
+                    call_sid=call.call_sid, stream_sid=claim.replaces_stream_sid, reason="reconnected"
+                )
+            except Exception:  # a broken channel layer must not stop this call
+                self.log.exception("could not tell the replaced session to end")
         try:
             self._engine = self._engines(name)()
             self.log.info("stream %s started, engine %s", frame.stream_sid, name)
@@ -220,21 +236,6 @@ class CallSession:
             self.log.exception("could not start the conversation")
             await self._record_error(f"Engine {name!r} failed to start: {exc}")
             await self.end("engine failed to start")
-
-    async def _end_replaced_session(self, stream_sid: str) -> None:
-        """This stream reconnects the call: the session it replaces (in any process) ends cleanly."""
-        assert self.context is not None
-        self.log.info("stream %s replaces stream %s", self.context.stream_sid, stream_sid)
-        try:
-            await call_control_send(
-                call_sid=self.context.call_sid,
-                action="end_stream",
-                stream_sid=stream_sid,
-                reason=f"replaced by stream {self.context.stream_sid}",
-            )
-        except Exception:
-            # The old session may already be gone; a broken channel layer must not stop this call.
-            self.log.exception("could not tell the replaced session to end")
 
     async def _refuse(self, why: str) -> None:
         self.log.warning("closing stream: %s", why)
@@ -260,12 +261,24 @@ class CallSession:
                 await self._close()
             except Exception:
                 self.log.debug("socket already closed")
+        elif self._socket_open:
+            # Twilio closes the socket after `stop`; a peer that keeps it open (or sent `stop`
+            # before `start`) gets as long as a stream gets to start, then it is closed.
+            self._linger = self._loop.create_task(self._close_after(self.limits.start_timeout))
         if engine is not None:
             try:
                 await engine.stop()
             except Exception:
                 self.log.exception("engine failed to stop cleanly")
         self.log.info("session finished: %s", reason)
+
+    async def _close_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self.log.info("closing a socket left open after its session ended")
+        try:
+            await self._close()
+        except Exception:
+            self.log.debug("socket already closed")
 
     async def _record_error(self, error: str) -> None:
         if self.context is None:
