@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from voice.tests.test_consumer import STREAM_SID, assert_closed, open_stream, started_stream
+from voice.tests.test_stream_tokens import call  # noqa: F401
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -32,18 +33,18 @@ async def test_a_socket_that_stops_before_it_starts_is_closed_within_the_start_t
     await stream.disconnect()
 
 
-async def test_a_socket_left_open_after_its_call_stopped_is_closed(answered_call, engines):
-    stream, engine = await started_stream(answered_call, engines)
+async def test_a_socket_left_open_after_its_call_stopped_is_closed(call, engines):  # noqa: F811
+    stream, engine = await started_stream(call, engines)
 
-    await stream.send_json_to(stop_frame(answered_call.call_sid))
+    await stream.send_json_to(stop_frame(call.call_sid))
 
     await assert_closed(stream, within=START_TIMEOUT + 0.5)
     assert engine.stops == 1
     await stream.disconnect()
 
 
-async def test_binary_frames_are_logged_with_the_bad_frame_rate_limit(answered_call, engines, caplog):
-    stream, engine = await started_stream(answered_call, engines)
+async def test_binary_frames_are_logged_with_the_bad_frame_rate_limit(call, engines, caplog):  # noqa: F811
+    stream, engine = await started_stream(call, engines)
     caplog.set_level(logging.WARNING)
 
     for _ in range(50):
@@ -54,5 +55,5 @@ async def test_binary_frames_are_logged_with_the_bad_frame_rate_limit(answered_c
     assert engine.digits == ["5"]  # the call carried on
     dropped = [r for r in caplog.records if "binary" in r.getMessage()]
     assert 1 <= len(dropped) <= 5
-    assert all(r.getMessage().startswith(f"call={answered_call.call_sid}") for r in dropped)
+    assert all(r.getMessage().startswith(f"call={call.call_sid}") for r in dropped)
     await stream.disconnect()

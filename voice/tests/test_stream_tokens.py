@@ -3,6 +3,7 @@ replaces the old session only through a token we issued for it (real WebSockets 
 
 import asyncio
 import threading
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -23,6 +24,19 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 OTHER_STREAM = "MZ" + "8" * 32
 
 
+@pytest.fixture
+def call(transactional_db) -> Call:
+    """A call we answered, with a SID of its own: control messages travel over Redis pub/sub, which
+    every process on the Redis server shares, so a fixed SID could hear another test run's messages."""
+    return Call.objects.create(
+        call_sid="CA" + uuid.uuid4().hex,
+        direction=Call.Direction.INBOUND,
+        from_number="+13125550147",
+        to_number="+13125550100",
+        engine="recording",
+    )
+
+
 @pytest.fixture(autouse=True)
 def fast_limits(settings):
     settings.VOICE_STREAM_START_TIMEOUT = 0.3
@@ -36,13 +50,13 @@ def with_stream_sid(frame: dict, stream_sid: str) -> dict:
 
 
 @pytest.mark.asyncio
-async def test_a_token_cannot_start_a_second_session_after_the_first_ended(answered_call, engines):
-    stream, engine = await started_stream(answered_call, engines)
+async def test_a_token_cannot_start_a_second_session_after_the_first_ended(call, engines):
+    stream, engine = await started_stream(call, engines)
     await stream.disconnect()
     assert engine.stops == 1
 
     replay = await open_stream()
-    await replay.send_json_to(with_stream_sid(start_frame(answered_call), OTHER_STREAM))
+    await replay.send_json_to(with_stream_sid(start_frame(call), OTHER_STREAM))
 
     await assert_closed(replay)
     assert len(engines) == 1
@@ -50,11 +64,11 @@ async def test_a_token_cannot_start_a_second_session_after_the_first_ended(answe
 
 
 @pytest.mark.asyncio
-async def test_a_token_cannot_start_a_second_session_while_the_first_is_live(answered_call, engines):
-    stream, engine = await started_stream(answered_call, engines)
+async def test_a_token_cannot_start_a_second_session_while_the_first_is_live(call, engines):
+    stream, engine = await started_stream(call, engines)
 
     rival = await open_stream()
-    await rival.send_json_to(with_stream_sid(start_frame(answered_call), OTHER_STREAM))
+    await rival.send_json_to(with_stream_sid(start_frame(call), OTHER_STREAM))
 
     await assert_closed(rival)
     assert len(engines) == 1
@@ -65,13 +79,11 @@ async def test_a_token_cannot_start_a_second_session_while_the_first_is_live(ans
 
 
 @pytest.mark.asyncio
-async def test_a_token_for_a_completed_call_is_refused(answered_call, engines):
-    await database_sync_to_async(Call.objects.filter(pk=answered_call.pk).update)(
-        status=Call.Status.COMPLETED
-    )
+async def test_a_token_for_a_completed_call_is_refused(call, engines):
+    await database_sync_to_async(Call.objects.filter(pk=call.pk).update)(status=Call.Status.COMPLETED)
     stream = await open_stream()
 
-    await stream.send_json_to(start_frame(answered_call))
+    await stream.send_json_to(start_frame(call))
 
     await assert_closed(stream)
     assert engines == []
@@ -79,10 +91,10 @@ async def test_a_token_for_a_completed_call_is_refused(answered_call, engines):
 
 
 @pytest.mark.asyncio
-async def test_a_reconnect_with_a_renewed_token_replaces_the_old_session_cleanly(answered_call, engines):
-    old_stream, old_engine = await started_stream(answered_call, engines)
+async def test_a_reconnect_with_a_renewed_token_replaces_the_old_session_cleanly(call, engines):
+    old_stream, old_engine = await started_stream(call, engines)
     await asyncio.sleep(0.1)  # the old session joins the call's control group right after start
-    renewed = await database_sync_to_async(call_stream_token_renew)(call_id=answered_call.pk)
+    renewed = await database_sync_to_async(call_stream_token_renew)(call_id=call.pk)
 
     new_stream = await open_stream()
     await new_stream.send_json_to(with_stream_sid(start_frame(renewed), OTHER_STREAM))
@@ -92,18 +104,18 @@ async def test_a_reconnect_with_a_renewed_token_replaces_the_old_session_cleanly
     await eventually(lambda: old_engine.stops == 1)
     assert engines[1].stops == 0
     assert await new_stream.receive_nothing(timeout=0.2)  # the new session is not ended with it
-    call = await database_sync_to_async(Call.objects.get)(pk=answered_call.pk)
+    call = await database_sync_to_async(Call.objects.get)(pk=call.pk)
     assert call.stream_sid == OTHER_STREAM
     # The old token is spent: it cannot come back either.
     replay = await open_stream()
-    await replay.send_json_to(start_frame(answered_call))
+    await replay.send_json_to(start_frame(call))
     await assert_closed(replay)
     assert len(engines) == 2
     for stream in (old_stream, new_stream, replay):
         await stream.disconnect()
 
 
-def test_racing_processes_cannot_both_claim_one_token(answered_call):
+def test_racing_processes_cannot_both_claim_one_token(call):
     assert connection.vendor == "postgresql", "this test proves the claim on real connections"
     racers = 8
     barrier = threading.Barrier(racers)
@@ -115,8 +127,8 @@ def test_racing_processes_cannot_both_claim_one_token(answered_call):
         try:
             barrier.wait()
             claimed = call_stream_claim(
-                call_sid=answered_call.call_sid,
-                token=answered_call.stream_token,
+                call_sid=call.call_sid,
+                token=call.stream_token,
                 stream_sid=f"MZ{n:032d}",
             )
             if claimed is not None:
@@ -136,4 +148,4 @@ def test_racing_processes_cannot_both_claim_one_token(answered_call):
 
     assert errors == []
     assert len(won) == 1
-    assert Call.objects.get(pk=answered_call.pk).stream_sid == won[0]
+    assert Call.objects.get(pk=call.pk).stream_sid == won[0]
