@@ -261,17 +261,16 @@ def _callback_urls(appointment_id: int, attempt_id: int) -> tuple[str, str, str 
 # A call attempt that may have rung the customer without our knowing: its create got no answer
 # (UNCONFIRMED), or a worker stopped while dialling (left "sending", then marked unknown as stale)
 # before any call SID was stored.
-IN_DOUBT = Q(detail__startswith=UNCONFIRMED) | Q(
+CALL_IN_DOUBT = Q(detail__startswith=UNCONFIRMED) | Q(
     outcome__in=(Outcome.UNKNOWN, Outcome.SENDING), provider_sid=""
 )
 
 
 def _attempts_in_doubt(reminder: Reminder) -> list[ReminderAttempt]:
-    return list(
-        ReminderAttempt.objects.filter(IN_DOUBT, reminder=reminder, kind=ReminderAttempt.Kind.CALL).order_by(
-            "started_at", "pk"
-        )
+    attempts = ReminderAttempt.objects.filter(
+        CALL_IN_DOUBT, reminder=reminder, kind=ReminderAttempt.Kind.CALL
     )
+    return list(attempts.order_by("started_at", "pk"))
 
 
 def _retry_later(
@@ -372,7 +371,7 @@ def _lock_reminder(reminder_id: int) -> None:
 
 def _rival_unconfirmed(attempt: ReminderAttempt, number: str) -> Any:
     return ReminderAttempt.objects.exclude(reminder_id=attempt.reminder_id).filter(
-        IN_DOUBT,
+        CALL_IN_DOUBT,
         kind=ReminderAttempt.Kind.CALL,
         to_number=number,
         provider_sid="",
