@@ -78,7 +78,7 @@ class PageProblems:
         def on_violation(source, violation: dict) -> None:
             detail = f"{violation['directive']} blocked {violation['blocked'] or '?'}"
             if violation.get("source"):
-                detail += f" at {violation['source']}"
+                detail += f" at {violation['source'].removeprefix(self.origin)}"
             if violation.get("sample"):
                 detail += f" ({violation['sample'][:80]!r})"
             self.items.append(Problem(violation["page"], "csp", detail))
@@ -104,7 +104,8 @@ class PageProblems:
         return "\n".join(str(problem) for problem in self.items)
 
     def assert_none(self) -> None:
-        assert not self.items, f"{len(self.items)} problem(s) in the browser:\n{self.report()}"
+        if self.items:
+            pytest.fail(f"{len(self.items)} problem(s) in the browser:\n{self.report()}", pytrace=False)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -157,7 +158,9 @@ def browser_page(browser, live_server, page_problems):
 
 
 @pytest.fixture
-def browser_superuser(django_user_model):
+def browser_superuser(django_user_model, settings):
+    # The real hasher is slow on purpose; these tests log in, they do not test hashing strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return django_user_model.objects.create_superuser(
         username="browser-admin", email="browser-admin@example.com", password=ADMIN_PASSWORD
     )
