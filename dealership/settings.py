@@ -57,7 +57,7 @@ MIDDLEWARE = [
 
 # Content-Security-Policy (django-csp) on every response: only our own origin's scripts, styles, images
 # and fonts; no inline script, eval, plugin, framing, <base> or off-site form target. A page that needs
-# more loosens it for that view only (csp.decorators), with the reason beside it; tests/browser.py visits
+# more loosens it for that view only (csp.decorators), with the reason beside it; a browser test visits
 # every admin page in Chromium and fails on any violation. Styles too stay 'self' only: the stock Django
 # 5.2 admin needs no inline style (its one <style>, in change_list.html, appears only for a ModelAdmin
 # with actions_on_top and actions_on_bottom both False; none of ours is).

@@ -114,6 +114,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    """A browser test that fails for any reason (a timeout, say) also shows what the browser saw."""
+    report = yield
+    problems = getattr(item, "funcargs", {}).get("page_problems")
+    if report.failed and problems is not None and problems.items:
+        report.sections.append(("problems in the browser", problems.report()))
+    return report
+
+
 @pytest.fixture
 def browser(monkeypatch, live_server) -> Iterator:
     """Headless Chromium (Debian's), launched for one test.
