@@ -24,9 +24,11 @@ def test_every_admin_page_renders_without_csp_violations(
 
     for number, path in enumerate(paths):
         response = admin_page.goto(path)
-        if response is None or response.status >= 400:
-            page_problems.add(path, "http", f"answered {response.status if response else 'nothing'}")
+        if response is None:
+            page_problems.add(path, "http", "no response")
             continue
+        if response.status >= 400:
+            continue  # page_problems has it, as for every same-origin response
         if admin_page.url.split("?")[0].endswith("/admin/login/"):
             page_problems.add(path, "login", "sent back to the login page")
             continue
