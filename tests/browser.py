@@ -94,7 +94,9 @@ class PageProblems:
 
         def on_response(response) -> None:
             if response.status >= 400 and response.url.startswith(self.origin):
-                self.add(page.url, f"http {response.status}", response.url.removeprefix(self.origin))
+                # A page's own document arrives before page.url moves to it.
+                where = response.url if response.request.is_navigation_request() else page.url
+                self.add(where, f"http {response.status}", response.url.removeprefix(self.origin))
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: self.add(page.url, "js error", str(error)))
@@ -119,7 +121,12 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     """A browser test that fails for any reason (a timeout, say) also shows what the browser saw."""
     report = yield
     problems = getattr(item, "funcargs", {}).get("page_problems")
-    if report.failed and problems is not None and problems.items:
+    if (
+        report.failed
+        and problems is not None
+        and problems.items
+        and "problem(s) in the browser" not in str(report.longrepr)
+    ):
         report.sections.append(("problems in the browser", problems.report()))
     return report
 
