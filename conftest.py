@@ -15,6 +15,9 @@ from crm.models import Customer, Vehicle
 from dealership.celery import app as celery_app
 from scheduling.models import Appointment, BusinessHours, ServiceType, Shop
 
+# Real-browser fixtures (browser, browser_page, admin_page, page_problems) for every app's tests.
+pytest_plugins = ["tests.browser"]
+
 MakeAppointment = Callable[..., Appointment]
 
 CATALOG = [
