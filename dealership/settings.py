@@ -168,7 +168,15 @@ if REDIS_URL:
             # Pub/sub: control messages to a live call are fire-and-forget, and a listener cancels at
             # once when the call ends (the core layer's shared 5 s BZPOPMIN delays it).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Pub/sub channels are server-wide, whatever the database number in REDIS_URL: without a
+            # prefix of its own, two deployments (or test runs) on one Redis end each other's calls.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env.str(
+                    "CHANNEL_LAYER_PREFIX",
+                    default="dealership-db" + (urlsplit(REDIS_URL).path.strip("/") or "0"),
+                ),
+            },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
