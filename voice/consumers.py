@@ -16,6 +16,7 @@ from channels.consumer import AsyncConsumer
 from channels.layers import get_channel_layer
 
 from voice.control import call_group
+from voice.engines import new_engine
 from voice.session import CallSession
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ class MediaStreamConsumer(AsyncConsumer):
         if message["type"] != "websocket.connect":
             return
         await send({"type": "websocket.accept"})
-        session = CallSession(send_text=self._send_text, close=self._close)
+        # The stream's opener chooses the engine: the session asks `new_engine` for the name the
+        # stream (or its call record) gives.
+        session = CallSession(send_text=self._send_text, close=self._close, engines=new_engine)
         control: asyncio.Task[None] | None = None
         try:
             while not self._closing:
@@ -49,7 +52,7 @@ class MediaStreamConsumer(AsyncConsumer):
                     else:
                         logger.warning("binary frame dropped: Twilio sends text frames only")
                     if control is None and session.context is not None:
-                        control = asyncio.create_task(self._read_control(session))
+                        control = session.tasks.spawn(self._read_control(session), name="control-reader")
                 elif kind == "websocket.disconnect":
                     break
         finally:

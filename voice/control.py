@@ -1,11 +1,14 @@
 """Control messages to a live call, from any process (advisor actions, tasks).
 
 A call lives in one web process; its consumer listens on the channel-layer group `call.<CallSid>`.
-The session handles `end_stream` itself and hands every other action to the engine's `on_control`.
+The session handles `end_stream` itself and hands every other action to the engine's `on_control`
+(`end_call`, `transfer`, `say`: see voice.agent.control). Nothing happens when no process holds the
+call (it ended): a control message is a request, not a job.
 """
 
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 
@@ -13,8 +16,13 @@ def call_group(call_sid: str) -> str:
     return f"call.{call_sid}"
 
 
-async def call_control_send(*, call_sid: str, action: str, **data: Any) -> None:
-    """Send `action` (with JSON-serialisable `data`) to the live call, if any process holds it."""
+async def acall_control_send(call_sid: str, action: str, **fields: Any) -> None:
+    """Send `action` (with JSON-serialisable `fields`) to the live call, if any process holds it."""
     layer = get_channel_layer()
     if layer is not None:
-        await layer.group_send(call_group(call_sid), {"type": "call.control", "action": action, **data})
+        await layer.group_send(call_group(call_sid), {"type": "call.control", "action": action, **fields})
+
+
+def call_control_send(call_sid: str, action: str, **fields: Any) -> None:
+    """`acall_control_send` for sync code: views, admin actions, Celery tasks."""
+    async_to_sync(acall_control_send)(call_sid, action, **fields)

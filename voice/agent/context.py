@@ -22,7 +22,7 @@ from scheduling.models import ServiceType
 from scheduling.shop import shop_get
 from voice.agent.prompt import CallerContext, first_name, greeting, instructions
 from voice.agent.reminder_calls import is_reminder_call, reminder_opening
-from voice.engine import CallContext
+from voice.engines.base import CallContext
 from voice.tools.context import ToolContext, tool_context_for_call
 
 

@@ -16,7 +16,7 @@ from crm.models import Customer
 from reminders.selectors import reminder_facts
 from reminders.services import opt_out_record
 from voice.agent import reminder_script
-from voice.engine import CallContext
+from voice.engines.base import CallContext
 
 logger = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -48,11 +49,11 @@ from integrations.realtime import (
 from voice.agent.actions import CallActions
 from voice.agent.audio_clock import AudioClock
 from voice.agent.context import agent_setup_for_call
+from voice.agent.control import control_line
 from voice.agent.flow import CallFlow, Keypad, Line
 from voice.agent.records import CallRecorder
-from voice.agent.tasks import cancel_others
 from voice.agent.tooling import ToolRunner
-from voice.engine import CallContext, Engine
+from voice.engines.base import CallContext, Engine
 from voice.engines.realtime.asking import Asking
 from voice.engines.realtime.caller import CallerSide
 from voice.engines.realtime.recovery import Recovery
@@ -61,7 +62,7 @@ from voice.engines.realtime.speaking import AgentVoice
 from voice.engines.realtime.state import Timings
 from voice.engines.realtime.tools import ToolCalls
 from voice.engines.realtime.turns import TurnLog
-from voice.session import CallSession
+from voice.transport import CallTransport
 
 
 class RealtimeEngine(Asking, AgentVoice, CallerSide, ToolCalls, Recovery, Engine):
@@ -102,8 +103,9 @@ class RealtimeEngine(Asking, AgentVoice, CallerSide, ToolCalls, Recovery, Engine
 
     # --- Engine hooks -----------------------------------------------------------------------------
 
-    async def start(self, session: CallSession, call: CallContext) -> None:
+    async def start(self, session: CallTransport, call: CallContext) -> None:
         self.session, self.call, self.log = session, call, session.log
+        self.keypad = Keypad(self._keypad, tasks=session.tasks)
         self.recorder = CallRecorder(call_id=call.call_id, log=session.log)
         self.turns = TurnLog(self.recorder, log=session.log)
         self._started = True
@@ -133,15 +135,22 @@ class RealtimeEngine(Asking, AgentVoice, CallerSide, ToolCalls, Recovery, Engine
         if line is not None:
             self._say(line)
 
+    async def on_control(self, message: dict[str, Any]) -> None:
+        if self.actions is None or self.rt is None:
+            return
+        step = control_line(message, flow=self.flow, actions=self.actions)
+        if step is not None:
+            if step.interrupts:
+                await self._hush()
+            self._say(step.line)  # asked through the one-response-at-a-time queue: after the current
+
     async def stop(self) -> None:
         self._stopped = True
         self.keypad.close()
         if not self._started:
             return
         try:
-            await cancel_others(self._tasks, within=2.0)
-            if self._guarded:
-                await asyncio.wait(set(self._guarded), timeout=5.0)
+            await self.session.tasks.close()  # spawned work cancelled, guarded work finished
             rt, self.rt = self.rt, None
             if rt is not None:
                 await rt.close()

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     from voice.agent.flow import CallFlow
     from voice.agent.records import CallRecorder
     from voice.agent.tooling import ToolRunner
-    from voice.engine import CallContext
+    from voice.engines.base import CallContext
     from voice.engines.realtime.responses import Request, Response, TurnDetection
     from voice.engines.realtime.turns import AgentItem, CallerEntry, TurnLog
-    from voice.session import CallSession
+    from voice.transport import CallTransport
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class EngineState:
     """Declared once for the engine's mixins; RealtimeEngine.__init__ sets every attribute."""
 
     timings: Timings
-    session: CallSession
+    session: CallTransport
     call: CallContext
     log: logging.LoggerAdapter[Any] | logging.Logger
     setup: AgentSetup | None
@@ -78,7 +78,7 @@ class EngineState:
     _guarded: set[asyncio.Task[Any]]  # awaited (bounded) when the call ends
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
+        task = self.session.tasks.spawn(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -86,7 +86,7 @@ class EngineState:
     def _guard(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Start work the end of the call must not cut short: a transfer, a hang-up, Twilio's
         apology (the call often ends *because* of it, while it still records the outcome)."""
-        task = asyncio.get_running_loop().create_task(coro)
+        task = self.session.tasks.guard(coro)
         self._guarded.add(task)
         task.add_done_callback(self._guarded.discard)
         return task
