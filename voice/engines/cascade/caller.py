@@ -12,7 +12,7 @@ from __future__ import annotations
 from integrations.stt import SpeechStarted, SttEvent
 from voice.agent.flow import CLOSING, HANDOFF, MESSAGE, CallFlow
 from voice.agent.listening import is_backchannel
-from voice.agent.reminder_calls import note_caller_words
+from voice.agent.purposes import note_caller_words
 from voice.engines.cascade.later import Later
 from voice.engines.cascade.recovery import CascadeRecovery
 from voice.engines.cascade.replies import Replies

@@ -16,7 +16,7 @@ import contextlib
 from integrations.errors import ProviderError
 from integrations.realtime import CallerTranscript, RealtimeSession, SpeechStarted, SpeechStopped
 from voice.agent.flow import NORMAL, escalation_note
-from voice.agent.reminder_calls import note_caller_words
+from voice.agent.purposes import note_caller_words
 from voice.engines.realtime.responses import CALLER, KEYPAD, Request
 from voice.engines.realtime.state import EngineState
 from voice.engines.realtime.turns import CallerEntry
