@@ -1,6 +1,7 @@
-"""Control messages reach a live call in another web process (Redis channel layer, group
-`call.<CallSid>`): `say` makes the agent say a line, `end_call` says goodbye and hangs up,
-`transfer` dials the given number once the agent has finished what it was saying."""
+"""Control messages (Redis channel layer, group `call.<CallSid>`) to a live call on either engine:
+`say` makes the agent say a line, `end_call` says goodbye and hangs up, `transfer` dials the given
+number once the agent has finished what it was saying. Sent from another thread (as a view or a
+Celery task would), and to a call held by another web process."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from channels.db import database_sync_to_async
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.calls import FRAME, STREAM_SID, eventually, inbound_call, spoken
+from tests.calls import FRAME, STREAM_SID, FakePhone, eventually, inbound_call, spoken
 from tests.fakes.deepgram_messages import fake_audio_for
 from tests.web_process import web_process
 from voice.agent.control import GOODBYE, TRANSFERRING
@@ -25,6 +26,61 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 ADVISOR = "+13125550199"
 LINE = "An advisor will be with you in just a moment."
+
+
+def call_updates(fake_twilio, call):
+    return fake_twilio.requests_to(f"/Calls/{call.call_sid}.json")
+
+
+async def test_say_then_end_call(live, fake_twilio):
+    phone = await FakePhone.dial(live.call)
+    sid = live.call.call_sid
+    try:
+        await live.greeted(phone)
+        await asyncio.to_thread(call_control_send, sid, "say", text=LINE)
+        await eventually(lambda: LINE in live.lines(), what="the line asked for")
+        assert not call_updates(fake_twilio, live.call)
+
+        await asyncio.to_thread(call_control_send, sid, "end_call")
+        await fake_twilio.await_for(lambda: call_updates(fake_twilio, live.call), within=8)
+    finally:
+        await phone.hang_up()
+
+    assert live.lines()[1:] == [LINE, GOODBYE]
+    assert live.heard(phone, GOODBYE)  # the goodbye played out before the hang-up
+    assert call_updates(fake_twilio, live.call)[0].value("Status") == "completed"
+
+
+async def test_transfer_to_a_given_number(live, fake_twilio):
+    phone = await FakePhone.dial(live.call)
+    try:
+        await live.greeted(phone)
+        await asyncio.to_thread(call_control_send, live.call.call_sid, "transfer", number=ADVISOR)
+        await fake_twilio.await_for(lambda: call_updates(fake_twilio, live.call), within=8)
+    finally:
+        await phone.hang_up()
+
+    assert live.lines()[-1] == TRANSFERRING
+    assert f"<Number>{ADVISOR}</Number>" in call_updates(fake_twilio, live.call)[0].value("Twiml")
+
+
+async def test_unknown_actions_and_bad_numbers_change_nothing(live, fake_twilio):
+    phone = await FakePhone.dial(live.call)
+    sid = live.call.call_sid
+    try:
+        await live.greeted(phone)
+        await asyncio.to_thread(call_control_send, sid, "transfer", number="not a number")
+        await asyncio.to_thread(call_control_send, sid, "dance")
+        await asyncio.to_thread(call_control_send, sid, "say", text="   ")
+        await asyncio.sleep(0.5)
+    finally:
+        await phone.hang_up()
+
+    assert len(live.lines()) == 1  # the greeting only
+    assert not call_updates(fake_twilio, live.call)
+
+
+# --- a call held by another web process ------------------------------------------------------------
 
 
 @pytest.fixture
@@ -115,15 +171,15 @@ async def test_say_and_end_call_from_another_process(web, customer, fake_deepgra
         # the web process.
         await asyncio.to_thread(call_control_send, call.call_sid, "say", text=LINE)
         await eventually(lambda: phone.heard(LINE), what="the line said on the call")
-        assert not fake_twilio.requests_to(f"/Calls/{call.call_sid}.json")
+        assert not call_updates(fake_twilio, call)
 
         await asyncio.to_thread(call_control_send, call.call_sid, "end_call")
-        await fake_twilio.await_for(lambda: fake_twilio.requests_to(f"/Calls/{call.call_sid}.json"), within=5)
+        await fake_twilio.await_for(lambda: call_updates(fake_twilio, call), within=5)
     finally:
         await phone.hang_up()
 
     assert phone.heard(GOODBYE)
-    [hang_up] = fake_twilio.requests_to(f"/Calls/{call.call_sid}.json")
+    [hang_up] = call_updates(fake_twilio, call)
     assert hang_up.value("Status") == "completed"
 
 
@@ -131,10 +187,10 @@ async def test_transfer_from_another_process(web, customer, fake_deepgram, fake_
     call, phone = await greeted_call(web, customer, fake_deepgram)
     try:
         await asyncio.to_thread(call_control_send, call.call_sid, "transfer", number="(312) 555-0199")
-        await fake_twilio.await_for(lambda: fake_twilio.requests_to(f"/Calls/{call.call_sid}.json"), within=5)
+        await fake_twilio.await_for(lambda: call_updates(fake_twilio, call), within=5)
     finally:
         await phone.hang_up()
 
     assert phone.heard(TRANSFERRING)
-    [transfer] = fake_twilio.requests_to(f"/Calls/{call.call_sid}.json")
+    [transfer] = call_updates(fake_twilio, call)
     assert f"<Number>{ADVISOR}</Number>" in transfer.value("Twiml")
