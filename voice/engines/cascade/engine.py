@@ -26,7 +26,7 @@ from integrations.errors import ProviderError
 from integrations.llm import ChatClient
 from voice.agent.actions import CallActions
 from voice.agent.context import agent_setup_for_call
-from voice.agent.control import control_line
+from voice.agent.control import END_CALL, control_line
 from voice.agent.flow import CallFlow, Keypad
 from voice.agent.records import CallRecorder
 from voice.agent.tooling import ToolRunner
@@ -115,6 +115,10 @@ class CascadeEngine(Engine):
     async def on_control(self, message: dict[str, Any]) -> None:
         parts = self.replies.parts if self._started else None
         if parts is None:
+            return
+        if self.replies.after_current is not None and message.get("action") != END_CALL:
+            # A failure is handing the call over once the current words end; only ending it is left.
+            self.log.info("control %r ignored: the call is being handed over", message.get("action"))
             return
         step = control_line(message, flow=self.flow, actions=parts.actions)
         if step is None:
