@@ -20,7 +20,7 @@ from tests.fakes.server import unused_local_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def the_test_database_url() -> str:
     db = connection.settings_dict
     name = db["NAME"]
     if db["ENGINE"].endswith("sqlite3"):
@@ -36,7 +36,7 @@ def web_process(**env: str) -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "dealership.serve"],
         cwd=ROOT,
-        env={**os.environ, "HOST": "127.0.0.1", "PORT": port, "DATABASE_URL": test_database_url(), **env},
+        env={**os.environ, "HOST": "127.0.0.1", "PORT": port, "DATABASE_URL": the_test_database_url(), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
