@@ -142,7 +142,7 @@ def expected_audio(engine: str, parameters: dict[str, str]) -> Expect:
     from voice.agent.context import agent_setup_for_call
     from voice.agent.ear import for_the_ear
     from voice.agent.sentences import SentenceChunker
-    from voice.engine import CallContext
+    from voice.engines.base import CallContext
     from voice.models import Call
 
     call = Call.objects.get(call_sid=parameters["call_sid"])

@@ -7,6 +7,11 @@ class RemindersConfig(AppConfig):
     def ready(self) -> None:
         from reminders.services import reminder_on_appointment_change
         from scheduling.services import after_change_hooks
+        from voice.agent.purposes import register_call_purpose
+        from voice.agent.reminder_calls import ReminderCall
+
+        # A reminder call's opening and opt-out words (voice asks its purposes registry, never us).
+        register_call_purpose("reminder", ReminderCall())
 
         # Booking creates the reminder, rescheduling re-times it, cancelling voids it (run on commit).
         if reminder_on_appointment_change not in after_change_hooks:

@@ -9,6 +9,7 @@ import pytest
 from scheduling.selectors import availability_find
 from tests.calls import configure, inbound_call
 from tests.fakes.fixtures import fake_deepgram, fake_openai, fake_realtime, fake_twilio  # noqa: F401
+from tests.live import live  # noqa: F401 - the call on each engine, for tests both engines share
 from tests.realtime_calls import configure_realtime, realtime_call
 
 

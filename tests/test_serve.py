@@ -9,67 +9,27 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.fakes.server import unused_local_url
+from tests.web_process import ROOT, web_process
 
-ROOT = Path(__file__).resolve().parent.parent
 TOOLS_API_KEY = "serve-test-tools-key-0123456789abcdef"
 # The server process reads the test database (its health check runs a query).
 pytestmark = pytest.mark.django_db
 
 
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    name = db["NAME"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{name}"
-    user = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
-
-
 @pytest.fixture(scope="module")
 def web(django_db_setup) -> Iterator[str]:
-    port = unused_local_url().rsplit(":", 1)[1]
-    database_url = _test_database_url()
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": port,
-        "DATABASE_URL": database_url,
-        "VOICE_STREAM_START_TIMEOUT": "0.5",
-        "TOOLS_API_KEY": TOOLS_API_KEY,
+    with web_process(
+        VOICE_STREAM_START_TIMEOUT="0.5",
+        TOOLS_API_KEY=TOOLS_API_KEY,
         # The test connects from 127.0.0.1, as a TLS proxy in front of the web process would.
-        "FORWARDED_ALLOW_IPS": "127.0.0.1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dealership.serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    origin = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://{origin}/health/", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the web process did not start") from None
-                time.sleep(0.2)
+        FORWARDED_ALLOW_IPS="127.0.0.1",
+    ) as origin:
         yield origin
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_it_serves_the_health_check(web):

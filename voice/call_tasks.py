@@ -8,8 +8,11 @@ the transport (`transport.tasks`). Two kinds of work:
 - `guard`: work the end of the call must not cut short (a transfer, a hang-up, Twilio's apology, a
   record still being written). The call often ends *because* of it, so `close()` waits for it,
   within a bound, instead of cancelling it.
-`ending` is the one flag that says the call is ending: set once by `begin_ending()` (or `close()`),
-read by every part that must stop starting new things.
+`ending` is the one flag that says the call is ending: set once by `begin_ending()` (a transfer, a
+hang-up, the end of the stream) or by `close()`, read by every part that must stop starting new things
+the caller would hear. `closed` says more: the call's work is being torn down (the engine stops), so
+readers stop reading too; between the two, an engine still follows its provider's last events (the
+goodbye's transcript, the records).
 """
 
 from __future__ import annotations
@@ -30,11 +33,17 @@ class CallTasks:
         self._guarded: set[asyncio.Task[Any]] = set()
         self._ending = False
         self._ending_reason = ""
+        self._closed = False
 
     @property
     def ending(self) -> bool:
         """The call is ending: start nothing new that the caller would hear."""
         return self._ending
+
+    @property
+    def closed(self) -> bool:
+        """`close()` was called: the call's tasks are being cancelled."""
+        return self._closed
 
     @property
     def ending_reason(self) -> str:
@@ -65,6 +74,7 @@ class CallTasks:
         """Cancel spawned work, let guarded work finish (each within its bound). Never cancels the
         task that calls it, and never raises."""
         self.begin_ending("closed")
+        self._closed = True
         current = asyncio.current_task()
         spawned = [task for task in self._spawned if task is not current]
         for task in spawned:

@@ -15,6 +15,7 @@ from channels.consumer import AsyncConsumer
 from channels.layers import get_channel_layer
 
 from voice.control import call_group
+from voice.engines import new_engine
 from voice.session import CallSession
 
 
@@ -27,7 +28,9 @@ class MediaStreamConsumer(AsyncConsumer):
         if message["type"] != "websocket.connect":
             return
         await send({"type": "websocket.accept"})
-        session = CallSession(send_text=self._send_text, close=self._close)
+        # The stream's opener chooses the engine: the session asks `new_engine` for the name the
+        # stream (or its call record) gives.
+        session = CallSession(send_text=self._send_text, close=self._close, engines=new_engine)
         control: asyncio.Task[None] | None = None
         try:
             while not self._closing:
@@ -46,7 +49,7 @@ class MediaStreamConsumer(AsyncConsumer):
                     else:
                         session.receive_binary()
                     if control is None and session.context is not None:
-                        control = asyncio.create_task(self._read_control(session))
+                        control = session.tasks.spawn(self._read_control(session), name="control-reader")
                 elif kind == "websocket.disconnect":
                     break
         finally:

@@ -2,11 +2,14 @@
 
 A call lives in one web process; its consumer listens on the channel-layer group `call.<CallSid>`.
 The session handles `end_stream` itself (when a stream is named, only that stream's session ends) and
-hands every other action to the engine's `on_control`.
+hands every other action to the engine's `on_control` (`end_call`, `transfer`, `say`: see
+voice.agent.control). Nothing happens when no process holds the call (it ended): a control message is
+a request, not a job.
 """
 
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 
@@ -14,13 +17,18 @@ def call_group(call_sid: str) -> str:
     return f"call.{call_sid}"
 
 
-async def call_control_send(*, call_sid: str, action: str, **data: Any) -> None:
-    """Send `action` (with JSON-serialisable `data`) to the live call, if any process holds it."""
+async def acall_control_send(call_sid: str, action: str, **fields: Any) -> None:
+    """Send `action` (with JSON-serialisable `fields`) to the live call, if any process holds it."""
     layer = get_channel_layer()
     if layer is not None:
-        await layer.group_send(call_group(call_sid), {"type": "call.control", "action": action, **data})
+        await layer.group_send(call_group(call_sid), {"type": "call.control", "action": action, **fields})
+
+
+def call_control_send(call_sid: str, action: str, **fields: Any) -> None:
+    """`acall_control_send` for sync code: views, admin actions, Celery tasks."""
+    async_to_sync(acall_control_send)(call_sid, action, **fields)
 
 
 async def call_stream_end(*, call_sid: str, stream_sid: str, reason: str) -> None:
     """End the session of stream `stream_sid` on the call, leaving any other stream of it alone."""
-    await call_control_send(call_sid=call_sid, action="end_stream", stream_sid=stream_sid, reason=reason)
+    await acall_control_send(call_sid, "end_stream", stream_sid=stream_sid, reason=reason)

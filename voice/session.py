@@ -1,14 +1,20 @@
 """CallSession: one live Twilio media stream, from `start` to `stop`. No Channels import.
 
-The transport hands it every text frame (`receive`) and tells it when the socket went away
+The consumer hands it every text frame (`receive`) and tells it when the socket went away
 (`closed`); the session gives back text frames through `send_text` and ends the socket with
 `close`. It checks the stream belongs to a call we answered, runs the playout clock (voice.playout),
-enforces the start timeout, idle and maximum call length, and delegates the conversation to an
-Engine (voice.engine). When it closes the stream while the call is up, Twilio runs the TwiML after
-<Connect> (an apology and a transfer or hang-up), so the caller is never left in silence.
+enforces the start timeout, idle and maximum call length, and delegates the conversation to the
+Engine the consumer's `engines` makes for the stream's engine name (voice.engines.base).
+
+It is the engine's `CallTransport` (voice.transport): audio out, what was heard, barge-in, the
+call's one task set (`tasks`, voice.call_tasks) and call control over Twilio's REST API by CallSid
+(transfer, hang-up, a last message Twilio speaks). When it closes the stream while the call is up,
+Twilio runs the TwiML after <Connect> (an apology and a transfer or hang-up), so the caller is never
+left in silence.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,9 +22,11 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
+from integrations.telephony import TelephonyClient
+from voice import twiml
+from voice.call_tasks import CallTasks
 from voice.control import call_stream_end
-from voice.engine import CallContext, Engine
-from voice.engines import EngineFactory, get_engine
+from voice.engines.base import CallContext, Engine
 from voice.limits import SessionLimits
 from voice.logs import call_log
 from voice.media_streams import Dtmf, Encoder, Mark, Media, ProtocolError, Start, Stop, parse_frame
@@ -30,7 +38,8 @@ _LOGGED_BAD_FRAMES = 5
 
 
 class CallSession:
-    """The per-call transport an Engine talks to. See `voice.engine.Engine` for the other side."""
+    """The per-call transport an Engine talks to (a `voice.transport.CallTransport`). See
+    `voice.engines.base.Engine` for the other side."""
 
     def __init__(
         self,
@@ -38,13 +47,16 @@ class CallSession:
         send_text: Callable[[str], Awaitable[None]],
         close: Callable[[], Awaitable[None]],
         limits: SessionLimits | None = None,
-        engines: Callable[[str], EngineFactory] = get_engine,
+        engines: Callable[[str], Engine] | None = None,
     ):
+        """`engines(name)` makes the conversation engine for the stream's engine name (the consumer
+        passes `voice.engines.new_engine`); without it the session only carries audio."""
         self._send_text = send_text
         self._close = close
         self.limits = limits or SessionLimits.from_settings()
         self._engines = engines
         self.log = call_log(__name__, "")
+        self.tasks = CallTasks(self.log)  # every task of this call (engine and agent parts too)
         self.context: CallContext | None = None
         self._engine: Engine | None = None
         self._playout: Playout | None = None
@@ -59,8 +71,8 @@ class CallSession:
         self._linger: asyncio.Task[None] | None = None
         self._bad_frames = 0
         self._engine_errors = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._watchdog = self._loop.create_task(self._watch())
+        self._telephony: TelephonyClient | None = None
+        self.tasks.spawn(self._watch(), name="session-watchdog")
 
     # --- transport side ---------------------------------------------------------------------------
 
@@ -108,7 +120,7 @@ class CallSession:
             if not target or (self.context is not None and target == self.context.stream_sid):
                 await self.end(str(message.get("reason") or "ended by control message"))
         elif self._engine is not None:
-            self._spawn(self._engine_hook("on_control", message))
+            self.tasks.spawn(self._engine_hook("on_control", message), name="engine-on_control")
 
     # --- engine side ------------------------------------------------------------------------------
 
@@ -168,10 +180,31 @@ class CallSession:
 
     async def end(self, reason: str) -> None:
         """Stop the engine and close the stream. If the call is still up, Twilio then plays the
-        TwiML fallback; to end the call itself, hang up through the telephony adapter first."""
+        TwiML fallback; to end the call itself, `hang_up()` first."""
         await self._finish(reason, close_socket=True)
 
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "") -> None:
+        """Dial `number` on the live call through Twilio's REST API (Twilio says `announce` first,
+        if given); the stream then ends. ProviderError on failure."""
+        if announce:
+            await self._twilio().update_call_twiml(call_sid, twiml.dial(number, message=announce))
+        else:
+            await self._twilio().transfer(call_sid, number)
+
+    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
+        """End the call (an already-ended call is fine); Twilio says `announce` first, if given.
+        ProviderError on failure."""
+        if announce:
+            await self._twilio().update_call_twiml(call_sid, twiml.say_and_hangup(announce))
+        else:
+            await self._twilio().hang_up(call_sid)
+
     # --- internals --------------------------------------------------------------------------------
+
+    def _twilio(self) -> TelephonyClient:
+        if self._telephony is None:
+            self._telephony = TelephonyClient()
+        return self._telephony
 
     def _utterances(self) -> dict[str, Utterance]:
         return self._playout.utterances if self._playout is not None else {}
@@ -180,7 +213,7 @@ class CallSession:
         if self.context is not None or self._finished:
             self._bad_frame("a second 'start' frame")
             return
-        self.log = call_log(__name__, frame.call_sid[:64])
+        self.log = self.tasks.log = call_log(__name__, frame.call_sid[:64])
         # From here the start timeout no longer applies; a refusal below ends the session anyway.
         self._started_at = self._loop.time()
         params = frame.custom_parameters
@@ -229,7 +262,9 @@ class CallSession:
             except Exception:  # a broken channel layer must not stop this call
                 self.log.exception("could not tell the replaced session to end")
         try:
-            self._engine = self._engines(name)()
+            if self._engines is None:
+                raise LookupError("this session was opened without engines")
+            self._engine = self._engines(name)
             self.log.info("stream %s started, engine %s", frame.stream_sid, name)
             await self._engine.start(self, self.context)
         except Exception as exc:  # an unknown engine, a database error or a provider failing to connect
@@ -245,11 +280,7 @@ class CallSession:
         if self._finished:
             return
         self._finished = True
-        if self._watchdog is not asyncio.current_task():
-            self._watchdog.cancel()
-        for task in list(self._tasks):
-            if task is not asyncio.current_task():
-                task.cancel()
+        self.tasks.begin_ending(reason)
         if self._playout is not None:
             self._playout.close()
         # Detached first so no frame reaches an engine that is stopping or stopped.
@@ -263,13 +294,21 @@ class CallSession:
                 self.log.debug("socket already closed")
         elif self._socket_open:
             # Twilio closes the socket after `stop`; a peer that keeps it open (or sent `stop`
-            # before `start`) gets as long as a stream gets to start, then it is closed.
+            # before `start`) gets as long as a stream gets to start, then it is closed. Not in the
+            # call's task set: it outlives the call by design.
             self._linger = self._loop.create_task(self._close_after(self.limits.start_timeout))
+        # The engine stops first (it closes the call's tasks before its last records and sockets),
+        # then whatever else is left in the task set (the session's own timers, the control reader).
         if engine is not None:
             try:
                 await engine.stop()
             except Exception:
                 self.log.exception("engine failed to stop cleanly")
+        await self.tasks.close()
+        if self._telephony is not None:
+            with contextlib.suppress(Exception):
+                await self._telephony.aclose()
+            self._telephony = None
         self.log.info("session finished: %s", reason)
 
     async def _close_after(self, seconds: float) -> None:
@@ -306,11 +345,6 @@ class CallSession:
         except Exception:
             self._engine_failed(hook)
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = self._loop.create_task(coro)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def _watch(self) -> None:
         """One timer task per call: start timeout, maximum length, idle caller."""
         limits = self.limits
@@ -326,7 +360,7 @@ class CallSession:
             if self._time_limit_at is None and now - self._started_at >= limits.max_call_seconds:
                 self._time_limit_at = now
                 self.log.info("maximum call length reached")
-                self._spawn(self._engine_hook("on_time_limit"))
+                self.tasks.spawn(self._engine_hook("on_time_limit"), name="engine-on_time_limit")
             elif self._time_limit_at is not None and now - self._time_limit_at >= limits.time_limit_grace:
                 await self._record_error("The call reached the maximum length and was closed.")
                 await self._finish("maximum call length", close_socket=True)
@@ -334,4 +368,6 @@ class CallSession:
                 silent_since = max(self._last_activity, self._idle_notified_at)
                 if now - silent_since >= limits.idle_seconds:
                     self._idle_notified_at = now
-                    self._spawn(self._engine_hook("on_idle", now - self._last_activity))
+                    self.tasks.spawn(
+                        self._engine_hook("on_idle", now - self._last_activity), name="engine-on_idle"
+                    )

@@ -8,7 +8,8 @@ transport needs no engine change.
 The playout clock is the transport's: `play` sends labelled agent audio, `wait_until_heard` and
 `utterance` tell what the caller actually heard (Twilio marks), `interrupt` is barge-in. Call
 control (transfer, hang-up, a last spoken message) is also the transport's: Twilio's REST API by
-CallSid for a phone call; for the browser it is shown on the page.
+CallSid for a phone call; for the browser it is shown on the page. Control names the call by its
+CallSid (the `CallContext` the agent's parts hold), so it does not depend on the stream's frames.
 """
 
 from __future__ import annotations
@@ -56,10 +57,11 @@ class CallTransport(Protocol):
         fallback after <Connect> (an apology and a transfer or a request to call back)."""
         ...
 
-    async def transfer(self, number: str, *, announce: str = "") -> None:
-        """Hand the caller to `number` (after saying `announce`, if given). ProviderError on failure."""
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "") -> None:
+        """Hand the caller of call `call_sid` (the one this transport carries) to `number`, after
+        saying `announce` if given. ProviderError on failure."""
         ...
 
-    async def hang_up(self, *, announce: str = "") -> None:
-        """End the call (after saying `announce`, if given). ProviderError on failure."""
+    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
+        """End call `call_sid` (after saying `announce`, if given). ProviderError on failure."""
         ...

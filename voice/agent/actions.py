@@ -9,6 +9,10 @@
 - A successful booking, reschedule or cancellation sets the call's outcome and texts the customer a
   confirmation unless they opted out of texts. SMS failures are logged; they never break the call.
 - When speech synthesis is gone for good, `speak_with_twilio()` has Twilio say the apology itself.
+
+Call control goes through the call's transport (`voice.transport.CallTransport`: Twilio by CallSid
+for a phone call); work that must outlive a hang-up (a confirmation text) is guarded in the call's
+task set, and `ended` is the call's one "ending" flag (`transport.tasks.ending`).
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from integrations.telephony import TelephonyClient, telephony_is_configured
 from scheduling.models import Appointment
 from voice import twiml
 from voice.agent.records import CallRecorder
-from voice.engine import CallContext
 from voice.services import callback_request_create
 
 if TYPE_CHECKING:
-    from voice.session import CallSession
+    from voice.engines.base import CallContext
+    from voice.transport import CallTransport
 
 TRANSFER = "transfer"
 HANG_UP = "hang_up"
@@ -80,12 +84,13 @@ def _sms_target(appointment_id: int) -> str | None:
 
 
 class CallActions:
-    """One per call. Engine-independent: give it the session, the call and the call's recorder."""
+    """One per call. Engine-independent: give it the call's transport (`session`), the call and the
+    call's recorder."""
 
     def __init__(
         self,
         *,
-        session: CallSession,
+        session: CallTransport,
         call: CallContext,
         recorder: CallRecorder,
         shop_name: str,
@@ -101,15 +106,19 @@ class CallActions:
         self.pending: str | None = None  # TRANSFER or HANG_UP, waiting for the last sentence to be heard
         self.taking_message = False
         self.message_taken = False
-        self.ended = False  # the call was transferred or hung up: say nothing more
         self.outcome = ""
         self._unfinished_reason = UNFINISHED_MESSAGE
-        self._telephony: TelephonyClient | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._telephony: TelephonyClient | None = None  # for confirmation texts only
+        self._texts: set[asyncio.Task[None]] = set()  # confirmations being sent (guarded tasks)
 
     @property
     def log(self) -> Any:
         return self.session.log
+
+    @property
+    def ended(self) -> bool:
+        """The call is ending (transferred, hung up, handed to Twilio, or closed): say nothing more."""
+        return self.session.tasks.ending
 
     # --- tool results -------------------------------------------------------------------------------
 
@@ -120,7 +129,9 @@ class CallActions:
         instructions added). Never raises."""
         if name in CHANGES and result.get("success"):
             self.set_outcome(CHANGES[name][0])
-            self._spawn(self._confirm_by_sms(name, result))
+            text = self.session.tasks.guard(self._confirm_by_sms(name, result), name="sms-confirmation")
+            self._texts.add(text)
+            text.add_done_callback(self._texts.discard)
         elif name == "end_call" and result.get("success"):
             self.pending = HANG_UP
         elif name == "transfer_to_human":
@@ -177,14 +188,15 @@ class CallActions:
             return await self.hang_up()
         return False
 
-    async def transfer(self) -> bool:
-        """Dial the transfer number on the live call. On failure the stream is closed, so the
-        TwiML fallback after <Connect> apologises and dials the same number."""
-        if not self.transfer_number:
+    async def transfer(self, number: str = "") -> bool:
+        """Dial `number` (default: the transfer number) on the live call. On failure the stream is
+        closed, so the TwiML fallback after <Connect> apologises and dials the transfer number."""
+        number = number or self.transfer_number
+        if not number:
             return False
-        self.ended = True
+        self.session.tasks.begin_ending("transfer")
         try:
-            await self._client().transfer(self.call.call_sid, self.transfer_number)
+            await self.session.transfer(self.call.call_sid, number)
         except ProviderError as exc:
             await self._failed("transfer", exc)
             return False
@@ -193,9 +205,9 @@ class CallActions:
 
     async def hang_up(self) -> bool:
         """End the call (an already-ended call is fine). On failure the stream is closed instead."""
-        self.ended = True
+        self.session.tasks.begin_ending("hang-up")
         try:
-            await self._client().hang_up(self.call.call_sid)
+            await self.session.hang_up(self.call.call_sid)
         except ProviderError as exc:
             await self._failed("hang-up", exc)
             return False
@@ -225,15 +237,16 @@ class CallActions:
         """Our own voice is gone: have Twilio say the apology, then dial the transfer number, or
         leave a message for advisors (`reason`, unless one was being taken) and hang up. Falls back
         to closing the stream (the <Connect> fallback)."""
-        self.ended = True
-        if self.transfer_number:
-            document = twiml.dial(self.transfer_number, message=f"{apology} {twiml.TRANSFER_MESSAGE}")
-        else:
-            if not self.message_taken:
-                await self.take_message(reason=self._unfinished_reason if self.taking_message else reason)
-            document = twiml.say_and_hangup(f"{apology} An advisor will call you back soon. Goodbye.")
+        self.session.tasks.begin_ending("spoken fallback")
+        if not self.transfer_number and not self.message_taken:
+            await self.take_message(reason=self._unfinished_reason if self.taking_message else reason)
         try:
-            await self._client().update_call_twiml(self.call.call_sid, document)
+            if self.transfer_number:
+                announce = f"{apology} {twiml.TRANSFER_MESSAGE}"
+                await self.session.transfer(self.call.call_sid, self.transfer_number, announce=announce)
+            else:
+                announce = f"{apology} An advisor will call you back soon. Goodbye."
+                await self.session.hang_up(self.call.call_sid, announce=announce)
         except ProviderError as exc:
             await self._failed("spoken fallback", exc)
             return False
@@ -247,13 +260,11 @@ class CallActions:
         try:
             if self.taking_message and not self.message_taken:
                 await self._take_unfinished_message()
-            if self._tasks:
-                await asyncio.wait(self._tasks, timeout=within)
+            if self._texts:
+                await asyncio.wait(set(self._texts), timeout=within)
         except Exception:
             self.log.exception("call actions did not finish cleanly")
         finally:
-            for task in self._tasks:
-                task.cancel()
             if self._telephony is not None:
                 with contextlib.suppress(Exception):
                     await self._telephony.aclose()
@@ -291,8 +302,3 @@ class CallActions:
         if self._telephony is None:
             self._telephony = TelephonyClient()
         return self._telephony
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

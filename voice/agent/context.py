@@ -21,8 +21,8 @@ from scheduling.formatting import say_datetime
 from scheduling.models import ServiceType
 from scheduling.shop import shop_get
 from voice.agent.prompt import CallerContext, first_name, greeting, instructions
-from voice.agent.reminder_calls import is_reminder_call, reminder_opening
-from voice.engine import CallContext
+from voice.agent.purposes import call_purpose, purpose_opening
+from voice.engines.base import CallContext
 from voice.tools.context import ToolContext, tool_context_for_call
 
 
@@ -102,7 +102,7 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
         phone=call.caller_number,
         customer_id=call.customer_id,
         now=now,
-        purpose="" if is_reminder_call(call) else call.custom_parameters.get("purpose", ""),
+        purpose="" if call_purpose(call) is not None else call.custom_parameters.get("purpose", ""),
     )
     transfer_number = settings.TRANSFER_PHONE_NUMBER or ""
     services = [
@@ -123,10 +123,10 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
         # instructions() names a matched customer but not the number; tools such as
         # schedule_appointment(customer_phone=...) need it.
         text += f"\nThe caller is calling from {caller.phone}.\n"
-    reminder = reminder_opening(call)
-    if reminder is not None:
-        opening = reminder.greeting
-        text += "\n" + reminder.instructions + "\n"
+    special = purpose_opening(call)  # e.g. a reminder call's (registered by reminders)
+    if special is not None:
+        opening = special.greeting
+        text += "\n" + special.instructions + "\n"
     elif call.direction == "outbound":
         opening = outbound_greeting(shop_name=shop.name, caller=caller)
     else:

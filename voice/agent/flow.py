@@ -17,15 +17,19 @@ engine asks the model to say it word for word).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from voice.agent.listening import wants_escalation
+from voice.call_tasks import CallTasks
 
 if TYPE_CHECKING:
     from voice.agent.actions import CallActions
+
+logger = logging.getLogger(__name__)
 
 # What the engine is doing: talking normally, handing the call over after a failure, taking a
 # message itself, or saying goodbye (nothing the caller says starts a reply any more).
@@ -106,37 +110,34 @@ def keypad_text(digits: list[str]) -> str:
 
 class Keypad:
     """Gathers keypad presses into one caller turn: `on_digits("[keypad: 1 2]", at)` runs once no
-    key came for `gather` seconds (`at` is the monotonic time of the last press)."""
+    key came for `gather` seconds (`at` is the monotonic time of the last press). Its timers run in
+    the call's `tasks` (a keypad on its own gets a task set of its own)."""
 
-    def __init__(self, on_digits: Callable[[str, float], Awaitable[None]]):
+    def __init__(self, on_digits: Callable[[str, float], Awaitable[None]], *, tasks: CallTasks | None = None):
         self._on_digits = on_digits
+        self._tasks = tasks if tasks is not None else CallTasks(logger)
         self._digits: list[str] = []
         self._at = 0.0
         self._generation = 0
         self._closed = False
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def press(self, digit: str, *, gather: float = DTMF_GATHER_SECONDS) -> None:
-        if self._closed:
+        if self._closed or self._tasks.ending:
             return
         self._digits.append(digit)
         self._at = time.monotonic()
         self._generation += 1
         # A later press supersedes this timer; nothing is cancelled, so a turn being handled
         # when the next key arrives is not cut short.
-        task = asyncio.get_running_loop().create_task(self._after(gather, self._generation))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._after(gather, self._generation), name="keypad-gather")
 
     async def _after(self, gather: float, generation: int) -> None:
         await asyncio.sleep(gather)
-        if generation != self._generation or self._closed or not self._digits:
+        if generation != self._generation or self._closed or self._tasks.ending or not self._digits:
             return
         digits, self._digits = self._digits, []
         await self._on_digits(keypad_text(digits), self._at)
 
     def close(self) -> None:
-        """The call ended: keys not yet handed over are dropped."""
+        """The call ended: keys not yet handed over are dropped (a pending timer finds nothing)."""
         self._closed = True
-        for task in self._tasks:
-            task.cancel()

@@ -3,6 +3,10 @@
 Engines never wait on the database while the caller waits on them: writes go on a queue that one
 background task drains through `database_sync_to_async`, in the order they were made (so a
 transcript's `seq` follows the conversation). A failed write is logged and the call goes on.
+
+That drain is the one task of a call that is not in the call's `CallTasks`, on purpose: the records
+are written after the task set closed (the engine's last writes) and, when the database is slow,
+for up to `background_limit` seconds after the call, which no per-call bound should cut short.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
-"""What is special about an answered reminder call, for either engine.
+"""What is special about an answered reminder call, for either engine (the `reminder` CallPurpose).
 
 The reminder webhook starts the stream with `purpose=reminder` and `appointment_id`. The opening then
 says who is calling and why (reminders' script), the model gets the reminder instructions, and "stop
 calling me" or keypad 9 is recorded as an opt-out the moment it is heard, whatever the model does next.
+Registered with voice.agent.purposes by RemindersConfig.ready; voice never imports this module.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 
@@ -16,24 +16,19 @@ from crm.models import Customer
 from reminders.selectors import reminder_facts
 from reminders.services import opt_out_record
 from voice.agent import reminder_script
-from voice.engine import CallContext
+from voice.agent.purposes import Opening
+from voice.engines.base import CallContext
 
 logger = logging.getLogger(__name__)
 
 KEYPAD_OPT_OUT_TEXT = f"[keypad: {reminder_script.KEYPAD_OPT_OUT}]"
 
 
-@dataclass(frozen=True)
-class ReminderOpening:
-    greeting: str
-    instructions: str
-
-
 def is_reminder_call(call: CallContext) -> bool:
     return call.custom_parameters.get("purpose") == "reminder" and call.direction == "outbound"
 
 
-def reminder_opening(call: CallContext) -> ReminderOpening | None:
+def reminder_opening(call: CallContext) -> Opening | None:
     """The opening and extra instructions of a reminder call (sync: reads the appointment)."""
     if not is_reminder_call(call):
         return None
@@ -44,9 +39,7 @@ def reminder_opening(call: CallContext) -> ReminderOpening | None:
     facts = reminder_facts(appointment_id=appointment_id)
     if facts is None:
         return None
-    return ReminderOpening(
-        greeting=reminder_script.opening(facts), instructions=reminder_script.instructions(facts)
-    )
+    return Opening(greeting=reminder_script.opening(facts), instructions=reminder_script.instructions(facts))
 
 
 def asks_to_stop(text: str) -> bool:
@@ -67,3 +60,16 @@ async def note_caller_words(*, call: CallContext, customer_id: int | None, text:
     await database_sync_to_async(_record_opt_out)(customer_id=customer_id, call_id=call.call_id, text=text)
     logger.info("call=%s reminder opt-out recorded", call.call_sid)
     return True
+
+
+class ReminderCall:
+    """The `reminder` CallPurpose (voice.agent.purposes)."""
+
+    def applies(self, call: CallContext) -> bool:
+        return is_reminder_call(call)
+
+    def opening(self, call: CallContext) -> Opening | None:
+        return reminder_opening(call)
+
+    async def caller_said(self, call: CallContext, *, customer_id: int | None, text: str) -> bool:
+        return await note_caller_words(call=call, customer_id=customer_id, text=text)

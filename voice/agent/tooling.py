@@ -57,12 +57,14 @@ class ToolRunner:
         self.context = context
         self.actions = actions
         self.recorder = recorder
-        self._tasks: set[asyncio.Task[ToolOutcome]] = set()
+        self._tasks: set[asyncio.Task[ToolOutcome]] = set()  # running tool calls (for `settle`)
 
     def start(self, *, call_id: str, name: str, arguments_json: str) -> asyncio.Task[ToolOutcome]:
-        """Run the tool now. Wait for the ToolOutcome with `asyncio.wait` (or `asyncio.shield`), so
-        cancelling the waiter (a barge-in) leaves the tool running; `settle()` waits for it at the end."""
-        task = asyncio.get_running_loop().create_task(self._run(call_id, name, arguments_json))
+        """Run the tool now, guarded in the call's task set (the end of the call waits for it).
+        Wait for the ToolOutcome with `asyncio.wait` (or `asyncio.shield`), so cancelling the waiter
+        (a barge-in) leaves the tool running; `settle()` waits for the running ones."""
+        tasks = self.actions.session.tasks
+        task = tasks.guard(self._run(call_id, name, arguments_json), name=f"tool-{name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

@@ -1,4 +1,5 @@
-"""Conversation engines by name. `get_engine(name)` returns a factory; calling it makes one Engine.
+"""Conversation engines by name. `get_engine(name)` returns a factory; calling it makes one Engine
+(`new_engine(name)` does both). What an engine is: `voice.engines.base`.
 
 `engine_for_number(to)` picks the engine for an inbound call by the number called
 (settings.VOICE_ENGINE_BY_NUMBER), so a shop can compare engines line by line.
@@ -9,16 +10,13 @@ taking no arguments (for example `voice/engines/cascade.py` with `CascadeEngine`
 `register_engine()` (tests register their own engines this way).
 """
 
-from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
 
 from crm.phones import normalize_phone
 from dealership.core.errors import ApplicationError
-from voice.engine import Engine
-
-EngineFactory = Callable[[], Engine]
+from voice.engines.base import Engine, EngineFactory
 
 BUILTIN_ENGINES: dict[str, str] = {
     "cascade": "voice.engines.cascade:CascadeEngine",
@@ -59,6 +57,12 @@ def get_engine(name: str) -> EngineFactory:
         raise UnknownEngine(f"The voice engine {name!r} is not available ({exc}).") from exc
     _registry[name] = factory
     return factory
+
+
+def new_engine(name: str) -> Engine:
+    """A new Engine named `name` for one call: what the stream's opener hands its transport (the
+    transport itself never picks an engine). Raises UnknownEngine."""
+    return get_engine(name)()
 
 
 def _same_number(raw: str) -> str:

@@ -3,7 +3,7 @@
 import asyncio
 from typing import Any
 
-from voice.engine import CallContext, Engine
+from voice.engines.base import CallContext, Engine
 from voice.session import CallSession
 
 

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from dealership.asgi import application
-from voice.control import call_control_send
+from voice.control import acall_control_send as call_control_send
 from voice.models import Call
 from voice.streams import stream_parameters
 from voice.tests.engines import RecordingEngine

@@ -2,20 +2,22 @@
 
 Flow: `start` spawns the boot task (caller lookup, TTS and STT sockets), which plays the greeting as
 an uninterruptible reply (legal disclosure). Caller audio goes straight to Deepgram
-(hearing.Listener); its events drive turn-taking (turns.TurnTaker) and barge-in (caller.py). A
-finished caller turn starts a Reply (reply.py): the model with tools, spoken sentence by sentence
-(speech.SpeechOut), only the heard part kept (conversation.py). Provider failures end in an apology
-and a transfer or a message, never in silence (recovery.py). Everything engine-independent lives in
-voice.agent (context, actions, tooling, records) and is shared with the realtime engine.
+(hearing.Listener); its events drive turn-taking (turns.TurnTaker) and barge-in (caller.CallerInput).
+A finished caller turn starts a Reply (replies.Replies, reply.py): the model with tools, spoken
+sentence by sentence (speech.SpeechOut), only the heard part kept (conversation.py). Provider
+failures end in an apology and a transfer or a message, never in silence (recovery.CascadeRecovery).
+Everything engine-independent lives in voice.agent (context, actions, tooling, records, flow,
+control) and is shared with the realtime engine. Each part is an object that owns its state and is
+given what it uses; every task runs in the transport's `tasks`.
 
-Modules: engine (hooks, boot, replies), caller, recovery, reply, speech, hearing, turns, conversation.
+Modules: engine (hooks, boot), caller, recovery, replies, reply, speech, hearing, turns,
+conversation, later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -23,112 +25,124 @@ from channels.db import database_sync_to_async
 from integrations.errors import ProviderError
 from integrations.llm import ChatClient
 from voice.agent.actions import CallActions
-from voice.agent.context import AgentSetup, agent_setup_for_call
-from voice.agent.flow import CallFlow, Keypad, Line, escalation_note
+from voice.agent.context import agent_setup_for_call
+from voice.agent.control import END_CALL, control_line
+from voice.agent.flow import CallFlow, Keypad
 from voice.agent.records import CallRecorder
-from voice.agent.tasks import cancel_others
 from voice.agent.tooling import ToolRunner
-from voice.engine import CallContext, Engine
+from voice.engines.base import CallContext, Engine
 from voice.engines.cascade.caller import CallerInput
 from voice.engines.cascade.conversation import Conversation
 from voice.engines.cascade.hearing import Listener
-from voice.engines.cascade.recovery import NORMAL, Recovery
-from voice.engines.cascade.reply import Parts, Reply, Timings
+from voice.engines.cascade.recovery import CascadeRecovery
+from voice.engines.cascade.replies import Replies
+from voice.engines.cascade.reply import CascadeTimings, Parts
 from voice.engines.cascade.speech import SpeechOut
-from voice.engines.cascade.turns import CallerTurn, TurnTaker
-from voice.session import CallSession
+from voice.engines.cascade.turns import TurnTaker
 from voice.tools.registry import openai_tool_schemas
+from voice.transport import CallTransport
 
 
-class CascadeEngine(CallerInput, Recovery, Engine):
-    timings = Timings()
+class CascadeEngine(Engine):
+    timings = CascadeTimings()
 
     def __init__(self) -> None:
-        self.session: CallSession | None = None
-        self.call: CallContext | None = None
-        self.setup: AgentSetup | None = None
-        self.parts: Parts | None = None
-        self._reply: Reply | None = None
-        self._replies = 0
-        self._queued: list[CallerTurn] = []
-        self._held: CallerTurn | None = None  # a backchannel said over the agent
-        self._after_reply: Callable[[], Awaitable[None]] | None = None
         self.flow = CallFlow()  # the call's mode and idle count (voice.agent.flow, shared)
-        self.keypad = Keypad(self._keypad)
-        self._message: list[str] = []
-        self._timers = {"hold": 0, "message": 0}
-        self._stopped = False
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.recorder: CallRecorder | None = None
-        self.listener: Listener | None = None
-        self.speech: SpeechOut | None = None
-
-    # The mixins (caller, recovery) read and set these; they live in the shared CallFlow.
-    @property
-    def _mode(self) -> str:
-        return self.flow.mode
-
-    @_mode.setter
-    def _mode(self, mode: str) -> None:
-        self.flow.mode = mode
-
-    @property
-    def _idle_prompts(self) -> int:
-        return self.flow.idle_prompts
-
-    @_idle_prompts.setter
-    def _idle_prompts(self, count: int) -> None:
-        self.flow.idle_prompts = count
+        self._started = False
 
     # --- Engine hooks -----------------------------------------------------------------------------
 
-    async def start(self, session: CallSession, call: CallContext) -> None:
-        self.session, self.call = session, call
-        self.log = session.log
-        self.recorder = CallRecorder(call_id=call.call_id, log=session.log)
-        self.listener = Listener(
-            call_sid=call.call_sid, log=session.log, on_event=self._on_stt, on_lost=self._hearing_lost
+    async def start(self, transport: CallTransport, call: CallContext) -> None:
+        self.transport, self.call, self.log = transport, call, transport.log
+        self.recorder = CallRecorder(call_id=call.call_id, log=transport.log)
+        self.speech = SpeechOut(transport, call_sid=call.call_sid, on_broken=self._voice_lost)
+        self.replies = Replies(
+            transport=transport, flow=self.flow, speech=self.speech, recorder=self.recorder
         )
-        self.turns = TurnTaker(self.listener.clock)
-        self.speech = SpeechOut(session, call_sid=call.call_sid, on_broken=self._voice_lost)
-        self._spawn(self._boot())
+        self.recovery = CascadeRecovery(
+            transport=transport,
+            flow=self.flow,
+            replies=self.replies,
+            recorder=self.recorder,
+            timings=self.timings,
+        )
+        self.replies.on_failure = self.recovery.model_failed
+        self.listener = Listener(
+            call_sid=call.call_sid,
+            log=transport.log,
+            on_event=self._heard,
+            on_lost=self.recovery.hearing_lost,
+            tasks=transport.tasks,
+        )
+        self.caller = CallerInput(
+            transport=transport,
+            flow=self.flow,
+            turns=TurnTaker(self.listener.clock),
+            replies=self.replies,
+            recovery=self.recovery,
+            timings=self.timings,
+        )
+        self.keypad = Keypad(self.caller.on_keypad, tasks=transport.tasks)
+        self._started = True
+        transport.tasks.spawn(self._boot(), name="cascade-boot")
 
     async def on_audio(self, mulaw: bytes) -> None:
-        if self.listener is not None:
+        if self._started:
             self.listener.feed(mulaw)
 
     async def on_dtmf(self, digit: str) -> None:
-        self.keypad.press(digit, gather=self.timings.dtmf_gather)
+        if self._started:
+            self.keypad.press(digit, gather=self.timings.dtmf_gather)
 
     async def on_idle(self, seconds: float) -> None:
-        parts = self.parts
-        if parts is None or self._replying:
+        parts = self.replies.parts if self._started else None
+        if parts is None or self.replies.active:
             return
         if (line := self.flow.idle_line(parts.actions)) is not None:
-            self._say_line(line)
+            self.replies.say(line)
 
     async def on_time_limit(self) -> None:
-        parts = self.parts
+        parts = self.replies.parts if self._started else None
         if parts is None:
             return
 
         async def stop_talking() -> None:
-            await self._stop_reply(interrupt=parts.session.audio_pending)
+            await self.replies.stop(interrupt=self.transport.audio_pending)
 
         if (line := await self.flow.time_limit_line(parts.actions, stop_talking=stop_talking)) is not None:
-            self._say_line(line)
+            self.replies.say(line)
+
+    async def on_control(self, message: dict[str, Any]) -> None:
+        parts = self.replies.parts if self._started else None
+        if parts is None:
+            return
+        if self.replies.after_current is not None and message.get("action") != END_CALL:
+            # A failure is handing the call over once the current words end; only ending it is left.
+            self.log.info("control %r ignored: the call is being handed over", message.get("action"))
+            return
+        step = control_line(message, flow=self.flow, actions=parts.actions)
+        if step is None:
+            return
+        if step.interrupts:
+            await self.replies.stop(interrupt=self.transport.audio_pending)
+        elif self.replies.active:  # said once the current reply was heard
+
+            async def say_next() -> None:
+                self.replies.say(step.line)
+
+            self.replies.after_current = say_next
+            return
+        self.replies.say(step.line)
 
     async def stop(self) -> None:
-        self._stopped = True
-        self.keypad.close()
-        if self.recorder is None or self.listener is None or self.speech is None:
+        if not self._started:
             return  # start() never ran
+        self.keypad.close()
         try:
-            await cancel_others(self._tasks, within=2.0)
-            parts = self.parts
+            await self.transport.tasks.close()
+            await self.recovery.finish()
+            parts = self.replies.parts
             if parts is not None:
-                if self._message:
-                    await parts.actions.take_message(reason=" ".join(self._message))
                 await parts.tools.settle(within=5.0)
                 await parts.actions.finish()
                 if parts.chat is not None:
@@ -143,8 +157,7 @@ class CascadeEngine(CallerInput, Recovery, Engine):
     # --- boot -----------------------------------------------------------------------------------------
 
     async def _boot(self) -> None:
-        assert self.session is not None and self.call is not None
-        session, call = self.session, self.call
+        transport, call = self.transport, self.call
         setup, voice_error, ear_error = await asyncio.gather(
             database_sync_to_async(agent_setup_for_call)(call=call),
             self.speech.open(),
@@ -154,11 +167,10 @@ class CascadeEngine(CallerInput, Recovery, Engine):
         if isinstance(setup, BaseException):
             self.log.error("could not prepare the conversation: %r", setup)
             self.recorder.error(f"The call could not be prepared: {setup}")
-            await session.end("call setup failed")
+            await transport.end("call setup failed")
             return
-        self.setup = setup
         actions = CallActions(
-            session=session,
+            session=transport,
             call=call,
             recorder=self.recorder,
             shop_name=setup.shop_name,
@@ -170,8 +182,8 @@ class CascadeEngine(CallerInput, Recovery, Engine):
             chat = ChatClient()
         except ProviderError as exc:
             chat_error = exc
-        self.parts = Parts(
-            session=session,
+        self.replies.parts = Parts(
+            transport=transport,
             speech=self.speech,
             conversation=Conversation(setup.instructions),
             tools=ToolRunner(context=setup.tool_context, actions=actions, recorder=self.recorder),
@@ -183,129 +195,16 @@ class CascadeEngine(CallerInput, Recovery, Engine):
             timings=self.timings,
         )
         if isinstance(voice_error, BaseException):
-            await self._voice_lost(voice_error)
+            await self.recovery.voice_lost(voice_error)
             return
-        self._start_reply(script=[setup.greeting], uninterruptible=True, prefix="greeting")
+        self.replies.start(script=[setup.greeting], uninterruptible=True, prefix="greeting")
         if isinstance(ear_error, BaseException):
-            await self._hearing_lost(ear_error)
+            await self.recovery.hearing_lost(ear_error)
 
-    # --- replies ------------------------------------------------------------------------------------
+    # --- callbacks of the providers' readers ------------------------------------------------------
 
-    @property
-    def _replying(self) -> bool:
-        return self._reply is not None and self._reply.active
+    async def _heard(self, event: Any) -> None:
+        await self.caller.on_stt(event)
 
-    def _start_reply(
-        self,
-        *,
-        script: list[str] | None = None,
-        uninterruptible: bool = False,
-        then: Callable[[], Awaitable[Any]] | None = None,
-        prefix: str = "",
-    ) -> Reply:
-        parts = self.parts
-        assert parts is not None
-        caller_turn = None
-        if script is None:  # the model answers every caller turn not yet in the conversation
-            for turn in self._queued:
-                parts.conversation.add_caller(turn.text)
-                self.recorder.turn(
-                    role="caller", text=turn.text, started_at=turn.speech_started_at, stt_ms=turn.stt_ms
-                )
-                note = escalation_note(turn.text, transfer_available=bool(parts.actions.transfer_number))
-                if note is not None:
-                    parts.conversation.add_note(note)
-                caller_turn = turn
-            self._queued.clear()
-        self._replies += 1
-        reply = Reply(
-            parts,
-            prefix=prefix or f"r{self._replies}",
-            script=script,
-            uninterruptible=uninterruptible,
-            then=then,
-            caller_turn=caller_turn,
-        )
-        self._reply = reply
-        reply.task = self._spawn(self._run_reply(reply))
-        return reply
-
-    def _say_line(self, line: Line) -> Reply:
-        return self._start_reply(
-            script=list(line.sentences), uninterruptible=line.uninterruptible, then=line.then
-        )
-
-    async def _run_reply(self, reply: Reply) -> None:
-        cancelled = False
-        try:
-            await reply.run()
-        except asyncio.CancelledError:
-            cancelled = True
-            if self.parts is not None and reply.then is None:
-                self.parts.actions.drop_pending()  # its last sentence will never be heard
-            raise
-        except ProviderError as exc:
-            reply.failure = exc
-            self.log.error("reply failed: %s", exc.message)
-        except Exception as exc:
-            reply.failure = exc
-            self.log.exception("reply failed")
-        finally:
-            reply.conclude()
-            if self._reply is reply:
-                self._reply = None
-            if not cancelled and not self._stopped:
-                self._reply_finished(reply)
-
-    def _reply_finished(self, reply: Reply) -> None:
-        parts = self.parts
-        assert parts is not None
-        if reply.prefix == "greeting" and reply.heard:
-            self.recorder.consent("disclosed")
-        if reply.failure is not None:
-            self._handoff(reply.failure)
-            return
-        if self._after_reply is not None:
-            next_step, self._after_reply = self._after_reply, None
-            self._spawn(next_step())
-            return
-        if parts.actions.ended or self._mode != NORMAL:
-            return
-        held, self._held = self._held, None
-        if held is not None and reply.ends_with_question:
-            self._queued.append(held)  # "yes" to the agent's question, said as it finished asking
-        elif held is not None:
-            self.recorder.turn(role="caller", text=held.text, started_at=held.speech_started_at)
-        if self._queued:
-            self._start_reply()
-
-    async def _stop_reply(self, *, interrupt: bool) -> None:
-        """Barge-in (interrupt=True sends Twilio `clear`) or a newer caller turn: stop the reply."""
-        assert self.session is not None
-        if interrupt:
-            await self.session.interrupt()
-        await self.speech.clear()
-        reply = self._reply
-        if reply is not None and reply.task is not None and reply.task is not asyncio.current_task():
-            reply.task.cancel()
-            await asyncio.wait({reply.task})
-
-    # --- tasks ----------------------------------------------------------------------------------------
-
-    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    def _after(self, name: str, seconds: float, action: Callable[[], Awaitable[None]]) -> None:
-        """Run `action` in `seconds` unless `_after(name, ...)` is called again first."""
-        self._timers[name] += 1
-        generation = self._timers[name]
-
-        async def later() -> None:
-            await asyncio.sleep(seconds)
-            if self._timers[name] == generation and not self._stopped:
-                await action()
-
-        self._spawn(later())
+    async def _voice_lost(self, error: BaseException) -> None:
+        await self.recovery.voice_lost(error)

@@ -19,6 +19,7 @@ from typing import Any
 from integrations.errors import ProviderError
 from integrations.stt import DeepgramLiveTranscriber, SttEvent
 from voice.agent.audio_clock import AudioClock
+from voice.call_tasks import CallTasks
 
 MAX_BUFFERED_FRAMES = 250  # 5 s of 20 ms frames while the transcriber (re)connects
 # Twilio sends 20 ms frames; forwarding 40 ms at a time halves the socket writes per call for at
@@ -60,6 +61,7 @@ class Listener:
         log: Any,
         on_event: Callable[[SttEvent], Awaitable[None]],
         on_lost: Callable[[ProviderError], Awaitable[None]],
+        tasks: CallTasks,
         max_reconnects: int = 3,
     ):
         self.call_sid = call_sid
@@ -72,7 +74,8 @@ class Listener:
         self._max_reconnects = max_reconnects
         self._stt: DeepgramLiveTranscriber | None = None
         self._connected = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._call_tasks = tasks
+        self._tasks: list[asyncio.Task[None]] = []  # this listener's writer and reader
 
     def feed(self, frame: bytes) -> None:
         self.pipe.put(frame)
@@ -86,8 +89,8 @@ class Listener:
                 raise
             stt = await self._connect()
         self._use(stt)
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._write()), loop.create_task(self._read())]
+        spawn = self._call_tasks.spawn
+        self._tasks = [spawn(self._write(), name="stt-writer"), spawn(self._read(), name="stt-reader")]
 
     async def close(self) -> None:
         """Stop forwarding and close the transcriber. Never raises."""

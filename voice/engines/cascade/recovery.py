@@ -5,20 +5,20 @@
 - Speech recognition cannot be restored: we cannot listen, so apologise, then transfer or promise a
   call back (a CallbackRequest) and hang up.
 - Speech synthesis cannot be restored: Twilio speaks the apology instead (CallActions.speak_with_twilio).
-Mixin of CascadeEngine; the state it uses is declared below.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from voice import twiml
-from voice.agent.flow import CLOSING, HANDOFF, MESSAGE, NORMAL
+from voice.agent.flow import CLOSING, HANDOFF, MESSAGE, NORMAL, CallFlow
 from voice.agent.records import CallRecorder
-from voice.engines.cascade.reply import Parts, Reply
-from voice.session import CallSession
+from voice.engines.cascade.later import Later
+from voice.engines.cascade.replies import Replies
+from voice.engines.cascade.reply import CascadeTimings
+from voice.engines.cascade.turns import CallerTurn
+from voice.transport import CallTransport
 
 APOLOGY = "Sorry, I'm having trouble right now."
 MESSAGE_PROMPT = "If you tell me your name and a short message, an advisor will call you back."
@@ -27,46 +27,54 @@ HEARING_TROUBLE = "Sorry, I'm having trouble hearing you."
 CALL_YOU_BACK = "An advisor will call you back soon. Goodbye."
 
 
-class Recovery:
-    session: CallSession | None
-    parts: Parts | None
-    recorder: CallRecorder | None
-    _mode: str
-    _reply: Reply | None
-    _after_reply: Callable[[], Awaitable[None]] | None
-    _message: list[str]
-    _spawn: Callable[[Awaitable[Any]], asyncio.Task[Any]]
-    _start_reply: Callable[..., Reply]
-    _stop_reply: Callable[..., Awaitable[None]]
+class CascadeRecovery:
+    """One per call. Owns the message the caller is leaving after a model failure."""
 
-    def _handoff(self, failure: BaseException) -> None:
+    def __init__(
+        self,
+        *,
+        transport: CallTransport,
+        flow: CallFlow,
+        replies: Replies,
+        recorder: CallRecorder,
+        timings: CascadeTimings,
+    ):
+        self.transport = transport
+        self.flow = flow
+        self.replies = replies
+        self.recorder = recorder
+        self.timings = timings
+        self._message: list[str] = []  # the caller's words while the engine takes a message
+        self._message_quiet = Later(transport.tasks, "message")
+
+    def model_failed(self, failure: BaseException) -> None:
         """The model failed: apologise, then transfer, or take the caller's message ourselves."""
-        parts = self.parts
+        parts = self.replies.parts
         assert parts is not None
-        self._note_error(f"The language model failed: {failure}")
-        if self._mode != NORMAL:  # the apology itself failed
-            self._spawn(parts.actions.speak_with_twilio())
+        self.recorder.error(f"The language model failed: {failure}")
+        if self.flow.mode != NORMAL:  # the apology itself failed
+            self.transport.tasks.guard(parts.actions.speak_with_twilio(), name="spoken-fallback")
             return
         if parts.actions.transfer_number:
-            self._mode = HANDOFF
+            self.flow.mode = HANDOFF
             script = [f"{APOLOGY} {twiml.TRANSFER_MESSAGE}"]
-            self._start_reply(script=script, uninterruptible=True, then=parts.actions.transfer)
+            self.replies.start(script=script, uninterruptible=True, then=parts.actions.transfer)
         else:
-            self._mode = MESSAGE
+            self.flow.mode = MESSAGE
             parts.actions.expect_message(
                 "The assistant had a problem during the call. Please call them back."
             )
-            self._start_reply(script=[APOLOGY, MESSAGE_PROMPT], uninterruptible=True)
+            self.replies.start(script=[APOLOGY, MESSAGE_PROMPT], uninterruptible=True)
 
-    async def _hearing_lost(self, error: BaseException) -> None:
+    async def hearing_lost(self, error: BaseException) -> None:
         """Speech recognition is gone: we cannot listen, so apologise and transfer or promise a call back."""
-        self._note_error(f"Speech recognition failed: {error}")
-        parts = self.parts
+        self.recorder.error(f"Speech recognition failed: {error}")
+        replies, parts = self.replies, self.replies.parts
         if parts is None or parts.actions.ended:
             return
 
         async def close_the_call() -> None:
-            self._mode = CLOSING
+            self.flow.mode = CLOSING
             if parts.actions.transfer_number:
                 script, then = [f"{HEARING_TROUBLE} {twiml.TRANSFER_MESSAGE}"], parts.actions.transfer
             else:
@@ -75,38 +83,50 @@ class Recovery:
                     "Please call them back."
                 )
                 script, then = [f"{HEARING_TROUBLE} {CALL_YOU_BACK}"], parts.actions.hang_up
-            self._start_reply(script=script, uninterruptible=True, then=then)
+            replies.start(script=script, uninterruptible=True, then=then)
 
-        if self._reply is not None and self._reply.active and self._reply.uninterruptible:
-            self._after_reply = close_the_call
+        if replies.active and replies.current is not None and replies.current.uninterruptible:
+            replies.after_current = close_the_call
             return
-        await self._stop_reply(interrupt=parts.session.audio_pending)
+        await replies.stop(interrupt=self.transport.audio_pending)
         await close_the_call()
 
-    async def _voice_lost(self, error: BaseException) -> None:
+    async def voice_lost(self, error: BaseException) -> None:
         """Speech synthesis is gone: Twilio speaks the apology and transfers or hangs up."""
-        self._note_error(f"Speech synthesis failed: {error}")
-        self._mode = CLOSING
-        if self.parts is None:
-            assert self.session is not None
-            await self.session.end("speech synthesis failed")
+        self.recorder.error(f"Speech synthesis failed: {error}")
+        self.flow.mode = CLOSING
+        parts = self.replies.parts
+        if parts is None:
+            await self.transport.end("speech synthesis failed")
             return
-        reply = self._reply
+        reply = self.replies.current
         if reply is not None and reply.task is not None and reply.task is not asyncio.current_task():
             reply.task.cancel()
-        await self.parts.actions.speak_with_twilio()
+        await parts.actions.speak_with_twilio()
+
+    def message_heard(self, turn: CallerTurn) -> None:
+        """The caller said part of their message (MESSAGE mode): it is left once they go quiet."""
+        self._message.append(turn.text)
+        self.recorder.turn(
+            role="caller", text=turn.text, started_at=turn.speech_started_at, stt_ms=turn.stt_ms
+        )
+        self._message_quiet.start(self.timings.message_quiet, self._message_done)
+
+    async def finish(self) -> None:
+        """At the end of the call: a message the caller was still leaving is saved as it is."""
+        parts = self.replies.parts
+        if parts is not None and self._message:
+            text, self._message = " ".join(self._message), []
+            await parts.actions.take_message(reason=text)
 
     async def _message_done(self) -> None:
-        parts = self.parts
+        replies, parts = self.replies, self.replies.parts
         if parts is None or not self._message:
             return
-        if self._reply is not None and self._reply.active and self._reply.task is not None:
-            await asyncio.wait({self._reply.task})  # let the apology finish
+        current = replies.current
+        if current is not None and current.active and current.task is not None:
+            await asyncio.wait({current.task})  # let the apology finish
         text, self._message = " ".join(self._message), []
-        self._mode = CLOSING
+        self.flow.mode = CLOSING
         await parts.actions.take_message(reason=text)
-        self._start_reply(script=[MESSAGE_THANKS], uninterruptible=True, then=parts.actions.hang_up)
-
-    def _note_error(self, error: str) -> None:
-        if self.recorder is not None:
-            self.recorder.error(error)
+        replies.start(script=[MESSAGE_THANKS], uninterruptible=True, then=parts.actions.hang_up)

@@ -1,6 +1,6 @@
 """One agent reply: stream the model (with tools) into sentences, speak them, act once they are heard.
 
-A reply is either the model's (a tool loop of at most `Timings.max_steps` requests; the last one may
+A reply is either the model's (a tool loop of at most `CascadeTimings.max_steps` requests; the last one may
 not call tools) or a fixed script (greeting, "are you still there?", apologies). It stays active
 until its last sentence has been heard, so a barge-in at any point cancels it; `conclude()` then
 commits to the conversation only what the caller heard and records the agent's Turn (interrupted,
@@ -27,11 +27,11 @@ from voice.agent.tooling import FILLER, FILLER_AFTER_SECONDS, ToolOutcome, ToolR
 from voice.engines.cascade.conversation import TOOL_WAIT_SECONDS, Conversation, Item, ToolResult
 from voice.engines.cascade.speech import Sentence, SpeechOut
 from voice.engines.cascade.turns import CallerTurn
-from voice.session import CallSession
+from voice.transport import CallTransport
 
 
 @dataclass(frozen=True)
-class Timings:
+class CascadeTimings:
     """Seconds (and the tool-loop cap). Tests may shorten them on CascadeEngine.timings."""
 
     filler_after: float = FILLER_AFTER_SECONDS
@@ -47,7 +47,7 @@ class Timings:
 class Parts:
     """What every reply of a call shares."""
 
-    session: CallSession
+    transport: CallTransport
     speech: SpeechOut
     conversation: Conversation
     tools: ToolRunner
@@ -56,7 +56,7 @@ class Parts:
     chat: ChatClient | None
     chat_error: ProviderError | None
     tool_schemas: list[dict[str, Any]]
-    timings: Timings
+    timings: CascadeTimings
 
 
 @dataclass
@@ -137,12 +137,15 @@ class Reply:
             await self._converse()
         self.heard = await self._until_heard()
         actions = self.parts.actions
+        # What runs once the reply was heard (a transfer, a hang-up) is guarded: cancelling the
+        # reply (the call closing because of it) does not cut it short.
+        tasks = self.parts.transport.tasks
         if self.then is not None:
             if self.heard:
-                await asyncio.shield(self.then())
+                await asyncio.shield(tasks.guard(self.then(), name="after-reply"))
         elif self.script is None and actions.pending is not None:
             if self.heard:
-                await asyncio.shield(actions.run_pending())
+                await asyncio.shield(tasks.guard(actions.run_pending(), name="pending-action"))
             else:
                 actions.drop_pending()
 
@@ -205,18 +208,18 @@ class Reply:
 
     async def _until_heard(self) -> bool:
         said = self.said
-        session, max_wait = self.parts.session, self.parts.timings.heard_wait
+        transport, max_wait = self.parts.transport, self.parts.timings.heard_wait
         if not said:  # e.g. end_call with no words: act once what is already playing is heard
-            return await session.wait_until_heard(None, max_wait=max_wait)
+            return await transport.wait_until_heard(None, max_wait=max_wait)
         await asyncio.wait([s.done for s in said])
         if not said[-1].done.result():
             return False
-        return await session.wait_until_heard(said[-1].label, max_wait=max_wait)
+        return await transport.wait_until_heard(said[-1].label, max_wait=max_wait)
 
     # --- the record ---------------------------------------------------------------------------------
 
     def _spoken(self, sentence: Sentence) -> SpokenSentence:
-        utterance = self.parts.session.utterance(sentence.label)
+        utterance = self.parts.transport.utterance(sentence.label)
         if utterance is None:
             return SpokenSentence(sentence.text, 0, 0)
         if utterance.fully_heard:

@@ -1,4 +1,4 @@
-"""The agent's voice: sentences to Deepgram streaming TTS, μ-law audio to the caller via session.play().
+"""The agent's voice: sentences to Deepgram streaming TTS, μ-law audio to the caller via transport.play().
 
 One TTS socket serves the whole call. Each sentence is sent once (rewritten for the ear; the
 conversation keeps the original) and flushed once, so Deepgram synthesizes sentences in order and
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from integrations.errors import ProviderError
 from integrations.tts import Audio, Cleared, DeepgramSpeaker, Flushed, TtsEvent
 from voice.agent.ear import for_the_ear
-from voice.session import CallSession
+from voice.transport import CallTransport
 
 STALL_SECONDS = 5.0  # no audio for a queued sentence this long = a dead socket
 
@@ -46,14 +46,14 @@ class Sentence:
 class SpeechOut:
     def __init__(
         self,
-        session: CallSession,
+        transport: CallTransport,
         *,
         call_sid: str,
         on_broken: Callable[[ProviderError], Awaitable[None]],
         stall_seconds: float = STALL_SECONDS,
         max_reconnects: int = 2,
     ):
-        self.session = session
+        self.transport = transport
         self.call_sid = call_sid
         self.broken = False
         self._on_broken = on_broken
@@ -75,7 +75,7 @@ class SpeechOut:
             if exc.permanent:
                 raise
             self._tts = await self._connect()
-        self._reader = asyncio.get_running_loop().create_task(self._read())
+        self._reader = self.transport.tasks.spawn(self._read(), name="tts-reader")
 
     async def say(self, text: str, label: str) -> Sentence:
         """Queue `text` as utterance `label`; await `sentence.done` to know it was all sent."""
@@ -167,12 +167,12 @@ class SpeechOut:
         if isinstance(event, Audio):
             if sentence.first_audio_at is None:
                 sentence.first_audio_at = event.received_at
-            played = await self.session.play(event.data, label=sentence.label, final=False)
+            played = await self.transport.play(event.data, label=sentence.label, final=False)
             if played and sentence.first_sent_at is None:
                 sentence.first_sent_at = time.monotonic()
         elif isinstance(event, Flushed):
             self._queue.popleft()
-            await self.session.play(b"", label=sentence.label, final=True)
+            await self.transport.play(b"", label=sentence.label, final=True)
             sentence.finish(True)
 
     async def _replace(self, dead: DeepgramSpeaker, exc: ProviderError) -> bool:
@@ -181,7 +181,7 @@ class SpeechOut:
                 await dead.close()
             if self._reconnects < self._max_reconnects:
                 self._reconnects += 1
-                self.session.log.warning("speech synthesis failed (%s); reconnecting", exc.message)
+                self.transport.log.warning("speech synthesis failed (%s); reconnecting", exc.message)
                 try:
                     self._tts = await self._connect()
                 except ProviderError as again:
@@ -192,7 +192,7 @@ class SpeechOut:
                     for sentence in self._queue:
                         await self._send(sentence)
                     return True
-            self.session.log.error("speech synthesis lost for good: %s", exc.message)
+            self.transport.log.error("speech synthesis lost for good: %s", exc.message)
             self.broken = True
             self._tts = None
             for sentence in self._queue:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from voice.agent.records import CallRecorder
     from voice.agent.tooling import ToolRunner
     from voice.call_tasks import CallTasks
-    from voice.engine import CallContext
+    from voice.engines.base import CallContext
     from voice.engines.realtime.connection import Connection
     from voice.engines.realtime.timings import RealtimeTimings
     from voice.engines.realtime.turns import TurnLog
@@ -48,8 +48,10 @@ class RealtimeCall:
 
     @property
     def stopped(self) -> bool:
-        """The call is ending: start nothing new (the call's one ending flag)."""
-        return self.tasks.ending
+        """The engine is stopping (the call's tasks are being closed): stop reading events too.
+        A transfer or hang-up only makes the call `ending` (CallActions.ended): events are still
+        followed until then, for the last transcript and records."""
+        return self.tasks.closed
 
     def listening(self) -> bool:
         """The conversation is open: caller turns are answered."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from integrations.errors import ProviderError
 from integrations.realtime import CallerTranscript, RealtimeSession, SpeechStarted, SpeechStopped
 from voice.agent.flow import escalation_note
-from voice.agent.reminder_calls import note_caller_words
+from voice.agent.purposes import note_caller_words
 from voice.engines.realtime.responses import CALLER, KEYPAD, Request
 from voice.engines.realtime.turns import CallerEntry
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -50,11 +51,12 @@ from integrations.realtime import (
 from voice.agent.actions import CallActions
 from voice.agent.audio_clock import AudioClock
 from voice.agent.context import AgentSetup, agent_setup_for_call
+from voice.agent.control import control_line
 from voice.agent.flow import CallFlow, Keypad, Line
 from voice.agent.records import CallRecorder
 from voice.agent.tooling import ToolRunner
 from voice.call_tasks import CallTasks
-from voice.engine import CallContext, Engine
+from voice.engines.base import CallContext, Engine
 from voice.engines.realtime.call import RealtimeCall
 from voice.engines.realtime.caller import CallerTurns
 from voice.engines.realtime.connection import Connection
@@ -90,7 +92,7 @@ class RealtimeEngine(Engine):
 
     def __init__(self) -> None:
         self.flow = CallFlow()
-        self.keypad = Keypad(self._keypad)
+        self.keypad: Keypad | None = None  # from start(), on the call's task set
         self.clock = AudioClock()
         self.detection = TurnDetection(settings.REALTIME_TURN_DETECTION)
         self.tasks: CallTasks | None = None  # from start()
@@ -100,8 +102,8 @@ class RealtimeEngine(Engine):
 
     async def start(self, session: CallTransport, call: CallContext) -> None:
         self.session, self.call, self.log = session, call, session.log
-        tasks: CallTasks | None = getattr(session, "tasks", None)  # the session's, once it has them
-        self.tasks = tasks if tasks is not None else CallTasks(session.log)
+        self.tasks = session.tasks
+        self.keypad = Keypad(self._keypad, tasks=session.tasks)
         self.recorder = CallRecorder(call_id=call.call_id, log=session.log)
         self.turns = TurnLog(self.recorder, log=session.log)
         self.tasks.spawn(self._boot())
@@ -115,7 +117,8 @@ class RealtimeEngine(Engine):
             await rt.append_audio(mulaw)
 
     async def on_dtmf(self, digit: str) -> None:
-        self.keypad.press(digit, gather=self.timings.dtmf_gather)
+        if self.keypad is not None:
+            self.keypad.press(digit, gather=self.timings.dtmf_gather)
 
     async def on_idle(self, seconds: float) -> None:
         parts = self._parts
@@ -132,8 +135,20 @@ class RealtimeEngine(Engine):
         if line is not None:
             parts.queue.ask(Request(LINE, line=line))
 
+    async def on_control(self, message: dict[str, Any]) -> None:
+        parts = self._parts
+        if parts is None or parts.call.connection.rt is None:
+            return
+        step = control_line(message, flow=self.flow, actions=parts.call.actions)
+        if step is not None:
+            if step.interrupts:
+                await self._hush()
+            # Asked through the one-response-at-a-time queue: after the current response.
+            parts.queue.ask(Request(LINE, line=step.line))
+
     async def stop(self) -> None:
-        self.keypad.close()
+        if self.keypad is not None:
+            self.keypad.close()
         if self.tasks is None:
             return  # never started
         try:

@@ -16,7 +16,7 @@ from voice.agent.actions import (
     split_name_and_message,
 )
 from voice.agent.records import CallRecorder
-from voice.engine import CallContext
+from voice.engines.base import CallContext
 from voice.models import Call, CallbackRequest
 from voice.session import CallSession
 

@@ -5,7 +5,7 @@ import pytest
 from scheduling.selectors import availability_find
 from scheduling.services import appointment_book
 from voice.agent.context import agent_setup_for_call, caller_context_load
-from voice.engine import CallContext
+from voice.engines.base import CallContext
 
 
 def call_from(number: str, *, direction: str = "inbound", customer_id=None, **parameters) -> CallContext:

@@ -14,7 +14,7 @@ from voice.agent.flow import (
     escalation_note,
 )
 from voice.agent.records import CallRecorder
-from voice.engine import CallContext
+from voice.engines.base import CallContext
 from voice.models import Call, CallbackRequest
 from voice.session import CallSession
 

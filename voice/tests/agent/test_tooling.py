@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from voice.agent.actions import CallActions
 from voice.agent.records import CallRecorder
 from voice.agent.tooling import TIMED_OUT, ToolRunner, outcome_content
-from voice.engine import CallContext
+from voice.engines.base import CallContext
 from voice.models import Call, ToolCall
 from voice.session import CallSession
 from voice.tools.context import tool_context_for_call

@@ -1,24 +1,28 @@
-"""The seam between the call transport (CallSession) and a conversation engine.
+"""What a conversation engine is, and what it knows about the call (the engine side of the seam).
 
-A CallSession owns the Twilio stream: it parses frames, checks the call is one we answered, keeps the
-playout clock and enforces limits. An Engine owns the conversation: it hears the caller's audio,
-decides what to say, and speaks through `session.play()`. Engines are registered by name in
-`voice.engines` and chosen per call (the stream's `engine` parameter, else settings.VOICE_ENGINE).
+A transport (`voice.transport.CallTransport`; for a phone call `voice.session.CallSession`) owns the
+stream: it parses frames, checks the call is one we answered, keeps the playout clock, enforces
+limits and controls the call. An Engine owns the conversation: it hears the caller's audio, decides
+what to say, and speaks through `transport.play()`. Engines are registered by name in
+`voice.engines`; whoever opens the stream resolves the name (the stream's `engine` parameter, else
+the call's, else settings.VOICE_ENGINE) to an Engine and hands that to the transport.
 
 Concurrency: everything runs on the session's event loop. `start`, `on_audio` and `on_dtmf` are
 awaited one at a time in frame order, so while one runs the next frame waits: anything
 that waits on the network (LLM, TTS, tools) belongs in the engine's own tasks. `on_idle`,
-`on_time_limit` and `on_control` run as separate tasks (the session cancels them when the call ends).
+`on_time_limit` and `on_control` run as separate tasks of the call's `CallTasks` (cancelled when the
+call ends). Engines start their own tasks through `transport.tasks` too, never `create_task`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from voice.session import CallSession
+    from voice.transport import CallTransport
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +49,8 @@ class Engine(ABC):
     """A conversation engine for one call. Instances are not reused across calls."""
 
     @abstractmethod
-    async def start(self, session: CallSession, call: CallContext) -> None:
-        """The stream is up: keep `session`, open provider connections, and greet the caller.
+    async def start(self, transport: CallTransport, call: CallContext) -> None:
+        """The stream is up: keep `transport`, open provider connections, and greet the caller.
 
         Frames wait while this runs, so return promptly: start the greeting as a task if producing
         it takes time.
@@ -72,24 +76,30 @@ class Engine(ABC):
 
         Called again every settings.VOICE_IDLE_SECONDS while the silence lasts. A typical engine asks
         "are you still there?" the first time and ends the call politely the second time. The
-        engine reports caller activity with `session.note_caller_activity()`.
+        engine reports caller activity with `transport.note_caller_activity()`.
         """
 
     async def on_time_limit(self) -> None:  # noqa: B027 - optional hook
         """The call reached settings.VOICE_MAX_CALL_SECONDS. Say goodbye and hang up (or transfer).
 
-        If the stream is still open VOICE_TIME_LIMIT_GRACE_SECONDS later, the session closes it and
+        If the stream is still open VOICE_TIME_LIMIT_GRACE_SECONDS later, the transport closes it and
         the TwiML fallback runs.
         """
 
     async def on_control(self, message: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """A control message sent to the channel-layer group `call.<CallSid>` by another process
-        (e.g. an advisor action). `message["action"]` names it; unknown actions should be ignored."""
+        (an advisor's take-over, a task): `end_call`, `transfer` (`number`), `say` (`text`); see
+        voice.agent.control for what each means. Unknown actions are ignored."""
 
     @abstractmethod
     async def stop(self) -> None:
         """The call is over (caller hung up, stream stopped, limit reached or session error).
 
-        Cancel tasks, close provider connections, write final records. Called exactly once, also
-        when `start` failed. Must not raise.
+        First `await transport.tasks.close()` (the call's tasks: spawned ones cancelled, guarded
+        ones finished, each within a bound), then close provider connections and write final
+        records. Called exactly once, also when `start` failed. Must not raise.
         """
+
+
+# Makes one Engine for one call (a class taking no arguments, or a registered factory).
+EngineFactory = Callable[[], Engine]
