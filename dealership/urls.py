@@ -6,6 +6,7 @@ from dealership.health import health
 urlpatterns = [
     path("health/", health, name="health"),
     path("voice/", include("voice.urls")),
+    path("voice/", include("reminders.urls")),  # reminder-call and SMS webhooks (DESIGN.md §4)
     path("tools/", include("voice.tools.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,10 +5,10 @@ class RemindersConfig(AppConfig):
     name = "reminders"
 
     def ready(self) -> None:
+        from reminders.calls import ReminderCall
         from reminders.services import reminder_on_appointment_change
         from scheduling.services import after_change_hooks
         from voice.agent.purposes import register_call_purpose
-        from voice.agent.reminder_calls import ReminderCall
 
         # A reminder call's opening and opt-out words (voice asks its purposes registry, never us).
         register_call_purpose("reminder", ReminderCall())

@@ -4,7 +4,7 @@ Informational only (no offers), with the business name first and how to opt out,
 the TCPA expect. Keep each under one SMS segment where possible.
 """
 
-from voice.agent.reminder_script import ReminderFacts
+from reminders.script import ReminderFacts
 
 SMS_SCRIPT_VERSION = "reminder-sms-v1"
 

@@ -12,11 +12,11 @@ from crm.phones import format_phone_for_display, try_normalize_phone
 from reminders import policy
 from reminders.conf import conf
 from reminders.models import Reminder
+from reminders.script import ReminderFacts
 from reminders.zones import CustomerZones, customer_zones
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, Closure, Shop
 from scheduling.shop import shop_get
-from voice.agent.reminder_script import ReminderFacts
 
 UPCOMING = (Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED)
 

@@ -40,6 +40,7 @@ from reminders import policy
 from reminders.conf import conf, minutes
 from reminders.messages import SMS_SCRIPT_VERSION, reminder_text
 from reminders.models import Reminder, ReminderAttempt
+from reminders.script import SCRIPT_VERSION
 from reminders.selectors import appointment_is_remindable, contact_rules, reminder_facts
 from reminders.services.outcome import FINAL, reminder_call_record, reminder_call_status
 from reminders.services.plan import Plan, number_allowed, sms_plan
@@ -47,7 +48,6 @@ from reminders.services.schedule import reminder_apply_plan
 from reminders.zones import CustomerZones
 from scheduling.models import Appointment
 from scheduling.shop import shop_get
-from voice.agent.reminder_script import SCRIPT_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -248,10 +248,10 @@ def reminder_deliver(*, reminder_id: int, now: datetime | None = None) -> str:
 def _callback_urls(appointment_id: int, attempt_id: int) -> tuple[str, str, str | None]:
     base = settings.PUBLIC_BASE_URL
     query = f"?attempt={attempt_id}"
-    answer = base + reverse("voice:reminder_answer", args=[appointment_id]) + query
-    status = base + reverse("voice:reminder_status", args=[appointment_id]) + query
+    answer = base + reverse("reminders:reminder_answer", args=[appointment_id]) + query
+    status = base + reverse("reminders:reminder_status", args=[appointment_id]) + query
     amd = (
-        base + reverse("voice:reminder_amd", args=[appointment_id]) + query
+        base + reverse("reminders:reminder_amd", args=[appointment_id]) + query
         if conf("REMINDER_ASYNC_AMD")
         else None
     )

@@ -18,13 +18,13 @@ from django.utils import timezone
 
 from integrations.errors import ProviderError
 from integrations.telephony import TelephonyClient
+from reminders import script as reminder_script
 from reminders.models import Reminder, ReminderAttempt
 from reminders.selectors import appointment_is_remindable, reminder_facts
 from reminders.services.plan import after_unanswered_plan
 from reminders.services.schedule import reminder_apply_plan
 from scheduling.shop import shop_get
 from voice import twiml
-from voice.agent import reminder_script
 from voice.models import Call, WebhookReceipt
 from voice.receipts import webhook_receipt_record
 from voice.services import call_record_status

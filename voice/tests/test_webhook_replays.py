@@ -9,12 +9,12 @@ import pytest
 
 from crm.models import Customer
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
+from reminders.tests.test_webhooks import TUESDAY_9, answer, placed, signed_post  # noqa: F401
+from reminders.tests.test_webhooks_sms import text, twilio_settings  # noqa: F401
 from tests.fakes.fixtures import fake_twilio  # noqa: F401
 from voice.models import Call, CallbackRequest
 from voice.tests.conftest import PUBLIC_BASE_URL, twilio_signature
 from voice.tests.test_webhooks import CALL_SID, INBOUND, INBOUND_URL, STATUS_URL
-from voice.tests.test_webhooks_reminders import TUESDAY_9, answer, placed, signed_post  # noqa: F401
-from voice.tests.test_webhooks_sms import text, twilio_settings  # noqa: F401
 
 EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 

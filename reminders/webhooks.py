@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from reminders.script import SCRIPT_VERSION
 from reminders.services import reminder_call_answered, reminder_machine_detected, reminder_status_callback
 from voice import twiml
-from voice.agent.reminder_script import SCRIPT_VERSION
 from voice.signatures import twilio_request_is_authentic
 from voice.streams import stream_twiml
 

@@ -13,9 +13,9 @@ import logging
 from channels.db import database_sync_to_async
 
 from crm.models import Customer
+from reminders import script as reminder_script
 from reminders.selectors import reminder_facts
 from reminders.services import opt_out_record
-from voice.agent import reminder_script
 from voice.agent.purposes import Opening
 from voice.engines.base import CallContext
 

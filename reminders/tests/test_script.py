@@ -1,4 +1,4 @@
-from voice.agent.reminder_script import ReminderFacts, opening, spoken_digits, voicemail, wants_opt_out
+from reminders.script import ReminderFacts, opening, spoken_digits, voicemail, wants_opt_out
 
 FACTS = ReminderFacts(
     appointment_id=42,
