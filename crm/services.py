@@ -160,6 +160,20 @@ def _vehicle_for(customer: Customer, vehicle: dict[str, Any] | None) -> Vehicle 
     return vehicle_add(customer=customer, **_vehicle_kwargs(vehicle))
 
 
+def _new_customer_fields(
+    name: str, phone: str, email: str, vehicle: dict[str, Any] | None, region: str
+) -> tuple[str, str, str]:
+    """The cleaned name, E.164 phone and email of a customer about to be created, with the phone
+    locked until commit. ApplicationError with a sentence a caller can hear when one is unusable."""
+    clean_name = _clean_name(name)
+    e164 = normalize_phone(phone, region=region)
+    clean_email = _clean_email(email)
+    if vehicle is not None and not isinstance(vehicle, dict):
+        raise ApplicationError("Give the vehicle as its year, make, model and VIN.")
+    _lock_phone(e164)
+    return clean_name, e164, clean_email
+
+
 def _lock_phone(e164: str) -> None:
     """Serialise creations for one number until commit, so a tool call the model repeats at once
     cannot slip a duplicate past the "same phone and name" check."""
@@ -188,12 +202,7 @@ def customer_create(
     the vehicle only when it is not already on file. Raises ApplicationError with a readable
     sentence for a missing name, bad phone, email, year or VIN; nothing is saved in that case.
     """
-    clean_name = _clean_name(name)
-    e164 = normalize_phone(phone, region=region)
-    clean_email = _clean_email(email)
-    if vehicle is not None and not isinstance(vehicle, dict):
-        raise ApplicationError("Give the vehicle as its year, make, model and VIN.")
-    _lock_phone(e164)
+    clean_name, e164, clean_email = _new_customer_fields(name, phone, email, vehicle, region)
 
     customer = (
         Customer.objects.filter(phone=e164, name__iexact=clean_name).order_by("created_at", "pk").first()
@@ -241,12 +250,7 @@ def customer_create_on_call(
     - A new customer on a number other than the calling one is flagged for review.
     Raises ApplicationError for a missing name, bad phone, email, year or VIN; nothing is saved.
     """
-    clean_name = _clean_name(name)
-    e164 = normalize_phone(phone, region=region)
-    clean_email = _clean_email(email)
-    if vehicle is not None and not isinstance(vehicle, dict):
-        raise ApplicationError("Give the vehicle as its year, make, model and VIN.")
-    _lock_phone(e164)
+    clean_name, e164, clean_email = _new_customer_fields(name, phone, email, vehicle, region)
 
     on_number = list(Customer.objects.filter(Q(phone=e164) | Q(alt_phone=e164)).order_by("created_at", "pk"))
     own_number = bool(caller_phone) and e164 == caller_phone

@@ -7,9 +7,12 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
+from scheduling.models import Appointment
 from voice.engines import register_engine, unregister_engine
 from voice.models import Call
 from voice.tests.engines import RecordingEngine
+from voice.tools.context import ToolContext
+from voice.tools.registry import execute_tool
 
 AUTH_TOKEN = "test-auth-token"
 PUBLIC_BASE_URL = "https://shop.example.com"
@@ -49,3 +52,16 @@ def answered_call(transactional_db) -> Call:
         to_number="+13125550100",
         engine="recording",
     )
+
+
+@pytest.fixture
+def booked(shop, catalog, customer) -> Appointment:
+    """The customer's oil change on Monday 2026-11-23 at 9:00, booked through the tools API (tests
+    using it travel to the Sunday before)."""
+    result = execute_tool(
+        "schedule_appointment",
+        {"customer_id": customer.pk, "datetime": "2026-11-23T09:00:00-06:00", "service_type": "oil_change"},
+        context=ToolContext(channel="web"),
+    )
+    assert result["success"], result
+    return Appointment.objects.get(pk=result["appointment_id"])

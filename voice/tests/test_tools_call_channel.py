@@ -34,17 +34,6 @@ def sunday_noon():
         yield
 
 
-@pytest.fixture
-def booked(shop, catalog, customer) -> Appointment:
-    result = execute_tool(
-        "schedule_appointment",
-        {"customer_id": customer.pk, "datetime": MONDAY_9, "service_type": "oil_change"},
-        context=ToolContext(channel="web"),
-    )
-    assert result["success"], result
-    return Appointment.objects.get(pk=result["appointment_id"])
-
-
 def own_number(customer: Customer) -> ToolContext:
     return tool_context_for_call(call_id=None, caller_phone=customer.phone)
 

@@ -41,17 +41,6 @@ def call() -> ToolContext:
     return ToolContext(channel="ai_phone", caller_phone="+13125550999")
 
 
-@pytest.fixture
-def booked(shop, catalog, customer) -> Appointment:
-    result = execute_tool(
-        "schedule_appointment",
-        {"customer_id": customer.pk, "datetime": MONDAY_9, "service_type": "oil_change"},
-        context=ToolContext(channel="web"),
-    )
-    assert result["success"], result
-    return Appointment.objects.get(pk=result["appointment_id"])
-
-
 def other_customer() -> Customer:
     return Customer.objects.create(name="Sam Ortiz", phone="+13125550188", zip_code="60601")
 
