@@ -35,6 +35,12 @@ def _close_async_worker_connections(django_db_setup, django_db_blocker):
         SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
+@pytest.fixture(autouse=True)
+def _opt_out_spool_in_tmp(settings, tmp_path) -> None:
+    """Each test's opt-out spool is its own, never the project's spool/ directory."""
+    settings.OPT_OUT_SPOOL_DIR = tmp_path / "opt-out-spool"
+
+
 @pytest.fixture
 def shop(db) -> Shop:
     shop = Shop.objects.create(

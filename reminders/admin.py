@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from crm.phones import format_phone_for_display
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
-from reminders.services import reminder_send_now
+from reminders.services import SEND_NOW_WITHOUT_QUEUE, reminder_send_now
 
 
 def reminder_changelist_url(appointment_id: int) -> str:
@@ -116,15 +116,19 @@ class ReminderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send now (call or text on its channel, rules still apply)")
     def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
-        queued = skipped = 0
+        queued = skipped = waiting = 0
         for reminder in queryset:
             result = reminder_send_now(reminder_id=reminder.pk, user=request.user)
-            if result.status == Reminder.Status.PENDING:
-                queued += 1
-            else:
+            if result.status != Reminder.Status.PENDING:
                 skipped += 1
+            elif result.queued is False:
+                waiting += 1
+            else:
+                queued += 1
         if queued:
             self.message_user(request, f"{queued} reminder(s) queued to go out now.", messages.SUCCESS)
+        if waiting:
+            self.message_user(request, SEND_NOW_WITHOUT_QUEUE.format(count=waiting), messages.WARNING)
         if skipped:
             self.message_user(
                 request,

@@ -1,24 +1,21 @@
 """POST /voice/sms/: Twilio's messaging webhook for our number (STOP/START/HELP, C to confirm, anything else).
 
 Signature-checked like every Twilio webhook; answers with messaging TwiML `<Message>`. A failure on our
-side still answers the texter (and Twilio gets no 500 to retry into a double opt-out).
+side still answers the texter (and Twilio gets no 500 to retry into a double opt-out); an opt-out
+received while the database is down is kept in the local spool and applied when it is back.
 """
 
 import logging
 from xml.sax.saxutils import escape
 
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.phones import mask_phone
-from reminders.services import sms_reply_handle
+from reminders.services import sms_receive
 from voice.signatures import twilio_request_is_authentic
 
 logger = logging.getLogger(__name__)
-
-SORRY = "Sorry, we couldn't process your message just now. Please try again later or give us a call."
 
 
 def message_twiml(text: str) -> str:
@@ -35,11 +32,5 @@ def sms(request: HttpRequest) -> HttpResponse:
     if not from_number:
         return HttpResponseBadRequest("Missing From: this URL is Twilio's messaging webhook.")
     message_sid = request.POST.get("MessageSid", "").strip()[:64]
-    try:
-        reply = sms_reply_handle(
-            from_number=from_number, body=request.POST.get("Body", ""), message_sid=message_sid
-        )
-    except DatabaseError:
-        logger.exception("text %s from %s could not be handled", message_sid, mask_phone(from_number))
-        reply = SORRY
+    reply = sms_receive(from_number=from_number, body=request.POST.get("Body", ""), message_sid=message_sid)
     return HttpResponse(message_twiml(reply), content_type="text/xml; charset=utf-8")

@@ -1,0 +1,82 @@
+"""Opt-outs from the local spool into the database (see reminders.opt_out_spool).
+
+Idempotent: an entry whose consent event already exists (same message SID, or same number, instant
+and source) is skipped, so a pass cut short by a crash or a second applier changes nothing twice.
+Each opt-out keeps the instant the customer asked, not the instant it reached the database.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from crm.phones import mask_phone
+from reminders.models import ConsentEvent
+from reminders.opt_out_spool import (
+    SpooledOptOut,
+    spool_applying,
+    spool_has_pending,
+    spool_mark_applied,
+    spool_pending,
+)
+from reminders.selectors import customers_with_phone
+from reminders.services.consent import opt_out_record
+
+logger = logging.getLogger(__name__)
+
+
+def _already_recorded(entry: SpooledOptOut) -> bool:
+    events = ConsentEvent.objects.filter(action=ConsentEvent.Action.OPT_OUT)
+    if entry.message_sid:
+        return events.filter(message_sid=entry.message_sid).exists()
+    return events.filter(phone=entry.phone[:20], at=entry.at, source=entry.source[:30]).exists()
+
+
+def _superseded(entry: SpooledOptOut) -> bool:
+    """They opted back in after this opt-out (a START that reached the database first)."""
+    return ConsentEvent.objects.filter(
+        action=ConsentEvent.Action.OPT_IN, phone=entry.phone[:20], at__gt=entry.at
+    ).exists()
+
+
+def _apply(entry: SpooledOptOut) -> None:
+    if not entry.phone or _already_recorded(entry):
+        return
+    apply = not _superseded(entry)
+    for customer in list(customers_with_phone(phone=entry.phone)) or [None]:
+        opt_out_record(
+            customer=customer,
+            channel="sms",
+            source=entry.source,
+            phone=entry.phone,
+            detail=entry.word,
+            message_sid=entry.message_sid,
+            at=entry.at,
+            apply=apply,
+        )
+    logger.warning(
+        "opt-out spool: %s's %s of %s applied late%s",
+        mask_phone(entry.phone),
+        entry.word,
+        entry.at.isoformat(),
+        "" if apply else " as evidence only (they opted back in since)",
+    )
+
+
+def opt_out_spool_apply() -> int:
+    """Apply every spooled opt-out not yet in the database, oldest first. Returns how many entries
+    were looked at. A database error propagates after the entries before it are marked applied."""
+    if not spool_has_pending():
+        return 0
+    done = 0
+    with spool_applying() as mine:
+        if not mine:
+            return 0  # another process is applying it right now
+        end = None
+        try:
+            for entry in spool_pending():
+                _apply(entry)
+                end, done = entry.end, done + 1
+        finally:
+            if end is not None:
+                spool_mark_applied(end)
+    return done
