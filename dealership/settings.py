@@ -124,7 +124,8 @@ if REDIS_URL:
             # Pub/sub: control messages to a live call are fire-and-forget, and a listener cancels at
             # once when the call ends (the core layer's shared 5 s BZPOPMIN delays it).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # A bounded connect: a control message to a call must not hang on a vanished Redis.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}]},
         }
     }
     CACHES = {

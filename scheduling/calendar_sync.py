@@ -108,7 +108,12 @@ def calendar_push_queue(*, appointment_ids: Iterable[int]) -> int:
             calendar_push_appointment.apply_async(args=(appointment_id,), retry=False)
             queued += 1
         except Exception as error:  # any broker/transport failure: the booking must still stand
-            logger.warning("calendar push for appointment %s not queued: %r", appointment_id, error)
+            logger.error(
+                "calendar push for appointment %s NOT queued (the task queue does not answer: %r); "
+                "the periodic calendar pull queues it again",
+                appointment_id,
+                error,
+            )
             _record(appointment_id, failed="Couldn't queue the Google Calendar update; it will be retried.")
     return queued
 
