@@ -63,7 +63,7 @@ def spool_append(*, phone: str, word: str, message_sid: str, at: datetime, sourc
         {"phone": phone, "word": word, "message_sid": message_sid, "at": at.isoformat(), "source": source},
         separators=(",", ":"),
     )
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
