@@ -34,11 +34,14 @@ _EPOCH = datetime.fromtimestamp(0, tz=UTC)
 @dataclass(frozen=True)
 class SpooledOptOut:
     phone: str
-    word: str
+    word: str  # the keyword or words used
     message_sid: str
     at: datetime
     source: str
     end: int  # byte offset just after this entry's line
+    channel: str = "sms"  # what they asked to stop: "sms" (a text) or "calls" (on a call)
+    call_id: int | None = None
+    customer_id: int | None = None
 
 
 def spool_dir() -> Path:
@@ -53,16 +56,36 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def spool_append(*, phone: str, word: str, message_sid: str, at: datetime, source: str) -> None:
+def spool_append(
+    *,
+    phone: str,
+    word: str,
+    message_sid: str,
+    at: datetime,
+    source: str,
+    channel: str = "sms",
+    call_id: int | None = None,
+    customer_id: int | None = None,
+) -> None:
     """Append one opt-out and fsync it. Raises OSError when the disk refuses (the caller says so)."""
     folder = spool_dir()
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SPOOL_NAME
-    line = json.dumps(
-        {"phone": phone, "word": word, "message_sid": message_sid, "at": at.isoformat(), "source": source},
-        separators=(",", ":"),
-    )
+    entry: dict[str, object] = {
+        "phone": phone,
+        "word": word,
+        "message_sid": message_sid,
+        "at": at.isoformat(),
+        "source": source,
+    }
+    if channel != "sms":
+        entry["channel"] = channel
+    if call_id is not None:
+        entry["call_id"] = call_id
+    if customer_id is not None:
+        entry["customer_id"] = customer_id
+    line = json.dumps(entry, separators=(",", ":"))
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -130,6 +153,9 @@ def spool_pending() -> Iterator[SpooledOptOut]:
                 at=datetime.fromisoformat(entry["at"]),
                 source=entry.get("source", "sms_keyword"),
                 end=position,
+                channel=entry.get("channel", "sms"),
+                call_id=entry.get("call_id"),
+                customer_id=entry.get("customer_id"),
             )
         except (ValueError, KeyError, TypeError):
             if raw.strip():

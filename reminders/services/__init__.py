@@ -21,7 +21,7 @@ from reminders.services.schedule import (
     reminder_send_now,
 )
 from reminders.services.sms import appointment_confirm, sms_receive, sms_reply_handle
-from reminders.services.spool import opt_out_spool_apply
+from reminders.services.spool import opt_out_on_call, opt_out_spool_apply
 from reminders.services.stale import reminder_release_stale
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "SendNow",
     "appointment_confirm",
     "opt_in_record",
+    "opt_out_on_call",
     "opt_out_record",
     "opt_out_spool_apply",
     "reminder_call_answered",

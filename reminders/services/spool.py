@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import logging
 
+from django.db import DatabaseError
+from django.utils import timezone
+
+from crm.models import Customer
 from crm.phones import mask_phone
 from reminders.models import ConsentEvent
 from reminders.opt_out_spool import (
     SpooledOptOut,
+    spool_append,
     spool_applying,
     spool_has_pending,
     spool_mark_applied,
@@ -20,6 +25,7 @@ from reminders.opt_out_spool import (
 )
 from reminders.selectors import customers_with_phone
 from reminders.services.consent import opt_out_record
+from voice.models import Call
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +34,15 @@ def _already_recorded(entry: SpooledOptOut) -> bool:
     events = ConsentEvent.objects.filter(action=ConsentEvent.Action.OPT_OUT)
     if entry.message_sid:
         return events.filter(message_sid=entry.message_sid).exists()
+    if entry.call_id is not None:
+        return events.filter(call_id=entry.call_id, at=entry.at, source=entry.source[:30]).exists()
     return events.filter(phone=entry.phone[:20], at=entry.at, source=entry.source[:30]).exists()
+
+
+def _customers(entry: SpooledOptOut) -> list[Customer | None]:
+    if entry.customer_id is not None and (customer := Customer.objects.filter(pk=entry.customer_id).first()):
+        return [customer]
+    return list(customers_with_phone(phone=entry.phone)) or [None]
 
 
 def _superseded(entry: SpooledOptOut) -> bool:
@@ -42,11 +56,13 @@ def _apply(entry: SpooledOptOut) -> None:
     if not entry.phone or _already_recorded(entry):
         return
     apply = not _superseded(entry)
-    for customer in list(customers_with_phone(phone=entry.phone)) or [None]:
+    call_id = entry.call_id if entry.call_id and Call.objects.filter(pk=entry.call_id).exists() else None
+    for customer in _customers(entry):
         opt_out_record(
             customer=customer,
-            channel="sms",
+            channel=entry.channel,
             source=entry.source,
+            call_id=call_id,
             phone=entry.phone,
             detail=entry.word,
             message_sid=entry.message_sid,
@@ -80,3 +96,37 @@ def opt_out_spool_apply() -> int:
             if end is not None:
                 spool_mark_applied(end)
     return done
+
+
+def opt_out_on_call(*, customer_id: int, phone: str, call_id: int, source: str, detail: str) -> bool:
+    """A caller asked on a call to stop being contacted: spool it (fsynced), then record it. True when
+    the database has it now, False when it waits in the spool (the database is down). Raises only
+    when neither could keep it. Sync: call it from a worker thread, never the event loop."""
+    at = timezone.now()
+    try:
+        spool_append(
+            phone=phone,
+            word=detail[:200],
+            message_sid="",
+            at=at,
+            source=source,
+            channel="calls",
+            call_id=call_id,
+            customer_id=customer_id,
+        )
+        spooled = True
+    except OSError:
+        logger.exception("call %s: opt-out could NOT be spooled: check OPT_OUT_SPOOL_DIR", call_id)
+        spooled = False
+    customer = None
+    try:
+        customer = Customer.objects.filter(pk=customer_id).first()
+        opt_out_record(
+            customer=customer, channel="calls", source=source, call_id=call_id, detail=detail, at=at
+        )
+    except DatabaseError:
+        if not spooled:
+            raise
+        logger.warning("call %s: database down, the opt-out waits in the spool", call_id)
+        return False
+    return True

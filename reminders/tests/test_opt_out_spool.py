@@ -9,8 +9,9 @@ from django.conf import settings
 
 from reminders.models import ConsentEvent
 from reminders.opt_out_spool import SPOOL_NAME, spool_append
-from reminders.services import opt_in_record, opt_out_spool_apply, sms_receive
+from reminders.services import opt_in_record, opt_out_on_call, opt_out_spool_apply, sms_receive
 from reminders.tasks import opt_out_spool_apply_task
+from voice.models import Call
 
 ASKED = datetime(2026, 3, 10, 14, 5, tzinfo=UTC)
 SID = "SM" + "5" * 32
@@ -120,3 +121,54 @@ def test_an_unwritable_spool_is_logged_and_the_database_still_records_the_opt_ou
     assert "won't get any more reminder texts" in reply
     assert ConsentEvent.objects.filter(message_sid=SID).exists()
     assert "could NOT be spooled" in caplog.text
+
+
+@pytest.mark.django_db
+def test_an_opt_out_on_a_call_is_spooled_too_and_recorded_once(customer):
+    call = Call.objects.create(
+        call_sid="CA" + "4" * 32,
+        direction=Call.Direction.OUTBOUND,
+        from_number="+13125550100",
+        to_number=customer.phone,
+    )
+
+    recorded = opt_out_on_call(
+        customer_id=customer.pk, phone=customer.phone, call_id=call.pk, source="voice_keypad", detail="9"
+    )
+    opt_out_spool_apply()
+
+    assert recorded
+    entry = json.loads(spool_file().read_text())
+    assert (entry["channel"], entry["call_id"], entry["customer_id"]) == ("calls", call.pk, customer.pk)
+    [event] = ConsentEvent.objects.all()
+    assert (event.call, event.source, event.scope) == (call, "voice_keypad", "all")
+    customer.refresh_from_db()
+    assert not customer.calls_allowed
+
+
+@pytest.mark.django_db
+def test_a_spooled_call_opt_out_is_applied_to_that_customer_with_its_call(customer):
+    call = Call.objects.create(
+        call_sid="CA" + "6" * 32,
+        direction=Call.Direction.OUTBOUND,
+        from_number="+1",
+        to_number=customer.phone,
+    )
+    spool_append(
+        phone=customer.phone,
+        word="stop calling me",
+        message_sid="",
+        at=ASKED,
+        source="voice_phrase",
+        channel="calls",
+        call_id=call.pk,
+        customer_id=customer.pk,
+    )
+
+    assert opt_out_spool_apply() == 1
+    assert opt_out_spool_apply() == 0
+
+    event = ConsentEvent.objects.get()
+    assert (event.customer, event.call, event.at, event.detail) == (customer, call, ASKED, "stop calling me")
+    customer.refresh_from_db()
+    assert customer.calls_opted_out_at == ASKED
