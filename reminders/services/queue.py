@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from dealership.core.queue import task_enqueue
+
 logger = logging.getLogger(__name__)
 
 # What an advisor is told when "Send now" could not reach the task queue.
@@ -25,18 +27,12 @@ def reminder_queue_delivery(reminder_id: int) -> bool:
     """Queue one delivery now. False (logged as an error) when the broker refused it."""
     from reminders.tasks import reminder_deliver_task  # tasks import services
 
-    try:
-        # retry=False: one bounded attempt (the broker's connect timeout), never a retry loop.
-        reminder_deliver_task.apply_async(args=(reminder_id,), retry=False)
-    except Exception as error:  # any broker/transport failure
-        logger.error(
-            "reminder %s NOT queued: the task queue (broker) does not answer (%r); it stays due and the "
-            "dispatcher sends it with its next run once the queue is back",
-            reminder_id,
-            error,
-        )
-        return False
-    return True
+    if task_enqueue(reminder_deliver_task, reminder_id):
+        return True
+    logger.error(
+        "reminder %s stays due: the dispatcher sends it with its next run once the queue is back", reminder_id
+    )
+    return False
 
 
 def reminder_queue_delivery_on_commit(reminder_id: int) -> Callable[[], bool | None]:
