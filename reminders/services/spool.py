@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
 from crm.models import Customer
@@ -90,7 +90,14 @@ def opt_out_spool_apply() -> int:
         end = None
         try:
             for entry in spool_pending():
-                _apply(entry)
+                try:
+                    _apply(entry)
+                except (OperationalError, InterfaceError):
+                    raise  # the database is down: this entry and the rest wait for the next pass
+                except Exception:
+                    # One entry the database refuses must not hold back every opt-out after it; it
+                    # stays in the file as evidence.
+                    logger.exception("opt-out spool: the entry ending at byte %s was skipped", entry.end)
                 end, done = entry.end, done + 1
         finally:
             if end is not None:

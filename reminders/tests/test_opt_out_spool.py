@@ -172,3 +172,15 @@ def test_a_spooled_call_opt_out_is_applied_to_that_customer_with_its_call(custom
     assert (event.customer, event.call, event.at, event.detail) == (customer, call, ASKED, "stop calling me")
     customer.refresh_from_db()
     assert customer.calls_opted_out_at == ASKED
+
+
+@pytest.mark.django_db
+def test_an_entry_the_database_refuses_does_not_hold_back_the_ones_after_it(customer):
+    spool_append(phone=customer.phone, word="STOP", message_sid="", at=ASKED, source="sms", channel="fax")
+    spool_stop(customer.phone)
+
+    assert opt_out_spool_apply() == 2
+
+    customer.refresh_from_db()
+    assert customer.sms_opted_out_at == ASKED
+    assert '"channel":"fax"' in spool_file().read_text()  # the refused entry stays as evidence
