@@ -99,7 +99,7 @@ def test_after_backends_are_killed_the_first_request_answers_within_2s_and_the_n
     second = web.twilio("/voice/inbound/", call("CA11", customer.phone))
 
     assert first.status == 200 and first.seconds < BOUND, first
-    assert second.status == 200 and second.seconds < 0.5, second
+    assert second.status == 200 and second.seconds < BOUND / 2, second  # served, no stall
     assert "<Stream" in second.text
     assert web.get("/health/").status == 200
 
