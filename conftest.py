@@ -57,6 +57,12 @@ def _no_failed_sign_ins_carried_over(settings) -> None:
         client.close()
 
 
+@pytest.fixture(autouse=True)
+def _opt_out_spool_in_tmp(settings, tmp_path) -> None:
+    """Each test's opt-out spool is its own, never the project's spool/ directory."""
+    settings.OPT_OUT_SPOOL_DIR = tmp_path / "opt-out-spool"
+
+
 @pytest.fixture
 def shop(db) -> Shop:
     shop = Shop.objects.create(

@@ -1,37 +1,52 @@
-"""GET /health/: {"status", "database", "redis"}; 503 when the database is down."""
+"""Health answers for load balancers and monitoring (both answer within 2 s whatever is down).
 
-from django.conf import settings
-from django.db import connection
+- GET /health/        liveness, the balancer's: {"status", "database", "redis"}; 200 while the
+                      database answers ("degraded" when Redis does not), 503 when it does not.
+- GET /health/ready/  strict readiness: 503 unless every required part is there (database, Redis when
+                      configured, a Celery worker and beat by their heartbeats, provider credentials);
+                      {"status": "ready" | "not_ready", "checks": {name: {state, required, ok, message}}}.
+
+Both come from dealership.core.checks. The liveness poll also applies opt-outs this process kept in its
+local spool while the database was down: it is the one request every web process gets regularly.
+"""
+
+import logging
+
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from dealership.core.checks import checks_liveness, checks_ready, checks_run
+from reminders.services import opt_out_spool_apply
 
-def _database_ok() -> bool:
+logger = logging.getLogger(__name__)
+
+
+def _apply_spooled_opt_outs() -> None:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except Exception:
-        return False
-
-
-def _redis_state() -> str:
-    if not settings.REDIS_URL:
-        return "not_configured"
-    import redis
-
-    try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-        client.ping()
-        return "ok"
-    except redis.RedisError:
-        return "error"
+        opt_out_spool_apply()
+    except Exception:  # liveness must answer whatever the spool holds
+        logger.exception("health: spooled opt-outs could not be applied yet")
 
 
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    database = "ok" if _database_ok() else "error"
-    redis_state = _redis_state()
-    healthy = database == "ok" and redis_state != "error"
-    body = {"status": "ok" if healthy else "degraded", "database": database, "redis": redis_state}
-    return JsonResponse(body, status=200 if database == "ok" else 503)
+    database, redis_check = checks_liveness()
+    if database.ok:
+        _apply_spooled_opt_outs()
+    body = {
+        "status": "ok" if database.ok and redis_check.ok else "degraded",
+        "database": database.state,
+        "redis": redis_check.state,
+    }
+    return JsonResponse(body, status=200 if database.ok else 503)
+
+
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    checks = checks_run()
+    is_ready = checks_ready(checks)
+    body = {
+        "status": "ready" if is_ready else "not_ready",
+        "checks": {check.name: check.as_dict() for check in checks},
+    }
+    return JsonResponse(body, status=200 if is_ready else 503)

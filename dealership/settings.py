@@ -139,15 +139,38 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Every wait on the database has a bound (Twilio gives a webhook 15 s in all). libpq's connect
+    # timeout cannot go below 2 s; TCP keep-alives and a user timeout drop a connection whose server
+    # vanished (no reset ever arrives) instead of leaving a query waiting for minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 15000,  # ms of unacknowledged data before the socket is given up
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_POOL", default=False):
     # The web process (dealership.serve turns DB_POOL on). A live call touches the database a dozen
     # times, and a connection per call saturated the database thread under a burst of call starts
     # (bench/calls.py); persistent connections are no answer under ASGI, where every HTTP request runs
     # in a thread of its own and would leave its connection behind. A pool lends to any thread.
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    # Its engine drains the pool when a lent connection turns out dead (killed backends, restart).
+    DATABASES["default"]["ENGINE"] = "dealership.core.pooled_postgresql"
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 2,
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
-        "timeout": 10,  # seconds to wait for a free connection before the request fails
+        # Seconds a request waits for a connection. With the database down every request waits
+        # this long before its fallback answer (webhooks and /health/ must answer within 2 s), and
+        # a healthy pool lends in microseconds, so a longer wait only means an overloaded database.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=1.5),
+        # psycopg retries a lost connection with a doubling back-off; after this many seconds it
+        # gives up that chain and the next request starts a fresh attempt. Without the bound a
+        # database back after a minute's outage waited up to another minute for the pool to notice.
+        "reconnect_timeout": 5.0,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before lending it
@@ -170,8 +193,9 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             # Pub/sub channels are server-wide, whatever the database number in REDIS_URL: without a
             # prefix of its own, two deployments (or test runs) on one Redis end each other's calls.
+            # A bounded connect: a control message to a call must not hang on a vanished Redis.
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
                 "prefix": env.str(
                     "CHANNEL_LAYER_PREFIX",
                     default="dealership-db" + (urlsplit(REDIS_URL).path.strip("/") or "0"),
@@ -179,7 +203,14 @@ if REDIS_URL:
             },
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that vanished fails a cache call in seconds instead of hanging the request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -207,6 +238,9 @@ if not REDIS_URL:
         with contextlib.suppress(OSError):
             (CELERY_FILESYSTEM_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Opt-outs received are appended here first (fsynced) and applied to the database, so one texted while
+# the database is down is never lost (reminders/opt_out_spool.py). Must be on persistent disk.
+OPT_OUT_SPOOL_DIR = Path(env.str("OPT_OUT_SPOOL_DIR", default=str(BASE_DIR / "spool")))
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dealership.health import health
+from dealership.health import health, ready
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("health/ready/", ready, name="health_ready"),
     path("voice/", include("voice.urls")),
     path("voice/", include("reminders.urls")),  # reminder-call and SMS webhooks (DESIGN.md §4)
     path("tools/", include("voice.tools.urls")),

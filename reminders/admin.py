@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from crm.phones import format_phone_for_display
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
-from reminders.services import reminder_send_now
+from reminders.services import SEND_NOW_WITHOUT_QUEUE, reminder_send_now
 
 SEND_PERMISSION = "reminders.send_reminder"
 
@@ -131,15 +131,19 @@ class ReminderAdmin(admin.ModelAdmin):
         if request.POST.get("post") != "yes" and delivered.exists():
             # The customer already heard this one: calling again is easy to do by mistake (or on purpose).
             return self._confirm_send_again(request, queryset, delivered)
-        queued = skipped = 0
+        queued = skipped = waiting = 0
         for reminder in queryset:
             result = reminder_send_now(reminder_id=reminder.pk, user=request.user)
-            if result.status == Reminder.Status.PENDING:
-                queued += 1
-            else:
+            if result.status != Reminder.Status.PENDING:
                 skipped += 1
+            elif result.queued is False:
+                waiting += 1
+            else:
+                queued += 1
         if queued:
             self.message_user(request, f"{queued} reminder(s) queued to go out now.", messages.SUCCESS)
+        if waiting:
+            self.message_user(request, SEND_NOW_WITHOUT_QUEUE.format(count=waiting), messages.WARNING)
         if skipped:
             self.message_user(
                 request,

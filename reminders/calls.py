@@ -12,10 +12,9 @@ import logging
 
 from channels.db import database_sync_to_async
 
-from crm.models import Customer
 from reminders import script as reminder_script
 from reminders.selectors import reminder_facts
-from reminders.services import opt_out_record
+from reminders.services import opt_out_on_call
 from voice.agent.purposes import Opening
 from voice.engines.base import CallContext
 
@@ -46,10 +45,10 @@ def asks_to_stop(text: str) -> bool:
     return text.strip() == KEYPAD_OPT_OUT_TEXT or reminder_script.wants_opt_out(text)
 
 
-def _record_opt_out(*, customer_id: int, call_id: int, text: str) -> None:
-    customer = Customer.objects.filter(pk=customer_id).first()
+def _record_opt_out(*, customer_id: int, call_id: int, phone: str, text: str) -> None:
     source = "voice_keypad" if text.strip() == KEYPAD_OPT_OUT_TEXT else "voice_phrase"
-    opt_out_record(customer=customer, channel="calls", source=source, call_id=call_id, detail=text[:300])
+    # Spooled to local disk first: with the database down it is applied when the database is back.
+    opt_out_on_call(customer_id=customer_id, phone=phone, call_id=call_id, source=source, detail=text[:300])
 
 
 async def note_caller_words(*, call: CallContext, customer_id: int | None, text: str) -> bool:
@@ -57,7 +56,9 @@ async def note_caller_words(*, call: CallContext, customer_id: int | None, text:
     True when it was one (the model is also told, and says goodbye)."""
     if customer_id is None or not is_reminder_call(call) or not asks_to_stop(text):
         return False
-    await database_sync_to_async(_record_opt_out)(customer_id=customer_id, call_id=call.call_id, text=text)
+    await database_sync_to_async(_record_opt_out)(
+        customer_id=customer_id, call_id=call.call_id, phone=call.caller_number, text=text
+    )
     logger.info("call=%s reminder opt-out recorded", call.call_sid)
     return True
 

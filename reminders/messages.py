@@ -21,12 +21,17 @@ def reminder_text(facts: ReminderFacts) -> str:
 
 
 def opted_out_text(shop_name: str, *, cancel_hint: str = "") -> str:
-    """`cancel_hint`: the callback number, for someone who replied CANCEL perhaps meaning the visit."""
+    """`cancel_hint`: the callback number, for someone who replied CANCEL perhaps meaning the visit.
+    No `shop_name` (the database is down and the opt-out waits in the local spool): no prefix."""
     hint = f" To cancel an appointment, call {cancel_hint}." if cancel_hint else ""
     return (
-        f"{shop_name}: you won't get any more reminder texts or calls from us. "
+        f"{shop_name + ': y' if shop_name else 'Y'}ou won't get any more reminder texts or calls from us. "
         f"Reply START to receive them again.{hint}"
     )
+
+
+# Anything but an opt-out, when we could not act on it.
+SORRY_TEXT = "Sorry, we couldn't process your message just now. Please try again later or give us a call."
 
 
 def opted_in_text(shop_name: str) -> str:

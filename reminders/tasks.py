@@ -6,24 +6,25 @@ reminder queued twice (two ticks, two dispatchers) is still delivered once: deli
 """
 
 import logging
-from functools import partial
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
 from reminders.selectors import reminder_list_due
 from reminders.services import (
     DeliveryRetry,
+    opt_out_spool_apply,
     reminder_deliver,
     reminder_release_stale,
     reminder_retime_for_closures,
 )
+from reminders.services.queue import reminder_queue_delivery_on_commit
 
 logger = logging.getLogger(__name__)
 
 DISPATCH_TASK = "reminders.tasks.reminders_dispatch"
 DELIVER_TASK = "reminders.tasks.reminder_deliver_task"
+SPOOL_TASK = "reminders.tasks.opt_out_spool_apply_task"
 
 
 @shared_task(name=DISPATCH_TASK, soft_time_limit=50, time_limit=60, ignore_result=True)
@@ -39,7 +40,7 @@ def reminders_dispatch() -> int:
         logger.exception("reminders: re-timing around new closures failed; dispatching anyway")
     due = reminder_list_due(now=now)
     for reminder_id in due:
-        transaction.on_commit(partial(reminder_deliver_task.delay, reminder_id))
+        reminder_queue_delivery_on_commit(reminder_id)
     if due:
         logger.info("reminders: %s due, queued for delivery", len(due))
     return len(due)
@@ -55,3 +56,9 @@ def reminder_deliver_task(self, reminder_id: int) -> str:  # type: ignore[no-unt
         return reminder_deliver(reminder_id=reminder_id)
     except DeliveryRetry as exc:
         raise self.retry(exc=exc, countdown=exc.retry_in) from exc
+
+
+@shared_task(name=SPOOL_TASK, soft_time_limit=50, time_limit=60, ignore_result=True)
+def opt_out_spool_apply_task() -> int:
+    """Opt-outs received while the database was down, from this host's spool into the database."""
+    return opt_out_spool_apply()

@@ -10,6 +10,7 @@ service and render TwiML; a database failure is answered without a 500 where the
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +29,8 @@ TWIML = "text/xml; charset=utf-8"
 GENERIC_HANGUP = (
     "Hello, this is an automated reminder service. Sorry, this call is no longer needed. Goodbye."
 )
+# Said when we cannot look the call up (the database is down): apologise, then transfer or ask for a call.
+TROUBLE_HELLO = f"Hello, this is an automated appointment reminder. {twiml.FALLBACK_MESSAGE}"
 
 
 def _twiml(document: str) -> HttpResponse:
@@ -67,7 +70,7 @@ def reminder_answer(request: HttpRequest, appointment_id: int) -> HttpResponse:
         )
     except DatabaseError:
         logger.exception("call=%s reminder answer could not be handled", call_sid)
-        return _twiml(twiml.say_and_hangup(GENERIC_HANGUP))
+        return _twiml(twiml.fallback(transfer_number=settings.TRANSFER_PHONE_NUMBER, message=TROUBLE_HELLO))
     if answer is None or answer.call is None:
         logger.warning("call=%s answered, but it is not a reminder call we placed", call_sid)
         return _twiml(twiml.say_and_hangup(GENERIC_HANGUP))

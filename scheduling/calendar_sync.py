@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dealership.core.queue import task_enqueue
 from integrations.calendar import (
     CalendarClient,
     EventExists,
@@ -92,7 +93,7 @@ def _short_name(name: str) -> str:
 
 def calendar_push_enqueue(appointment: Appointment, event: str) -> None:
     """after_change_hooks entry, run on commit: mark the appointment pending and queue its push.
-    Never raises and never waits on Google (or on a dead broker)."""
+    Never raises and never waits on Google (a dead broker costs one bounded connection attempt)."""
     if calendar_sync_enabled():
         calendar_push_queue(appointment_ids=[appointment.pk])
 
@@ -104,11 +105,9 @@ def calendar_push_queue(*, appointment_ids: Iterable[int]) -> int:
     queued = 0
     for appointment_id in appointment_ids:
         Appointment.objects.filter(pk=appointment_id).update(calendar_sync_status=CalendarSyncStatus.PENDING)
-        try:
-            calendar_push_appointment.apply_async(args=(appointment_id,), retry=False)
+        if task_enqueue(calendar_push_appointment, appointment_id):  # never raises: the booking stands
             queued += 1
-        except Exception as error:  # any broker/transport failure: the booking must still stand
-            logger.warning("calendar push for appointment %s not queued: %r", appointment_id, error)
+        else:
             _record(appointment_id, failed="Couldn't queue the Google Calendar update; it will be retried.")
     return queued
 

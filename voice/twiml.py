@@ -67,6 +67,11 @@ def dial(number: str, *, caller_id: str = "", message: str = "") -> str:
     return _response(say(message) if message else "", dial_verb(number, caller_id=caller_id))
 
 
+def fallback(*, transfer_number: str = "", message: str = FALLBACK_MESSAGE) -> str:
+    """The whole apology document: transfer to a person when there is a number, else ask for a call back."""
+    return _response(fallback_verbs(transfer_number=transfer_number, message=message))
+
+
 def say_and_hangup(message: str) -> str:
     return _response(say(message), hangup_verb())
 

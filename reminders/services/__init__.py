@@ -12,22 +12,29 @@ from reminders.services.outcome import (
     reminder_machine_detected,
     reminder_status_callback,
 )
+from reminders.services.queue import SEND_NOW_WITHOUT_QUEUE, reminder_queue_delivery
 from reminders.services.schedule import (
+    SendNow,
     reminder_cancel,
     reminder_on_appointment_change,
     reminder_retime_for_closures,
     reminder_schedule,
     reminder_send_now,
 )
-from reminders.services.sms import appointment_confirm, sms_reply_handle
+from reminders.services.sms import appointment_confirm, sms_receive, sms_reply_handle
+from reminders.services.spool import opt_out_on_call, opt_out_spool_apply
 from reminders.services.stale import reminder_release_stale
 
 __all__ = [
+    "SEND_NOW_WITHOUT_QUEUE",
     "Answer",
     "DeliveryRetry",
+    "SendNow",
     "appointment_confirm",
     "opt_in_record",
+    "opt_out_on_call",
     "opt_out_record",
+    "opt_out_spool_apply",
     "reminder_call_answered",
     "reminder_call_status",
     "reminder_cancel",
@@ -35,10 +42,12 @@ __all__ = [
     "reminder_deliver",
     "reminder_machine_detected",
     "reminder_on_appointment_change",
+    "reminder_queue_delivery",
     "reminder_release_stale",
     "reminder_retime_for_closures",
     "reminder_schedule",
     "reminder_send_now",
     "reminder_status_callback",
+    "sms_receive",
     "sms_reply_handle",
 ]

@@ -55,12 +55,14 @@ def opt_out_record(
     detail: str = "",
     message_sid: str = "",
     at: datetime | None = None,
+    apply: bool = True,
 ) -> ConsentEvent:
     """Record that `customer` (or, for an unknown number, `phone`) asked not to be contacted.
 
     `channel` is what they asked to stop: "calls", "sms" or "all" (widened to "all" when
     REMINDER_OPT_OUT_ALL_CHANNELS is on). `source` says how: "voice_keypad", "voice_phrase",
-    "sms_keyword", "admin"… `call_id` is the call it happened on. Takes effect before returning.
+    "sms_keyword", "admin"… `call_id` is the call it happened on. Takes effect before returning;
+    `apply=False` keeps the evidence only (an opt-out that reached us after a later opt-in).
     """
     scope = _scope(channel)
     if conf("REMINDER_OPT_OUT_ALL_CHANNELS"):
@@ -68,7 +70,7 @@ def opt_out_record(
     at = at or timezone.now()
     number = phone or (customer.phone if customer else "")
     with transaction.atomic():
-        if customer is not None:
+        if customer is not None and apply:
             for name in _CHANNELS[scope]:
                 customer_opt_out(customer=customer, channel=name, at=at)  # type: ignore[arg-type]
             _skip_open_reminders(customer, f"The customer opted out ({source}).")

@@ -22,6 +22,7 @@ from reminders import script as reminder_script
 from reminders.models import Reminder, ReminderAttempt
 from reminders.selectors import appointment_is_remindable, reminder_facts
 from reminders.services.plan import after_unanswered_plan
+from reminders.services.queue import reminder_queue_delivery_on_commit
 from reminders.services.schedule import reminder_apply_plan
 from scheduling.shop import shop_get
 from voice import twiml
@@ -200,8 +201,6 @@ def reminder_call_status(
     next step — delivered when answered; one retry after no answer or busy, then a text; a text
     after a failure. Returns the reminder, or None for a callback that is not a final status of one
     of our reminder calls."""
-    from reminders.tasks import reminder_deliver_task  # tasks import services
-
     now = now or timezone.now()
     call_record_status(
         call_sid=call_sid,
@@ -244,7 +243,7 @@ def reminder_call_status(
             plan = after_unanswered_plan(reminder=reminder, now=now, outcome=outcome)
             fields = reminder_apply_plan(reminder, plan, now=now)
             if reminder.status == Reminder.Status.PENDING and reminder.due_at <= now:
-                transaction.on_commit(lambda: reminder_deliver_task.delay(reminder.pk))
+                reminder_queue_delivery_on_commit(reminder.pk)
         reminder.save(update_fields=[*fields, "calls_placed", "updated_at"])
     logger.info("call=%s reminder %s: %s → %s", call_sid, reminder.pk, twilio_status, reminder.status)
     return reminder

