@@ -165,9 +165,7 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
     return messages.message_received_text(shop.name, callback)
 
 
-def sms_receive(
-    *, from_number: str, body: str, message_sid: str, now: datetime | None = None
-) -> str | None:
+def sms_receive(*, from_number: str, body: str, message_sid: str, now: datetime | None = None) -> str | None:
     """The messaging webhook: act on a text and return the reply, whatever state the database is in
     (None: a replay of a text already handled, which gets no reply).
 
