@@ -62,6 +62,8 @@ class Web:
         return self._request(request)
 
     def _request(self, request: urllib.request.Request) -> Answer:
+        # As the TLS proxy in front of `web` says (PUBLIC_BASE_URL is https, so plain HTTP is redirected).
+        request.add_header("X-Forwarded-Proto", "https")
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -111,6 +113,7 @@ def web_through_proxies(tmp_path: Path, **extra_env: str) -> Iterator[Web]:
         "TRANSFER_PHONE_NUMBER": "",
         "DJANGO_DEBUG": "0",
         "LOG_LEVEL": "WARNING",
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
         **extra_env,
     }
     log = tmp_path / "web.log"
