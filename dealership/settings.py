@@ -24,7 +24,7 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "dealership.core.admin_apps.GuardedAdminConfig",  # django.contrib.admin, see admin_input.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

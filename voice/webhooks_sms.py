@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm.phones import mask_phone
+from dealership.core.parsing import clean_text
 from reminders.services import sms_reply_handle
 from voice.signatures import twilio_request_is_authentic
 
@@ -31,13 +32,15 @@ def message_twiml(text: str) -> str:
 def sms(request: HttpRequest) -> HttpResponse:
     if not twilio_request_is_authentic(request):
         return HttpResponseForbidden("Invalid or missing X-Twilio-Signature.")
-    from_number = request.POST.get("From", "").strip()[:32]
+    from_number = clean_text(request.POST.get("From"), limit=32)
     if not from_number:
         return HttpResponseBadRequest("Missing From: this URL is Twilio's messaging webhook.")
-    message_sid = request.POST.get("MessageSid", "").strip()[:64]
+    message_sid = clean_text(request.POST.get("MessageSid"), limit=64)
     try:
         reply = sms_reply_handle(
-            from_number=from_number, body=request.POST.get("Body", ""), message_sid=message_sid
+            from_number=from_number,
+            body=request.POST.get("Body", "").replace("\x00", ""),
+            message_sid=message_sid,
         )
     except DatabaseError:
         logger.exception("text %s from %s could not be handled", message_sid, mask_phone(from_number))
