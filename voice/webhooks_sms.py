@@ -16,6 +16,7 @@ from crm.phones import mask_phone
 from dealership.core.parsing import clean_text
 from reminders.services import sms_reply_handle
 from voice.signatures import twilio_request_is_authentic
+from voice.twiml import xml_text
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ SORRY = "Sorry, we couldn't process your message just now. Please try again late
 
 def message_twiml(text: str) -> str:
     """Messaging TwiML that replies with one text."""
-    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(text)}</Message></Response>'
+    message = escape(xml_text(text))
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{message}</Message></Response>'
 
 
 @csrf_exempt

@@ -252,3 +252,12 @@ def test_nul_characters_in_parameters_are_dropped_not_a_503(client, twilio, engi
     call = Call.objects.get(call_sid=CALL_SID)
     assert call.from_number == "+13125550147"
     assert call.status == Call.Status.COMPLETED
+
+
+@pytest.mark.django_db
+def test_control_characters_in_a_caller_id_still_give_readable_twiml(client, twilio, engines):
+    response = post_signed(client, INBOUND_URL, {**INBOUND, "From": "+1312\x01555\x0b0147\x1f"})
+
+    assert response.status_code == 200
+    _, params = stream_of(response)  # parses only if the document is well-formed XML
+    assert params["from"] == "+13125550147"
