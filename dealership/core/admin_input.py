@@ -3,12 +3,13 @@
 Django's admin answers most unusable query parameters with its "?e=1" page, but a few end in a 500:
 a date-hierarchy year of 9999 (the end of that year is past `date.max`) or 1 (its start, moved into
 the shop's time zone, is before `datetime.min`), a `__year` lookup no date can hold
-(`?local_date__year=0`), and add-form values that only break while the form renders: a datetime
-(`?start=tomorrow`, the split date/time widget needs a datetime) or an autocomplete id (`?customer=²`).
+(`?local_date__year=0`), a NUL in a filter or search (PostgreSQL refuses it), and add-form values that
+only break while the form renders: a datetime (`?start=tomorrow`, the split date/time widget needs a
+datetime) or an autocomplete id (`?customer=²`).
 
-The default admin site (GuardedAdminSite) gives every ModelAdmin registered on it the mixin below: year
-lookups outside the calendar get the unfiltered list, as Django gives for other bad filters, and add-form
-values that don't parse are left out of the form.
+The default admin site (GuardedAdminSite) gives every ModelAdmin registered on it the mixin below:
+year lookups outside the calendar and NULs get the unfiltered list, as Django gives for other bad
+filters, and add-form values that don't parse are left out of the form.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ YEARS = (2, 9998)
 _UNUSABLE = object()
 
 
-def year_lookups_usable(query: QueryDict) -> bool:
-    """False when a `…__year…` / `…__iso_year…` parameter holds anything but years in YEARS."""
+def changelist_query_usable(query: QueryDict) -> bool:
+    """False when a parameter holds a NUL (PostgreSQL refuses it in any text it is compared with) or a
+    `…__year…` / `…__iso_year…` parameter holds anything but years in YEARS."""
     for key, values in query.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return False
         parts = key.split("__")[1:]
         if "year" not in parts and "iso_year" not in parts:
             continue
@@ -62,7 +66,7 @@ class AdminInputGuard:
     """Mixed into every ModelAdmin by GuardedAdminSite.register()."""
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        if not year_lookups_usable(request.GET):
+        if not changelist_query_usable(request.GET):
             return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 

@@ -78,3 +78,13 @@ def test_an_add_form_still_takes_a_datetime_from_the_url(admin_client, shop):
     assert response.status_code == 200
     assert 'value="09:30:00"' in response.content.decode()
     assert BusyBlock.objects.count() == 0
+
+
+@pytest.mark.parametrize("params", [{"action": "\x00"}, {"q": "\x00"}], ids=repr)
+def test_a_nul_in_a_filter_or_search_shows_the_whole_list(admin_client, shop, params):
+    url = reverse("admin:reminders_consentevent_changelist")
+
+    response = admin_client.get(url, params)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?{ERROR_FLAG}=1"
