@@ -29,7 +29,7 @@ hypothesis_settings.register_profile(
     "ci",
     derandomize=True,
     database=None,
-    max_examples=100,
+    max_examples=300,
     deadline=None,
     print_blob=True,
     suppress_health_check=_FUZZ_HEALTH,

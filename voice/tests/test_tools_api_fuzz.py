@@ -68,14 +68,17 @@ def test_hostile_bodies_get_a_json_refusal(client, world, tool, data):  # noqa: 
 
 
 @pytest.mark.parametrize("tool", HTTP_TOOLS, ids=lambda tool: tool.slug)
-def test_each_odd_value_in_each_argument_gets_a_json_answer(client, world, tool, subtests):  # noqa: F811
+def test_each_odd_value_in_each_argument_gets_a_json_answer(client, world, tool):  # noqa: F811
     # Every odd value meets every argument at least once, the other arguments as a model sends them.
     typical = world.typical(tool)
     assert post(client, tool.slug, json.dumps(typical).encode()).status_code == 200
+    broken = []
     for name in typical or ["unknown"]:
         for value in ODD_JSON_VALUES:
-            with subtests.test(argument=name, value=repr(value)[:20]):
-                response = post(client, tool.slug, json.dumps({**typical, name: value}).encode())
-
+            response = post(client, tool.slug, json.dumps({**typical, name: value}).encode())
+            try:
                 assert response.status_code in (200, 400)
                 json_answer(response)
+            except AssertionError as exc:
+                broken.append(f"{name}={value!r:.40}: {exc!s:.200}")
+    assert not broken, "\n".join(broken)

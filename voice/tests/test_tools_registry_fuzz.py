@@ -59,11 +59,15 @@ def test_hostile_arguments_get_a_refusal_to_say(world, tool, data):  # noqa: F81
 
 
 @pytest.mark.parametrize("tool", list(TOOLS.values()), ids=lambda tool: tool.name)
-def test_each_odd_value_in_each_argument_gets_a_result_to_say(world, tool, subtests):  # noqa: F811
+def test_each_odd_value_in_each_argument_gets_a_result_to_say(world, tool):  # noqa: F811
     # Every odd value meets every argument at least once, the other arguments as a model sends them.
     typical = world.typical(tool)
     assert run_tool(tool.name, typical, context=world.call_context()).outcome == Outcome.OK
+    broken = []
     for name in typical or ["unknown"]:
         for value in ODD_JSON_VALUES:
-            with subtests.test(argument=name, value=repr(value)[:20]):
+            try:
                 assert_sayable(run_tool(tool.name, {**typical, name: value}, context=world.call_context()))
+            except (AssertionError, ValueError) as exc:
+                broken.append(f"{name}={value!r:.40}: {exc!s:.200}")
+    assert not broken, "\n".join(broken)
