@@ -77,9 +77,8 @@ class AdminInputGuard:
             try:
                 field = self.opts.get_field(name)  # type: ignore[attr-defined]
             except FieldDoesNotExist:
-                usable[name] = (
-                    value  # a form-only field (e.g. the appointment's local_day): its own form reads it
-                )
+                # A form-only field (the appointment's local_day): its own form reads it.
+                usable[name] = value
                 continue
             parsed = _initial_value(field, value)
             if parsed is not _UNUSABLE:
