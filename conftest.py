@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: a shop like the demo one, its catalog, a customer, appointments
 written as rows, and Celery running tasks inline."""
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -10,6 +11,8 @@ import redis
 from asgiref.sync import SyncToAsync
 from django.core.cache import cache
 from django.db import connections
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from crm.models import Customer, Vehicle
 from dealership.celery import app as celery_app
@@ -19,6 +22,28 @@ from scheduling.models import Appointment, BusinessHours, ServiceType, Shop
 pytest_plugins = ["tests.browser"]
 
 MakeAppointment = Callable[..., Appointment]
+
+# Hypothesis profiles of the fuzz tests (pytest -m fuzz); HYPOTHESIS_PROFILE picks one, "ci" by default.
+# Examples share one test database (a function-scoped fixture) on purpose: state that builds up across
+# requests is part of what is fuzzed. No deadline: pytest-timeout bounds each test, and a 2-core box
+# shared with other work has slow moments that are not bugs.
+_FUZZ_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+# ci: the same examples on every run (derandomize, no example database), a fixed count sized so the
+# whole fuzz set takes a few minutes here.
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=300,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_FUZZ_HEALTH,
+)
+# thorough: new random examples each run, failures remembered in .hypothesis/ and replayed first.
+hypothesis_settings.register_profile(
+    "thorough", max_examples=1000, deadline=None, print_blob=True, suppress_health_check=_FUZZ_HEALTH
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 CATALOG = [
     # code, name, minutes, price, waiter_eligible, daily_limit

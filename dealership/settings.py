@@ -71,7 +71,7 @@ if _public.scheme == "https":
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "dealership.core.admin_apps.GuardedAdminConfig",  # django.contrib.admin, see admin_input.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from dealership.core.parsing import clean_text, small_int
 from reminders.script import SCRIPT_VERSION
 from reminders.services import reminder_call_answered, reminder_machine_detected, reminder_status_callback
 from voice import twiml
@@ -38,12 +39,11 @@ def _twiml(document: str) -> HttpResponse:
 
 
 def _attempt_id(request: HttpRequest) -> int | None:
-    raw = request.GET.get("attempt", "")
-    return int(raw) if raw.isdigit() else None
+    return small_int(request.GET.get("attempt"), max_digits=18)
 
 
 def _call_sid(request: HttpRequest) -> str:
-    return request.POST.get("CallSid", "").strip()[:64]
+    return clean_text(request.POST.get("CallSid"), limit=64)
 
 
 def _checked(request: HttpRequest) -> HttpResponse | None:
@@ -66,7 +66,7 @@ def reminder_answer(request: HttpRequest, appointment_id: int) -> HttpResponse:
             appointment_id=appointment_id,
             attempt_id=_attempt_id(request),
             call_sid=call_sid,
-            answered_by=request.POST.get("AnsweredBy", "").strip(),
+            answered_by=clean_text(request.POST.get("AnsweredBy")),
         )
     except DatabaseError:
         logger.exception("call=%s reminder answer could not be handled", call_sid)
@@ -94,14 +94,13 @@ def reminder_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """Status callback of a reminder call: answered, or ended (completed, busy, no-answer, failed)."""
     if refusal := _checked(request):
         return refusal
-    duration = request.POST.get("CallDuration", "")
     try:
         reminder_status_callback(
             attempt_id=_attempt_id(request),
             call_sid=_call_sid(request),
-            twilio_status=request.POST.get("CallStatus", "").strip(),
-            answered_by=request.POST.get("AnsweredBy", "").strip(),
-            duration_seconds=int(duration) if duration.isdigit() else None,
+            twilio_status=clean_text(request.POST.get("CallStatus")),
+            answered_by=clean_text(request.POST.get("AnsweredBy")),
+            duration_seconds=small_int(request.POST.get("CallDuration")),
         )
     except DatabaseError:
         # 503 makes Twilio retry the callback later; nothing is lost.
@@ -120,7 +119,7 @@ def reminder_amd(request: HttpRequest, appointment_id: int) -> HttpResponse:
         reminder_machine_detected(
             attempt_id=_attempt_id(request),
             call_sid=_call_sid(request),
-            answered_by=request.POST.get("AnsweredBy", "").strip(),
+            answered_by=clean_text(request.POST.get("AnsweredBy")),
         )
     except DatabaseError:
         logger.exception("call=%s machine-detection result could not be recorded", _call_sid(request))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from dealership.core.errors import ApplicationError
+from dealership.core.parsing import small_int
 from reminders.models import Reminder
 from scheduling.admin_views import agenda_view
 from scheduling.agenda import appointment_search
@@ -197,8 +198,8 @@ class AppointmentAdmin(admin.ModelAdmin):
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context=None
     ) -> HttpResponse:
         appointment = None
-        if object_id and object_id.isdigit():
-            appointment = Appointment.objects.select_related("service_type").filter(pk=object_id).first()
+        if (pk := small_int(object_id, max_digits=18)) is not None:
+            appointment = Appointment.objects.select_related("service_type").filter(pk=pk).first()
         if appointment is not None:
             # The page heading, in shop time rather than the model's UTC label.
             zone = shop_get().zone

@@ -16,16 +16,26 @@ from django.views.decorators.http import require_safe
 from scheduling.agenda import agenda_for_day, shop_today
 from scheduling.formatting import say_date
 
+# Days the agenda can show: beyond these, the next/previous-day links and the time-zone arithmetic run
+# off the calendar (date.max + 1 day is an OverflowError), and no appointment is ever there.
+YEARS = (1900, 2200)
+
 
 def _requested_day(request: HttpRequest) -> date:
     raw = (request.GET.get("date") or "").strip()
     if not raw:
         return shop_today()
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         messages.error(request, f"'{raw}' isn't a date like 2026-11-23; showing today instead.")
         return shop_today()
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        messages.error(
+            request, f"'{raw}' is outside the years {YEARS[0]} to {YEARS[1]}; showing today instead."
+        )
+        return shop_today()
+    return day
 
 
 @require_safe  # a read-only page: anything but GET/HEAD is answered 405

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.selectors import customer_search, vehicle_search
+from dealership.core.parsing import small_int
 from scheduling import availability as engine
 from scheduling.models import Appointment, BusyBlock, Closure, ServiceType, Shop
 from scheduling.selectors import bookings_load, calendar_load, rules_for
@@ -144,6 +145,6 @@ def appointment_search(*, query: str, region: str | None = None) -> QuerySet[App
         customer__in=customer_search(query=query, region=region).values("pk")
     )
     matches |= Appointment.objects.filter(vehicle__in=vehicle_search(query=query, region=region).values("pk"))
-    if by_id.isdigit() and len(by_id) < 12:
-        matches |= Appointment.objects.filter(pk=int(by_id))
+    if (number := small_int(by_id, max_digits=11)) is not None:
+        matches |= Appointment.objects.filter(pk=number)
     return matches

@@ -5,18 +5,32 @@ then runs. So the stream document ends with a spoken apology and a transfer or h
 session fails, or closes without hanging up, the caller still hears something.
 """
 
+import re
 from collections.abc import Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 _PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
+# Characters XML 1.0 forbids even escaped: control characters other than tab, newline and carriage
+# return, lone surrogates, U+FFFE and U+FFFF. One in a caller ID would make the whole document unreadable
+# to Twilio, and the caller would hear its "application error" instead of us.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 FALLBACK_MESSAGE = "Sorry, I'm having trouble on this line."
 TRANSFER_MESSAGE = "Let me connect you with someone at the shop."
 CALL_BACK_MESSAGE = "Please call us back in a few minutes. Goodbye."
 
 
+def xml_text(value: object) -> str:
+    """`value` as text XML can carry: the characters it forbids are dropped (escape it as well)."""
+    return _NOT_XML.sub("", str(value))
+
+
+def _attr(value: object) -> str:
+    return quoteattr(xml_text(value))
+
+
 def _attrs(values: Mapping[str, str]) -> str:
-    return "".join(f" {name}={quoteattr(str(value))}" for name, value in values.items() if value)
+    return "".join(f" {name}={_attr(value)}" for name, value in values.items() if value)
 
 
 def _response(*verbs: str) -> str:
@@ -24,11 +38,11 @@ def _response(*verbs: str) -> str:
 
 
 def say(text: str) -> str:
-    return f"<Say>{escape(text)}</Say>"
+    return f"<Say>{escape(xml_text(text))}</Say>"
 
 
 def dial_verb(number: str, *, caller_id: str = "") -> str:
-    return f"<Dial{_attrs({'callerId': caller_id})}><Number>{escape(number)}</Number></Dial>"
+    return f"<Dial{_attrs({'callerId': caller_id})}><Number>{escape(xml_text(number))}</Number></Dial>"
 
 
 def hangup_verb() -> str:
@@ -55,10 +69,10 @@ def connect_stream(
     the session sees every name. The fallback after the stream is described in the module docstring.
     """
     params = "".join(
-        f"<Parameter name={quoteattr(str(name))} value={quoteattr('' if value is None else str(value))}/>"
+        f"<Parameter name={_attr(name)} value={_attr('' if value is None else value)}/>"
         for name, value in parameters.items()
     )
-    stream = f"<Connect><Stream url={quoteattr(stream_url)}>{params}</Stream></Connect>"
+    stream = f"<Connect><Stream url={_attr(stream_url)}>{params}</Stream></Connect>"
     return _response(stream, fallback_verbs(transfer_number=transfer_number, caller_id=caller_id))
 
 

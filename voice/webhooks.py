@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from dealership.core.parsing import clean_text, small_int
 from voice import twiml
 from voice.engines import UnknownEngine, engine_for_number, get_engine
 from voice.services import call_record_error, call_record_inbound, call_status_callback
@@ -37,7 +38,7 @@ def _fallback() -> HttpResponse:
 
 
 def _call_sid(request: HttpRequest) -> str:
-    return request.POST.get("CallSid", "").strip()[:64]
+    return clean_text(request.POST.get("CallSid"), limit=64)
 
 
 @csrf_exempt
@@ -51,12 +52,13 @@ def inbound(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(
             "Missing CallSid: this URL is Twilio's voice webhook for incoming calls."
         )
-    engine = engine_for_number(request.POST.get("To", ""))
+    to_number = clean_text(request.POST.get("To"))
+    engine = engine_for_number(to_number)
     try:
         call = call_record_inbound(
             call_sid=call_sid,
-            from_number=request.POST.get("From", ""),
-            to_number=request.POST.get("To", ""),
+            from_number=clean_text(request.POST.get("From")),
+            to_number=to_number,
             engine=engine,
         )
     except DatabaseError:
@@ -81,13 +83,12 @@ def status(request: HttpRequest) -> HttpResponse:
     call_sid = _call_sid(request)
     if not call_sid:
         return HttpResponseBadRequest("Missing CallSid: this URL is Twilio's call status callback.")
-    duration = request.POST.get("CallDuration", "")
     try:
         call = call_status_callback(
             call_sid=call_sid,
-            twilio_status=request.POST.get("CallStatus", ""),
-            duration_seconds=int(duration) if duration.isdigit() else None,
-            answered_by=request.POST.get("AnsweredBy", ""),
+            twilio_status=clean_text(request.POST.get("CallStatus")),
+            duration_seconds=small_int(request.POST.get("CallDuration")),
+            answered_by=clean_text(request.POST.get("AnsweredBy")),
         )
     except DatabaseError:
         logger.exception("call=%s status could not be recorded", call_sid)

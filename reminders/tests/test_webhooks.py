@@ -7,6 +7,7 @@ import hmac
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -234,3 +235,38 @@ def test_a_status_callback_for_a_call_we_did_not_place_changes_nothing(client, p
     assert response.status_code == 200
     placed.reminder.refresh_from_db()
     assert placed.reminder.status == Reminder.Status.CALLING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("attempt", ["²", "9" * 5000, "9" * 30])
+def test_an_unreadable_attempt_id_is_ignored_and_the_call_sid_finds_the_call(
+    client, placed, django_capture_on_commit_callbacks, attempt
+):
+    url = (
+        f"/voice/outbound/reminder/{placed.reminder.appointment_id}/status/?{urlencode({'attempt': attempt})}"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_post(client, url, {"CallSid": placed.sid, "CallStatus": "no-answer"})
+
+    assert response.status_code == 200
+    placed.attempt.refresh_from_db()
+    assert placed.attempt.outcome == "no_answer"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("duration", ["²", "9" * 5000])
+def test_a_nonsense_call_duration_still_delivers_the_reminder(
+    client, placed, django_capture_on_commit_callbacks, duration
+):
+    answer(client, placed, AnsweredBy="human")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_post(
+            client,
+            placed.url("status/"),
+            {"CallSid": placed.sid, "CallStatus": "completed", "CallDuration": duration},
+        )
+
+    assert response.status_code == 200
+    placed.reminder.refresh_from_db()
+    assert placed.reminder.status == Reminder.Status.DELIVERED

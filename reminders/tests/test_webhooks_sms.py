@@ -210,3 +210,13 @@ def test_cancel_opts_out_and_flags_the_visit_for_an_advisor(client, shop, custom
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.SCHEDULED  # only a person cancels on a one-word text
     assert f"cancel appointment {appointment.pk}" in CallbackRequest.objects.get(customer=customer).reason
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_dropped_and_the_opt_out_still_counts(client, shop, customer):
+    message = reply(text(client, "\x00STOP\x00", sender="+1312555\x000147", sid="SM\x00" + "1" * 32))
+
+    customer.refresh_from_db()
+    assert customer.sms_opted_out_at is not None
+    assert "won't get any more reminder texts or calls" in message
+    assert ConsentEvent.objects.get(customer=customer).message_sid == "SM" + "1" * 32

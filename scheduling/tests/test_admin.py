@@ -168,3 +168,30 @@ def test_it_refuses_a_wall_time_the_clocks_skip(admin_client, shop, catalog, cus
     response = admin_client.post(ADD, add_data(customer, catalog, day=spring_forward, when="2:30 AM"))
     assert "That time doesn't exist on that day (the clocks skip it)." in error_text(response)
     assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["²", "#²", "#٣"])
+def test_a_search_with_digits_that_are_not_ascii_is_just_a_search(admin_client, book, query):
+    book(at(9, 30))
+
+    response = admin_client.get(CHANGELIST, {"q": query})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+
+
+@pytest.mark.parametrize("object_id", ["²", "٣"])
+def test_an_appointment_page_for_an_id_that_is_not_a_number_is_not_found(admin_client, shop, object_id):
+    response = admin_client.get(reverse("admin:scheduling_appointment_change", args=[object_id]), follow=True)
+
+    assert response.status_code == 200
+    assert "doesn’t exist" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "\x00", "not-a-number"])
+def test_the_add_form_ignores_a_customer_or_vehicle_in_the_url_that_is_not_an_id(
+    admin_client, shop, catalog, customer, value
+):
+    response = admin_client.get(ADD, {"customer": value, "vehicle": value})
+
+    assert response.status_code == 200

@@ -136,3 +136,13 @@ def test_it_is_for_staff_only(client, shop):
 def test_it_is_linked_from_the_index_and_the_appointment_list(admin_client, shop):
     assert AGENDA in admin_client.get(reverse("admin:index")).content.decode()
     assert AGENDA in admin_client.get(reverse("admin:scheduling_appointment_changelist")).content.decode()
+
+
+@pytest.mark.parametrize("raw", ["9999-12-31", "0001-01-01", "2201-01-01"])
+def test_it_falls_back_to_today_on_a_date_it_cannot_show(admin_client, shop, raw):
+    response = admin_client.get(AGENDA, {"date": raw})
+
+    assert response.status_code == 200
+    assert response.context["day"] == NOW.date()
+    notes = [str(m) for m in get_messages(response.wsgi_request)]
+    assert notes == [f"'{raw}' is outside the years 1900 to 2200; showing today instead."]

@@ -145,6 +145,16 @@ class TestBadInput:
         assert assert_refused(response) == "We're closed on Sunday, November 29."
         assert response.json()["alternatives"]
 
+    @pytest.mark.parametrize(
+        "body",
+        ['{"a":' * 5_000 + "1" + "}" * 5_000, "[" * 5_000 + "]" * 5_000, '{"vehicle": ' + "[" * 30_000],
+        ids=["objects", "lists", "unclosed"],
+    )
+    def test_it_answers_400_in_json_for_arguments_nested_thousands_deep(self, client, shop, catalog, body):
+        error = assert_refused(post(client, "create-customer", body))
+
+        assert error == "The tool arguments are nested too deeply."
+
     def test_it_answers_413_for_a_huge_body(self, client, db):
         body = json.dumps({"service_type": "oil_change", "notes": "x" * 100_000})
 

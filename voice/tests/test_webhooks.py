@@ -221,3 +221,43 @@ def test_the_status_callback_checks_the_signature(client, twilio, engines):
 
     assert response.status_code == 403
     assert Call.objects.get(call_sid=CALL_SID).status == Call.Status.RINGING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("duration", ["²", "٣", "9" * 5000, "9" * 30, "-5", " 42 "])
+def test_a_nonsense_call_duration_is_recorded_as_unknown(client, twilio, engines, duration):
+    post_signed(client, INBOUND_URL, INBOUND)
+
+    response = post_signed(
+        client, STATUS_URL, {"CallSid": CALL_SID, "CallStatus": "completed", "CallDuration": duration}
+    )
+
+    assert response.status_code == 200
+    call = Call.objects.get(call_sid=CALL_SID)
+    assert call.status == Call.Status.COMPLETED
+    assert call.duration_seconds == (42 if duration == " 42 " else None)
+
+
+@pytest.mark.django_db
+def test_nul_characters_in_parameters_are_dropped_not_a_503(client, twilio, engines):
+    post_signed(client, INBOUND_URL, {**INBOUND, "CallSid": CALL_SID + "\x00", "From": "+1312555\x000147"})
+
+    response = post_signed(
+        client,
+        STATUS_URL,
+        {"CallSid": "\x00" + CALL_SID, "CallStatus": "comp\x00leted", "AnsweredBy": "\x00"},
+    )
+
+    assert response.status_code == 200
+    call = Call.objects.get(call_sid=CALL_SID)
+    assert call.from_number == "+13125550147"
+    assert call.status == Call.Status.COMPLETED
+
+
+@pytest.mark.django_db
+def test_control_characters_in_a_caller_id_still_give_readable_twiml(client, twilio, engines):
+    response = post_signed(client, INBOUND_URL, {**INBOUND, "From": "+1312\x01555\x0b0147\x1f"})
+
+    assert response.status_code == 200
+    _, params = stream_of(response)  # parses only if the document is well-formed XML
+    assert params["from"] == "+13125550147"

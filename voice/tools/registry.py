@@ -221,6 +221,8 @@ def parse_arguments(arguments: dict[str, Any] | str | bytes | None) -> dict[str,
             arguments = json.loads(arguments)
         except (ValueError, UnicodeDecodeError):
             raise ApplicationError("The tool arguments weren't valid JSON.", code="bad_json") from None
+        except RecursionError:  # [[[[… a thousand levels deep: no tool takes anything like it
+            raise ApplicationError("The tool arguments are nested too deeply.", code="bad_json") from None
     if not isinstance(arguments, dict):
         raise ApplicationError("The tool arguments must be a JSON object.", code="bad_json")
     return arguments
