@@ -251,5 +251,6 @@ class TestHappyPath:
                 "schedule-appointment",
                 "reschedule-appointment",
                 "cancel-appointment",
+                "get-vehicle-status",
             )
         }
