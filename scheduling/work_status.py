@@ -58,7 +58,7 @@ def appointment_work_status_set(
         closed = (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW)
         if work_status and appointment.status in closed:
             raise ApplicationError(
-                f"Appointment {appointment_id} is {appointment.get_status_display()}; "
+                f"Appointment {appointment_id} is {appointment.get_status_display().lower()}; "
                 "it has no work in the shop to report."
             )
         changed: list[str] = []
