@@ -136,3 +136,12 @@ def test_it_is_for_staff_only(client, shop):
 def test_it_is_linked_from_the_index_and_the_appointment_list(admin_client, shop):
     assert AGENDA in admin_client.get(reverse("admin:index")).content.decode()
     assert AGENDA in admin_client.get(reverse("admin:scheduling_appointment_changelist")).content.decode()
+
+
+def test_it_shows_where_each_car_is_in_the_shop(admin_client, busy_monday):
+    waiting = Appointment.objects.filter(status=Appointment.Status.SCHEDULED).order_by("start").first()
+    Appointment.objects.filter(pk=waiting.pk).update(work_status="waiting_parts", promised_at=at(16, 30))
+
+    page = admin_client.get(AGENDA, {"date": "2026-11-23"}).content.decode()
+
+    assert "waiting for parts, promised Mon 4:30 PM" in page
