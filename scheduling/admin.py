@@ -16,7 +16,8 @@ from django.utils.http import urlencode
 from scheduling import admin_appointments  # noqa: F401  (registers AppointmentAdmin)
 from scheduling.formatting import say_date
 from scheduling.forms import BusinessHoursForm, BusyBlockForm, ClosureForm, ShopForm
-from scheduling.models import Appointment, BusinessHours, BusyBlock, Closure, ServiceType, Shop
+from scheduling.knowledge import shop_knowledge_for_agent
+from scheduling.models import Appointment, BusinessHours, BusyBlock, Closure, ServiceType, Shop, ShopAnswer
 from scheduling.shop import shop_get
 
 MANUAL_SOURCE = "manual"
@@ -160,3 +161,29 @@ class BusyBlockAdmin(admin.ModelAdmin):
         if not change:
             obj.source = MANUAL_SOURCE
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ShopAnswer)
+class ShopAnswerAdmin(admin.ModelAdmin):
+    """What the phone assistant may tell callers about the shop. Every call reads the active answers
+    afresh, so an edit here is used from the next call on."""
+
+    list_display = ("topic", "short_answer", "active", "ordering", "updated_at")
+    list_editable = ("active", "ordering")  # plain facts: saving the row is the whole write
+    list_filter = ("active",)
+    search_fields = ("topic", "answer")
+    fields = ("topic", "answer", "active", "ordering")
+
+    @admin.display(description="answer")
+    def short_answer(self, obj: ShopAnswer) -> str:
+        return obj.answer if len(obj.answer) <= 90 else obj.answer[:87] + "..."
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        left_out = shop_knowledge_for_agent().left_out
+        if left_out and request.method == "GET":
+            messages.warning(
+                request,
+                f"The assistant only gets as many answers as fit in its instructions; these are left out: "
+                f"{', '.join(left_out)}. Shorten or switch off some answers, or move these up.",
+            )
+        return super().changelist_view(request, extra_context)

@@ -21,9 +21,10 @@ from scheduling.admin_views import agenda_view
 from scheduling.agenda import appointment_search
 from scheduling.formatting import say_datetime
 from scheduling.forms import OVERRIDE_FIELDS, AppointmentForm, appointment_form_extras
-from scheduling.models import Appointment, AppointmentChange
+from scheduling.models import Appointment, AppointmentChange, WorkStatus
 from scheduling.services import OVERRIDE_PERMISSION, appointment_cancel, appointment_status_set
 from scheduling.shop import shop_get
+from scheduling.work_status import WORK_STATUS_PERMISSION, appointment_work_status_set
 
 Status = Appointment.Status
 RECORD_FIELDS = (
@@ -41,6 +42,9 @@ RECORD_FIELDS = (
     "created_at",
     "updated_at",
 )
+WORK_FIELDS = ("work_status", "promised_at", "customer_note")
+READY_TEXT_FIELDS = ("ready_text", "ready_text_detail")
+NO_WORK = (Status.CANCELLED, Status.NO_SHOW)
 LIST_CANCEL_REASON = "Cancelled by staff from the appointment list."
 
 
@@ -108,6 +112,17 @@ def _status_action(status: str, description: str) -> Callable[..., None]:
     return admin.action(description=description, permissions=["change"])(action)
 
 
+def _work_action(work_status: str, description: str) -> Callable[..., None]:
+    def action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        def write(pk: int) -> None:
+            appointment_work_status_set(appointment_id=pk, work_status=work_status, user=request.user)
+
+        _run_each(request, queryset, write, f"marked {WorkStatus(work_status).label}")
+
+    action.__name__ = f"work_{work_status}"
+    return admin.action(description=description, permissions=["set_work_status"])(action)
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
     form = AppointmentForm
@@ -118,12 +133,21 @@ class AppointmentAdmin(admin.ModelAdmin):
         "vehicle",
         "service_type",
         "status",
+        "work_status",
         "transport",
         "channel",
         "capacity_override",
     )
     list_display_links = ("number", "local_start")
-    list_filter = ("status", "local_date", "service_type", "channel", "transport", "capacity_override")
+    list_filter = (
+        "status",
+        "work_status",
+        "local_date",
+        "service_type",
+        "channel",
+        "transport",
+        "capacity_override",
+    )
     list_select_related = ("customer", "vehicle", "service_type")
     date_hierarchy = "local_date"
     search_fields = ("customer__name",)  # the box needs one; get_search_results does the matching
@@ -136,6 +160,12 @@ class AppointmentAdmin(admin.ModelAdmin):
         _status_action(Status.ARRIVED, "Mark selected as arrived"),
         _status_action(Status.COMPLETED, "Mark selected as completed"),
         _status_action(Status.NO_SHOW, "Mark selected as no-show"),
+        # The work status goes through its service (history, the one ready text), so it is set by
+        # these actions and the change page, not list_editable (which would save the model directly).
+        _work_action(WorkStatus.WAITING_PARTS, "Work: waiting for parts"),
+        _work_action(WorkStatus.IN_PROGRESS, "Work: in progress"),
+        _work_action(WorkStatus.READY, "Work: ready for pickup (texts the customer once)"),
+        _work_action(WorkStatus.PICKED_UP, "Work: picked up"),
     )
 
     def get_urls(self) -> list[URLPattern]:
@@ -182,6 +212,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             sets += override
         if "cancel" in extras:
             sets.append(("Cancel", {"fields": ("cancel", "cancel_note")}))
+        sets.append(("Work in the shop", {"fields": (*WORK_FIELDS, *READY_TEXT_FIELDS)}))
         sets.append(("Record", {"fields": RECORD_FIELDS, "classes": ("collapse",)}))
         return sets
 
@@ -189,7 +220,14 @@ class AppointmentAdmin(admin.ModelAdmin):
         if obj is None:
             return ()
         fixed = ("customer", "service_type", "transport", "local_start", "status")
-        return (*fixed, "duration_minutes", "price_quoted", *RECORD_FIELDS)
+        work = () if self._may_set_work(request, obj) else WORK_FIELDS
+        return (*fixed, "duration_minutes", "price_quoted", *RECORD_FIELDS, *work, *READY_TEXT_FIELDS)
+
+    def _may_set_work(self, request: HttpRequest, obj: Appointment) -> bool:
+        return obj.status not in NO_WORK and self.has_set_work_status_permission(request)
+
+    def has_set_work_status_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(WORK_STATUS_PERMISSION)
 
     def get_inline_instances(self, request: HttpRequest, obj: Appointment | None = None) -> list:
         return super().get_inline_instances(request, obj) if obj is not None else []

@@ -27,6 +27,7 @@ from scheduling.services import (
     status_choices_for,
 )
 from scheduling.shop import shop_get
+from scheduling.work_status import appointment_work_status_set
 
 STAFF = Appointment.Channel.STAFF
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M%p", "%I %p", "%I%p"]
@@ -74,7 +75,16 @@ class AppointmentForm(forms.ModelForm):
 
     class Meta:
         model = Appointment
-        fields = ("customer", "vehicle", "service_type", "notes")
+        # The work fields are on the form only when the admin shows them editable (set_work_status).
+        fields = (
+            "customer",
+            "vehicle",
+            "service_type",
+            "notes",
+            "work_status",
+            "promised_at",
+            "customer_note",
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -182,6 +192,14 @@ class AppointmentForm(forms.ModelForm):
             notes=data.get("notes", self.instance.notes),
             user=self.user,
         )
+        if "work_status" in self.fields:
+            appointment_work_status_set(
+                appointment_id=pk,
+                work_status=data.get("work_status") or "",
+                promised_at=data.get("promised_at"),
+                note=data.get("customer_note") or "",
+                user=self.user,
+            )
         return Appointment.objects.select_related("customer", "service_type").get(pk=pk)
 
     def save(self, commit: bool = True) -> Appointment:

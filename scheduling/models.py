@@ -166,6 +166,28 @@ class CalendarSyncStatus(models.TextChoices):
     FAILED = "failed"
 
 
+class WorkStatus(models.TextChoices):
+    """Where the car is in the shop: separate from the booking's Status (arrived, completed, no-show),
+    set by advisors and read out to the customer by get_vehicle_status."""
+
+    NOT_SET = "", "not set"
+    WAITING_PARTS = "waiting_parts", "waiting for parts"
+    IN_PROGRESS = "in_progress", "in progress"
+    READY = "ready", "ready for pickup"
+    PICKED_UP = "picked_up", "picked up"
+
+
+class ReadyText(models.TextChoices):
+    """The one "ready for pickup" text per appointment: claimed once, never sent twice."""
+
+    NONE = "", "not sent"
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker; a crash here leaves it in doubt rather than sending twice
+    SENT = "sent"
+    SKIPPED = "skipped"  # opted out of texts, or telephony not configured
+    FAILED = "failed"
+
+
 class Appointment(TimeStampedModel):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled"
@@ -217,11 +239,30 @@ class Appointment(TimeStampedModel):
     )
     calendar_sync_error = models.CharField(max_length=500, blank=True)
     calendar_synced_at = models.DateTimeField(null=True, blank=True)
+    work_status = models.CharField(
+        max_length=14, choices=WorkStatus.choices, blank=True, default=WorkStatus.NOT_SET
+    )
+    promised_at = models.DateTimeField(
+        "promised for", null=True, blank=True, help_text="When the customer was told the car will be ready."
+    )
+    customer_note = models.CharField(
+        "note for the customer",
+        max_length=300,
+        blank=True,
+        help_text="Read to the customer when they ask about their car, e.g. 'the brake pads arrive Tuesday'.",
+    )
+    ready_text = models.CharField(
+        "ready text", max_length=8, choices=ReadyText.choices, blank=True, default=ReadyText.NONE
+    )
+    ready_text_detail = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["start"]
         indexes = [models.Index(fields=["local_date", "status"])]
-        permissions = [("override_capacity", "Can book over capacity (the override is recorded)")]
+        permissions = [
+            ("override_capacity", "Can book over capacity (the override is recorded)"),
+            ("set_work_status", "Can set the work status (ready for pickup texts the customer)"),
+        ]
 
     def __str__(self) -> str:
         # Admin pages activate the shop's zone, so localtime() reads as the advisor expects.
@@ -236,6 +277,7 @@ class AppointmentChange(models.Model):
         RESCHEDULED = "rescheduled"
         CANCELLED = "cancelled"
         STATUS = "status"
+        WORK = "work", "work status"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -301,3 +343,28 @@ class RulesVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class ShopAnswer(TimeStampedModel):
+    """One thing the shop wants callers told (loaners, payment, towing, directions...). The active ones
+    go into the agent's instructions at the start of every call (voice.agent.knowledge)."""
+
+    topic = models.CharField(
+        "question or topic",
+        max_length=120,
+        unique=True,
+        help_text="What a caller would ask about, e.g. 'Loaner cars and shuttle'.",
+    )
+    answer = models.TextField(
+        max_length=600, help_text="What the assistant may tell callers, in plain sentences (600 characters)."
+    )
+    active = models.BooleanField(default=True, help_text="Only active answers are given to the assistant.")
+    ordering = models.PositiveSmallIntegerField(default=100, help_text="Lower numbers come first.")
+
+    class Meta:
+        ordering = ["ordering", "topic"]
+        verbose_name = "shop knowledge answer"
+        verbose_name_plural = "shop knowledge"
+
+    def __str__(self) -> str:
+        return self.topic

@@ -1,4 +1,5 @@
-"""Celery tasks for Google Calendar sync: thin wrappers that own the retry policy.
+"""Celery tasks for Google Calendar sync and the ready-for-pickup text: thin wrappers that own the
+retry policy.
 
 Only transient ProviderErrors (timeouts, 5xx, rate limits) are retried, with exponential backoff; a
 permanent one (bad credentials, calendar not shared) is already recorded for the admin and retrying
@@ -17,6 +18,7 @@ from scheduling.calendar_sync import (
     calendar_push_queue,
     calendar_sync_enabled,
 )
+from scheduling.work_status import appointment_ready_text_gave_up, appointment_ready_text_send
 
 logger = logging.getLogger(__name__)
 
@@ -55,3 +57,18 @@ def calendar_pull_changes() -> str:
         return f"pull skipped; {requeued} pushes re-queued"
     kind = "full" if result.full else "incremental"
     return f"{kind} pull: {result.saved} saved, {result.removed} removed; {requeued} pushes re-queued"
+
+
+READY_TEXT_RETRIES = 3
+
+
+@shared_task(bind=True, name="scheduling.tasks.appointment_ready_text", max_retries=READY_TEXT_RETRIES)
+def appointment_ready_text(self, appointment_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Text the customer that their car is ready for pickup (once; see scheduling.work_status)."""
+    try:
+        return appointment_ready_text_send(appointment_id=appointment_id)
+    except ProviderError as error:  # only transient ones reach here
+        if self.request.retries >= READY_TEXT_RETRIES:
+            appointment_ready_text_gave_up(appointment_id=appointment_id, reason=error.message)
+            return "failed"
+        raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error

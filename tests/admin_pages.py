@@ -26,7 +26,7 @@ from django_celery_beat.models import (
 
 from crm.models import ServiceRecord
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
-from scheduling.models import BusyBlock, CalendarSyncState, Closure
+from scheduling.models import BusyBlock, CalendarSyncState, Closure, ShopAnswer, WorkStatus
 from voice.models import Call, CallbackRequest, ToolCall, Turn
 
 STANDARD_URL_SUFFIXES = ("changelist", "add", "history", "delete", "change")
@@ -41,7 +41,16 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
     now = timezone.now()
     vehicle = customer.vehicles.get()
     tomorrow_nine = (now + timedelta(days=1)).astimezone(shop.zone).replace(hour=9, minute=0, second=0)
-    appointment = make_appointment(customer, tomorrow_nine, vehicle=vehicle, calendar_event_id="evt1")
+    appointment = make_appointment(
+        customer,
+        tomorrow_nine,
+        vehicle=vehicle,
+        calendar_event_id="evt1",
+        work_status=WorkStatus.WAITING_PARTS,
+        promised_at=tomorrow_nine + timedelta(days=1),
+        customer_note="The brake pads arrive Tuesday morning.",
+    )
+    ShopAnswer.objects.create(topic="Loaner cars", answer="No loaners; a free shuttle within 5 miles.")
     ServiceRecord.objects.create(
         vehicle=vehicle,
         date=date(2025, 3, 4),

@@ -45,6 +45,10 @@ ACTION_PERMISSIONS: dict[str, set[str]] = {
     "scheduling.appointment:mark_arrived": CHANGE_APPOINTMENT,
     "scheduling.appointment:mark_completed": CHANGE_APPOINTMENT,
     "scheduling.appointment:mark_no_show": CHANGE_APPOINTMENT,
+    **{
+        f"scheduling.appointment:work_{work}": {"scheduling.set_work_status"}
+        for work in ("waiting_parts", "in_progress", "ready", "picked_up")
+    },
     "voice.callbackrequest:mark_handled": {"voice.change_callbackrequest"},
     "reminders.reminder:send_now": {"reminders.send_reminder"},
     "scheduling.calendarsyncstate:resync_from_scratch": {"scheduling.sync_calendar"},

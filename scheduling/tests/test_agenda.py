@@ -146,3 +146,12 @@ def test_it_falls_back_to_today_on_a_date_it_cannot_show(admin_client, shop, raw
     assert response.context["day"] == NOW.date()
     notes = [str(m) for m in get_messages(response.wsgi_request)]
     assert notes == [f"'{raw}' is outside the years 1900 to 2200; showing today instead."]
+
+
+def test_it_shows_where_each_car_is_in_the_shop(admin_client, busy_monday):
+    waiting = Appointment.objects.filter(status=Appointment.Status.SCHEDULED).order_by("start").first()
+    Appointment.objects.filter(pk=waiting.pk).update(work_status="waiting_parts", promised_at=at(16, 30))
+
+    page = admin_client.get(AGENDA, {"date": "2026-11-23"}).content.decode()
+
+    assert "waiting for parts, promised Mon 4:30 PM" in page

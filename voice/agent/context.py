@@ -18,6 +18,7 @@ from django.utils import timezone
 from crm.models import Customer
 from crm.selectors import customer_find_by_phone, customer_summary
 from scheduling.formatting import say_datetime
+from scheduling.knowledge import opening_hours_lines, shop_knowledge_for_agent
 from scheduling.models import ServiceType
 from scheduling.shop import shop_get
 from voice.agent.prompt import CallerContext, first_name, greeting, instructions
@@ -118,6 +119,13 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
         services=services,
         caller=caller,
         transfer_available=bool(transfer_number),
+        # Shop knowledge goes into the instructions rather than behind a get_shop_info tool: the
+        # answers are few and short (bounded by KNOWLEDGE_BUDGET_CHARS), so the model sees every one
+        # on every turn, answers "do you have loaners?" without a tool round trip (no hold line, no
+        # extra model call), and is less tempted to improvise than when it must first think of
+        # asking. Read here, per call, with no cache: an edit in the admin reaches the next call.
+        knowledge=shop_knowledge_for_agent().answers,
+        hours=opening_hours_lines(today=now.astimezone(shop.zone).date()),
     )
     if caller.customer_id and caller.phone:
         # instructions() names a matched customer but not the number; tools such as

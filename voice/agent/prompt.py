@@ -42,6 +42,8 @@ def instructions(
     services: list[str],
     caller: CallerContext,
     transfer_available: bool,
+    knowledge: list[tuple[str, str]] | None = None,
+    hours: list[str] | None = None,
 ) -> str:
     """System instructions for either engine. Prices and durations are never in here as facts to
     repeat from memory: the agent must read them from tools."""
@@ -65,6 +67,7 @@ def instructions(
         if transfer_available
         else "No advisor can take calls right now: transfer_to_human takes a message for a callback instead."
     )
+    facts = shop_facts(knowledge or [], hours or [])
     return f"""You are the automated phone assistant of {shop_name}, a car service department.
 It is now {today} ({zone.key}). Times you say and book are in that time zone.
 {who}
@@ -87,4 +90,26 @@ How to talk:
   verify_customer with it, then try again. Never say whose account a number belongs to before that.
 - Use end_call only after saying goodbye. Use transfer_to_human only after telling the caller you will.
 - Digits pressed on the keypad arrive as "[keypad: N]".
+- When a caller asks whether their car is ready or how the work is going, use get_vehicle_status and
+  say its status_text, promised time and note as they are; never guess when a car will be ready.
+
+{facts}
 """
+
+
+NO_KNOWLEDGE = "(The shop has not written any answers yet.)"
+
+
+def shop_facts(knowledge: list[tuple[str, str]], hours: list[str]) -> str:
+    """The shop's own answers (written by its advisors in the admin) and its hours, with the rule that
+    they are the only source for policies. Bounded by scheduling.knowledge's budget."""
+    answers = "\n".join(f"- {topic}: {answer}" for topic, answer in knowledge) or NO_KNOWLEDGE
+    return f"""Shop knowledge, written by the shop's advisors:
+<shop_knowledge>
+{answers}
+</shop_knowledge>
+{chr(10).join(hours)}
+Answer questions about the shop (loaners, shuttle, payment, warranty and recalls, towing, directions,
+parking, key drop, fees, brands serviced, hours) only from the shop knowledge above, the hours and
+closures, and list_services. If the answer is not there, say plainly that you don't know and offer to
+take a message for a service advisor. Never invent a policy, a price or a promise."""

@@ -261,5 +261,6 @@ class TestHappyPath:
                 "schedule-appointment",
                 "reschedule-appointment",
                 "cancel-appointment",
+                "get-vehicle-status",
             )
         }

@@ -89,6 +89,16 @@ ACTING_FOR_DANA = [
     Case("cancel_appointment", lambda c, a: {"appointment_id": a.pk, "reason": "car sold"}),
     Case("confirm_appointment", lambda c, a: {"appointment_id": a.pk}),
     Case(
+        "get_vehicle_status",
+        lambda c, a: {"appointment_id": a.pk},
+        lambda r: r["success"] and len(r["appointments"]) == 1,
+    ),
+    Case(
+        "get_vehicle_status",
+        lambda c, a: {"customer_phone": "(312) 555-0147"},
+        lambda r: r["success"] and len(r["appointments"]) == 1,
+    ),
+    Case(
         "create_customer",
         lambda c, a: {"name": "Dana Whitfield", "phone": c.phone, "email": "new@example.com"},
         lambda r: r["success"] and r["customer_id"] is not None,

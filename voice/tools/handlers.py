@@ -28,6 +28,7 @@ from scheduling.services import (
     appointment_reschedule,
 )
 from scheduling.shop import shop_get
+from scheduling.work_status import vehicle_status_list, vehicle_status_of
 from voice.tools import schemas
 from voice.tools.context import (
     MAX_FAILED_VERIFICATIONS,
@@ -279,6 +280,30 @@ def cancel_appointment(args: schemas.CancelAppointmentArgs, context: ToolContext
         "appointment_id": appointment.pk,
         "confirmation": f"The {appointment.service_type.name} on {when} is cancelled.",
     }
+
+
+def get_vehicle_status(args: schemas.GetVehicleStatusArgs, context: ToolContext) -> Result:
+    if args.appointment_id is not None:
+        _appointment_owner(args.appointment_id, context)
+        return {"success": True, "appointments": vehicle_status_of(appointment_id=args.appointment_id)}
+    e164 = normalize_phone(args.customer_phone or "", region=shop_get().phone_region)
+    household = list(
+        Customer.objects.filter(Q(phone=e164) | Q(alt_phone=e164)).order_by("pk").values_list("pk", flat=True)
+    )
+    if not household:
+        raise NotFound("There's no customer with that phone number.")
+    allowed = []
+    for customer_id in household:
+        try:
+            _require_access(customer_id, context)
+        except VerificationRequired:
+            continue
+        allowed.append(customer_id)
+    if not allowed:
+        # Verification is asked for the customer caller ID would pick on that number.
+        primary = customer_find_by_phone(phone=e164)
+        _require_access(primary.pk if primary else household[0], context)
+    return {"success": True, "appointments": vehicle_status_list(customer_ids=allowed)}
 
 
 def transfer_to_human(args: schemas.TransferToHumanArgs, context: ToolContext) -> Result:

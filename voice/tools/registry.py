@@ -122,6 +122,15 @@ _TOOLS = [
         handlers.cancel_appointment,
     ),
     Tool(
+        "get_vehicle_status",
+        "get-vehicle-status",
+        "Whether a customer's car is ready: the work status the shop set (waiting for parts, in "
+        "progress, ready for pickup, picked up), the promised time and the shop's note, for one "
+        "appointment or for the cars of a phone number. Say status_text and the note as they are.",
+        schemas.GetVehicleStatusArgs,
+        handlers.get_vehicle_status,
+    ),
+    Tool(
         "transfer_to_human",
         None,
         "Transfer the call to a person at the shop when the caller asks for one or you can't help. "

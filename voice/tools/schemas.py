@@ -177,6 +177,22 @@ class CancelAppointmentArgs(ToolArgs):
     reason: str = Field("", max_length=200, description="Why, in the caller's words (optional).")
 
 
+class GetVehicleStatusArgs(ToolArgs):
+    appointment_id: int | None = Field(None, gt=0, description="appointment_id of the car being asked about.")
+    customer_phone: str | None = Field(
+        None,
+        max_length=40,
+        description="The customer's phone number, to list their cars in the shop (the caller's own number "
+        "when they ask about their car).",
+    )
+
+    @model_validator(mode="after")
+    def _which(self) -> GetVehicleStatusArgs:
+        if self.appointment_id is None and not self.customer_phone:
+            raise ValueError("give appointment_id or customer_phone to say whose car it is")
+        return self
+
+
 class TransferToHumanArgs(ToolArgs):
     reason: str = Field(
         "", max_length=200, description="Short note for the person taking the call, e.g. 'billing question'."

@@ -26,6 +26,68 @@ HOURS = [
     (5, time(8, 0), time(13, 0)),
 ]
 
+# The shop's answers to what callers ask besides booking (topic, answer), in the order advisors keep
+# them. Prices here agree with the catalog below (the diagnostic is $149).
+SHOP_ANSWERS = [
+    (
+        "Loaner cars and shuttle",
+        "We don't have loaner cars. Our free shuttle takes customers who drop off within 5 miles of the "
+        "shop, weekdays 8 AM to 4 PM; ask for it when you drop off. Enterprise across the street gives "
+        "our customers a discounted rate.",
+    ),
+    (
+        "Payment methods",
+        "We take Visa, Mastercard, American Express, Discover, debit cards, Apple Pay, Google Pay and "
+        "cash. No personal checks. Payment is due when you pick up the car. Financing through Synchrony "
+        "is available for repairs over $500.",
+    ),
+    (
+        "Warranty and recall work",
+        "We're an independent shop, so factory warranty and safety recall repairs are done at a "
+        "dealership, free of charge; we can check your VIN for open recalls. Our own repairs carry a "
+        "24-month, 24,000-mile parts and labor warranty.",
+    ),
+    (
+        "Towing",
+        "We don't run our own tow truck. We work with Northside Towing at (312) 555-0188, who bring cars "
+        "to us around the clock, or use your roadside assistance and ask them to tow to Lakeside Auto "
+        "Service. A car towed in after hours is looked at the next business morning.",
+    ),
+    (
+        "Directions and parking",
+        "We're at 2150 North Clybourn Avenue in Chicago, between Webster and Fullerton, on the east side "
+        "of the street. Customer parking is in our own lot off the alley behind the shop; the first "
+        "three spaces by the office are for drop-offs.",
+    ),
+    (
+        "After-hours key drop",
+        "You can drop off any time: park in the lot, fill in an envelope from the box by the office "
+        "door with your name, phone number and what the car needs, put your key inside and drop it "
+        "through the slot. We call you the next business morning.",
+    ),
+    (
+        "Diagnostic fee policy",
+        "A diagnostic is $149 and covers up to an hour of testing. If you have us do the repair we "
+        "found, the $149 is credited toward it. We always call with an estimate before doing any repair.",
+    ),
+    (
+        "Brands serviced",
+        "We service most cars, SUVs and light trucks: American, Japanese and Korean brands, plus "
+        "Volkswagen, BMW, Mercedes-Benz, Audi, Volvo and Mini. We don't work on diesels, commercial "
+        "vehicles, motorcycles or the high-voltage systems of hybrids and electric cars.",
+    ),
+    (
+        "Waiting at the shop",
+        "Our waiting room has free Wi-Fi, coffee and a desk with outlets. Oil changes, tire rotations, "
+        "inspections and battery replacements can usually be done while you wait; book as a waiter.",
+    ),
+    (
+        "Bringing your own parts",
+        "We don't install parts customers bring in, because we can't warranty them. We use OEM or "
+        "equivalent quality parts and will tell you which before the work.",
+    ),
+]
+
 
 @dataclass(frozen=True)
 class ServiceSpec:

@@ -1,7 +1,7 @@
-"""Load the demo shop. Idempotent: every row has a natural key (the shop singleton, hour rows only when
-there are none, service code, customer phone, VIN, a vehicle's existing history, closure date, "any future
-appointment"), and rows that already exist are left exactly as they are, so an advisor's edits in the
-admin survive `scripts/run` seeding again on every start."""
+"""Load the demo shop. Idempotent: every row has a natural key (the shop singleton, hour rows and shop
+answers only when there are none, service code, customer phone, VIN, a vehicle's existing history, closure
+date, "any future appointment"), and rows that already exist are left exactly as they are, so an advisor's
+edits in the admin survive `scripts/run` seeding again on every start."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import normalize_phone
 from crm.vin import validate_vin
 from dealership.core.demo.appointments import demo_appointments_book
-from dealership.core.demo.data import HOURS, SERVICES, SHOP
+from dealership.core.demo.data import HOURS, SERVICES, SHOP, SHOP_ANSWERS
 from dealership.core.demo.holidays import TRAINING_DAY, holidays_between, training_day
 from dealership.core.demo.people import CustomerSpec, demo_customers, vehicle_history
-from scheduling.models import BusinessHours, Closure, ServiceType, Shop
+from scheduling.models import BusinessHours, Closure, ServiceType, Shop, ShopAnswer
 from scheduling.shop import shop_get
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def demo_seed(*, now: datetime | None = None) -> SeedSummary:
         shop = _seed_shop(summary)
         _seed_hours(summary)
         _seed_catalog(summary)
+        _seed_answers(summary)
         today = now.astimezone(shop.zone).date()
         customers = _seed_people(summary, shop=shop, today=today)
         _seed_closures(summary, today=today)
@@ -108,6 +109,22 @@ def _seed_catalog(summary: SeedSummary) -> None:
         )
         created += made
     summary.add("services", created=created, present=len(SERVICES) - created)
+
+
+def _seed_answers(summary: SeedSummary) -> None:
+    """Like the hours: only into an empty list, so an answer an advisor edited, switched off or
+    deleted stays that way."""
+    existing = ShopAnswer.objects.count()
+    if existing:
+        summary.add("shop answers", created=0, present=existing)
+        return
+    ShopAnswer.objects.bulk_create(
+        [
+            ShopAnswer(topic=topic, answer=answer, ordering=10 * (position + 1))
+            for position, (topic, answer) in enumerate(SHOP_ANSWERS)
+        ]
+    )
+    summary.add("shop answers", created=len(SHOP_ANSWERS), present=0)
 
 
 def _seed_people(summary: SeedSummary, *, shop: Shop, today: date) -> list[Customer]:

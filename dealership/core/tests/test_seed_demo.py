@@ -12,14 +12,25 @@ from django.core.management import CommandError, call_command
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.vin import validate_vin
 from dealership.core.errors import ApplicationError
-from scheduling.models import Appointment, BusinessHours, Closure, ServiceType, Shop
+from scheduling.knowledge import shop_knowledge_for_agent
+from scheduling.models import Appointment, BusinessHours, Closure, ServiceType, Shop, ShopAnswer
 from scheduling.selectors import availability_find, service_get
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=CHICAGO)  # a Saturday; Thanksgiving is Thursday the 26th
 TODAY = NOW.date()
 THANKSGIVING = date(2026, 11, 26)
-MODELS = (Shop, BusinessHours, ServiceType, Customer, Vehicle, ServiceRecord, Closure, Appointment)
+MODELS = (
+    Shop,
+    BusinessHours,
+    ServiceType,
+    ShopAnswer,
+    Customer,
+    Vehicle,
+    ServiceRecord,
+    Closure,
+    Appointment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +190,38 @@ def test_it_keeps_what_an_advisor_changed_in_the_admin():
     assert ServiceType.objects.get(code="oil_change").price == Decimal("64.99")
     assert not BusinessHours.objects.filter(weekday=5).exists()
     assert Customer.objects.filter(name="Renamed Customer").count() == 1
+
+
+def test_it_ships_answers_to_what_callers_ask_and_all_of_them_reach_the_agent():
+    seed()
+    topics = " ".join(ShopAnswer.objects.filter(active=True).values_list("topic", flat=True)).lower()
+    for subject in (
+        "loaner",
+        "payment",
+        "warranty",
+        "towing",
+        "directions",
+        "key drop",
+        "diagnostic",
+        "brands",
+    ):
+        assert subject in topics
+    knowledge = shop_knowledge_for_agent()
+    assert len(knowledge.answers) == ShopAnswer.objects.count() and not knowledge.left_out
+    # The diagnostic fee the answer quotes is the catalog's price.
+    fee = ShopAnswer.objects.get(topic="Diagnostic fee policy").answer
+    assert f"${ServiceType.objects.get(code='diagnostic').price:.0f}" in fee
+
+
+def test_it_keeps_an_advisors_edited_switched_off_or_deleted_answers():
+    seed()
+    ShopAnswer.objects.filter(topic="Towing").update(answer="We tow within 10 miles for $95.")
+    ShopAnswer.objects.filter(topic="Payment methods").update(active=False)
+    ShopAnswer.objects.filter(topic="Bringing your own parts").delete()
+    seed()
+    assert ShopAnswer.objects.get(topic="Towing").answer == "We tow within 10 miles for $95."
+    assert ShopAnswer.objects.get(topic="Payment methods").active is False
+    assert not ShopAnswer.objects.filter(topic="Bringing your own parts").exists()
 
 
 def test_it_plans_a_training_day_when_no_holiday_is_near(frozen):

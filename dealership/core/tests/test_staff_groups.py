@@ -26,6 +26,8 @@ ADVISOR_PERMISSIONS = {
     *(f"crm.{verb}_{model}" for model in ("customer", "vehicle", "servicerecord") for verb in CRUD),
     *(f"scheduling.{verb}_appointment" for verb in CRUD),
     "scheduling.view_appointmentchange",
+    "scheduling.set_work_status",
+    *(f"scheduling.{verb}_shopanswer" for verb in CRUD),
     "scheduling.view_shop",
     "scheduling.view_businesshours",
     "scheduling.view_closure",

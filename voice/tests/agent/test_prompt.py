@@ -36,3 +36,18 @@ def test_it_tells_the_model_who_is_calling_and_what_they_have():
     assert "Sunday, November 22 at 12 PM (America/Chicago)" in text
     assert "customer_id 7" in text and "2019 Honda Civic" in text and "appointment 12" in text
     assert "takes a message" in text
+
+
+def test_without_answers_the_model_is_told_the_shop_wrote_none_and_still_not_to_invent():
+    text = instructions(
+        shop_name="Lakeside",
+        zone=CHICAGO,
+        now=datetime(2026, 11, 22, 18, tzinfo=UTC),
+        services=["oil_change"],
+        caller=CallerContext(),
+        transfer_available=True,
+        hours=["Opening hours: Monday 7:30 AM to 6 PM."],
+    )
+    assert "<shop_knowledge>\n(The shop has not written any answers yet.)\n</shop_knowledge>" in text
+    assert "Opening hours: Monday 7:30 AM to 6 PM." in text
+    assert "Never invent a policy, a price or a promise." in " ".join(text.split())
