@@ -28,6 +28,7 @@ from voice.services import (
     tool_call_record,
     turn_record,
 )
+from voice.summaries import call_summary_queue
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +120,12 @@ class CallRecorder:
     async def close(self, *, within: float = 5.0, background_limit: float = 120.0) -> None:
         """Wait up to `within` seconds for queued writes, so the call ends promptly; if the database is
         slower than that (a burst of hang-ups on one process), the rest are written in the background,
-        for up to `background_limit` seconds, rather than dropped. Never raises."""
+        for up to `background_limit` seconds, rather than dropped. Then the call's summary is queued
+        (voice.summaries). Never raises."""
         if self._worker is None:
             return
+        # Last in the queue, so the summary is asked for once every turn of the call is written.
+        self._put(call_summary_queue, {"call_id": self.call_id})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), within)
         worker, self._worker = self._worker, None
