@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from dealership.health import health
+from dealership.metrics_view import metrics
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("voice/", include("voice.urls")),
     path("voice/", include("reminders.urls")),  # reminder-call and SMS webhooks (DESIGN.md §4)
     path("tools/", include("voice.tools.urls")),

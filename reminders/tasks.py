@@ -12,6 +12,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from dealership import metrics
 from reminders.selectors import reminder_list_due
 from reminders.services import (
     DeliveryRetry,
@@ -38,6 +39,7 @@ def reminders_dispatch() -> int:
         # Re-timing is a refinement; a failure in it must not hold back every due reminder.
         logger.exception("reminders: re-timing around new closures failed; dispatching anyway")
     due = reminder_list_due(now=now)
+    metrics.REMINDERS_QUEUED.inc(len(due))
     for reminder_id in due:
         transaction.on_commit(partial(reminder_deliver_task.delay, reminder_id))
     if due:

@@ -21,6 +21,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from dealership import metrics
 from voice.services import (
     call_record_error,
     call_set_outcome,
@@ -76,6 +77,8 @@ class CallRecorder:
 
     def turn(self, *, role: str, text: str, started_at: float | None = None, **fields: Any) -> None:
         """Append a transcript turn; `started_at` is a monotonic time; `fields` as turn_record's."""
+        if fields.get("response_ms") is not None:
+            metrics.TURN_LATENCY.observe(fields["response_ms"] / 1000)
         self._put(
             turn_record,
             {
