@@ -26,6 +26,10 @@ from prometheus_client import (
 )
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROC_ENV):
+    # A process given a directory that is not there yet (a worker started before the web server)
+    # would otherwise fail on its first metric.
+    os.makedirs(os.environ[MULTIPROC_ENV], exist_ok=True)
 
 # Seconds; a turn is "end of caller speech → first agent audio sent".
 _TURN_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0)

@@ -16,10 +16,11 @@ import pytest
 from channels.db import database_sync_to_async
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.calls import FakePhone, caller_says, greeted, spoken
-from tests.fakes.fake_openai import TextReply, tool_reply
+from tests.calls import FakePhone, caller_says, greeted, inbound_call, spoken
+from tests.fakes.fake_openai import ErrorReply, TextReply, tool_reply
 from tests.web_process import ROOT, the_test_database_url, web_process
-from voice.services import call_status_callback
+from voice.services import call_status_callback, turn_record
+from voice.tasks import SUMMARY_MAX_RETRIES, call_summarise_task
 
 TOKEN = "metrics-token-for-tests-0123456789"
 TOOLS_KEY = "tools-api-key-for-tests-0123456789abcdef"
@@ -200,8 +201,6 @@ def test_one_scrape_adds_up_the_web_processes_and_a_celery_worker(tmp_path: Path
             assert _get(f"http://{origin}/metrics", token=None)[0] == 401
             for _ in range(6):
                 _list_services(origin)
-            from voice.tasks import call_summarise_task
-
             call_summarise_task.apply_async(args=(0,), queue=queue)  # "no such call": quick
             deadline = time.monotonic() + 60
             samples: dict = {}
@@ -224,3 +223,20 @@ def test_one_scrape_adds_up_the_web_processes_and_a_celery_worker(tmp_path: Path
     assert value(samples, "dealership_tool_duration_seconds_count", tool="list_services", outcome="ok") == 6
     writers = {path.name.rsplit("_", 1)[-1] for path in directory.glob("histogram_*.db")}
     assert len(writers) >= 2  # at least one web process and the worker wrote samples
+
+
+@pytest.mark.django_db
+def test_provider_failures_are_counted_by_provider_and_kind(
+    client, settings, shop, fake_openai, eager_celery
+):
+    settings.METRICS_TOKEN = TOKEN
+    call = inbound_call()
+    turn_record(call_id=call.pk, role="caller", text="Is the shop open on Sunday?")
+    fake_openai.structured = lambda body: ErrorReply(503)
+    before = scrape(client)
+    call_summarise_task.apply_async(args=(call.pk,))
+    after = scrape(client)
+    name = "dealership_provider_errors_total"
+    assert value(after, name, provider="openai", kind="transient") == (
+        value(before, name, provider="openai", kind="transient") + 1 + SUMMARY_MAX_RETRIES
+    )
