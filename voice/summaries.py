@@ -9,10 +9,11 @@ the call as it was (the task retries, bounded); the call record never depends on
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from integrations.errors import ProviderError
@@ -182,17 +183,26 @@ def call_summarise(*, call_id: int) -> str:
     return "summarised"
 
 
+# Publishing happens on this thread, not the caller's: the caller is the live calls' database thread
+# (voice.agent.records), which must not wait out a broker connection timeout while Redis is down.
+_publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-summary-publish")
+
+
 def call_summary_queue(*, call_id: int) -> None:
-    """Queue the call's summary once the current transaction commits. Never raises: with the broker
-    down the call record stands and the failure is logged (the call simply has no summary)."""
-    transaction.on_commit(lambda: _publish(call_id))
+    """Queue the call's summary once the current transaction commits, without waiting for the broker.
+    Never raises: with the broker down the call record stands and the failure is logged (the call
+    simply has no summary)."""
+    call_sid = Call.objects.filter(pk=call_id).values_list("call_sid", flat=True).first()
+    if call_sid is not None:
+        transaction.on_commit(lambda: _publisher.submit(_publish, call_id, call_sid))
 
 
-def _publish(call_id: int) -> None:
+def _publish(call_id: int, call_sid: str) -> None:
     from voice.tasks import call_summarise_task  # the tasks module imports this one
 
     try:
         call_summarise_task.apply_async(args=(call_id,), retry=False)
     except Exception as error:  # any broker/transport failure: the call record must still stand
-        call_sid = Call.objects.filter(pk=call_id).values_list("call_sid", flat=True).first()
         logger.warning("call=%s summary not queued: %s", call_sid, type(error).__name__)
+    finally:
+        connections.close_all()  # this thread's own (an eager task, in tests, used the database here)
