@@ -10,9 +10,17 @@ Environment: PORT (8000), HOST (0.0.0.0), WEB_CONCURRENCY (1: worker processes s
 call lives in one process and control messages reach it through the Redis channel layer),
 FORWARDED_ALLOW_IPS (127.0.0.1: proxies trusted for X-Forwarded-*), KEEP_ALIVE_TIMEOUT (75 s), LOG_LEVEL.
 It turns on pooled PostgreSQL connections (DB_POOL=1, DB_POOL_MAX_SIZE per process, default 10).
+
+Metrics (/metrics, METRICS_TOKEN): the processes share PROMETHEUS_MULTIPROC_DIR, so a scrape answered
+by any one of them adds up all of them (dealership.metrics). When it is unset, a fresh private
+directory is made for this server's processes and removed when it stops; a directory you set (shared
+with the Celery worker on the same host) is yours to empty between deployments.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 from typing import Any
 
 import environ
@@ -47,6 +55,21 @@ def server_options(env: environ.Env | None = None) -> dict[str, Any]:
     }
 
 
+def metrics_directory(env: environ.Env) -> str | None:
+    """Set PROMETHEUS_MULTIPROC_DIR for this server's processes (before anything imports the
+    Prometheus client, which reads it at import). Returns the directory, None with metrics off."""
+    if not env.str("METRICS_TOKEN", default=""):
+        return None
+    directory = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        return directory
+    directory = tempfile.mkdtemp(prefix="dealership-metrics-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
+
+
 def main() -> None:
     options = server_options()
     env = environ.Env()
@@ -55,6 +78,7 @@ def main() -> None:
         # call held by another process would be lost without a trace.
         raise SystemExit("WEB_CONCURRENCY > 1 needs REDIS_URL (the channel layer shared by the processes)")
     os.environ.setdefault("DB_POOL", "1")  # see dealership.settings: pooled PostgreSQL connections
+    metrics_directory(env)
     uvicorn.run(APP, **options)
 
 

@@ -368,6 +368,9 @@ if TOOLS_API_KEY and len(TOOLS_API_KEY) < TOOLS_API_KEY_MIN_LENGTH:
         "or be unset to turn the tools API off."
     )
 
+# Bearer token for GET /metrics (Prometheus); unset = /metrics answers 404. See dealership.metrics.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

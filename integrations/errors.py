@@ -2,6 +2,8 @@
 
 from collections.abc import Collection
 
+from dealership import metrics
+
 # Timeouts and rate limits: the request may well succeed a little later.
 RETRYABLE_STATUSES = frozenset({408, 429})
 
@@ -19,6 +21,10 @@ class ProviderError(Exception):
         self.message = message
         self.permanent = permanent
         self.provider = provider
+        # Counted where every provider failure is made (one choke point for all adapters).
+        metrics.PROVIDER_ERRORS.labels(
+            provider=provider, kind="permanent" if permanent else "transient"
+        ).inc()
 
     def __repr__(self) -> str:
         return f"ProviderError({self.message!r}, permanent={self.permanent}, provider={self.provider!r})"

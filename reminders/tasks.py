@@ -10,6 +10,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from dealership import metrics
 from reminders.selectors import reminder_list_due
 from reminders.services import (
     DeliveryRetry,
@@ -39,6 +40,7 @@ def reminders_dispatch() -> int:
         # Re-timing is a refinement; a failure in it must not hold back every due reminder.
         logger.exception("reminders: re-timing around new closures failed; dispatching anyway")
     due = reminder_list_due(now=now)
+    metrics.REMINDERS_QUEUED.inc(len(due))
     for reminder_id in due:
         reminder_queue_delivery_on_commit(reminder_id)
     if due:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 from channels.db import database_sync_to_async
+from prometheus_client import REGISTRY
 
 from scheduling.models import Appointment
 from tests.calls import (
@@ -40,6 +41,7 @@ async def test_caller_speech_stops_the_agent_and_only_what_was_heard_is_kept(
 ):
     # The model is still writing (the stream hangs after two sentences) when the caller cuts in.
     fake_openai.script = [HangReply(f"{FIRST} {SECOND} And"), TextReply("Sure, go ahead.")]
+    barge_ins = REGISTRY.get_sample_value("dealership_barge_in_seconds_count") or 0
     phone = await FakePhone.dial(call)
     try:
         await greeted(phone, fake_deepgram)
@@ -52,6 +54,7 @@ async def test_caller_speech_stops_the_agent_and_only_what_was_heard_is_kept(
         await caller_starts_talking(fake_deepgram, "wait, hold on")
         await phone.wait_for(lambda: phone.events("clear"), what="clear")
         cleared_at = len(phone.frames)
+        assert REGISTRY.get_sample_value("dealership_barge_in_seconds_count") == barge_ins + 1  # /metrics
         await fake_openai.await_for(lambda: fake_openai.abandoned_streams == 1)
         await asyncio.sleep(0.3)
         assert not [f for f in phone.frames[cleared_at:] if f["event"] == "media"]

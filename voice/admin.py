@@ -14,6 +14,10 @@ from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 
 
+def _short(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
@@ -28,14 +32,33 @@ class CallAdmin(admin.ModelAdmin):
         "customer",
         "status",
         "outcome",
+        "urgency",
+        "follow_up_needed",
+        "short_summary",
         "duration_seconds",
     )
-    list_filter = ("direction", "status", "outcome", "engine")
+    list_filter = ("direction", "status", "outcome", "urgency", "follow_up_needed", "engine")
     list_select_related = ("customer",)
-    search_fields = ("call_sid", "from_number", "to_number", "customer__name")
+    search_fields = ("call_sid", "from_number", "to_number", "customer__name", "summary")
     date_hierarchy = "created_at"
     fieldsets = (
         (None, {"fields": ("call_sid", "direction", "from_number", "to_number", "customer", "engine")}),
+        (
+            "Summary",
+            {
+                "fields": (
+                    "summary",
+                    "reason_for_calling",
+                    "vehicle_mentioned",
+                    "service_wanted",
+                    "urgency",
+                    "sentiment",
+                    "follow_up_needed",
+                    "follow_up_reason",
+                    "summarized_at",
+                )
+            },
+        ),
         (
             "How it went",
             {
@@ -62,6 +85,10 @@ class CallAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
+
+    @admin.display(description="Summary")
+    def short_summary(self, call: Call) -> str:
+        return _short(call.summary)
 
     @admin.display(description="Transcript")
     def transcript(self, call: Call) -> SafeString:
@@ -96,15 +123,17 @@ class CallbackRequestAdmin(admin.ModelAdmin):
         "phone",
         "customer",
         "short_reason",
+        "call_summary",
         "handled",
         "handled_by",
         "handled_at",
     )
     list_filter = ("handled",)
-    list_select_related = ("customer", "handled_by")
+    list_select_related = ("customer", "handled_by", "call")
     search_fields = ("name", "phone", "reason", "customer__name")
     readonly_fields = (
         "call",
+        "call_summary",
         "customer",
         "phone",
         "name",
@@ -122,6 +151,14 @@ class CallbackRequestAdmin(admin.ModelAdmin):
     @admin.display(description="Message")
     def short_reason(self, obj: CallbackRequest) -> str:
         return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
+
+    @admin.display(description="Call summary")
+    def call_summary(self, obj: CallbackRequest) -> str:
+        """What the call was about (voice.summaries), so the advisor knows before calling back."""
+        if obj.call is None or not obj.call.summary:
+            return "—"
+        urgency = f" [{obj.call.get_urgency_display()}]" if obj.call.urgency else ""
+        return obj.call.summary + urgency
 
     @admin.action(description="Mark selected messages handled", permissions=["change"])
     def mark_handled(self, request: HttpRequest, queryset: QuerySet[CallbackRequest]) -> None:

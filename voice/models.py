@@ -41,6 +41,18 @@ class Call(TimeStampedModel):
         DISCLOSED = "disclosed", "disclosed, caller stayed on"
         DECLINED = "declined", "caller objected"
 
+    class Urgency(models.TextChoices):
+        NONE = "", "—"
+        ROUTINE = "routine"
+        SOON = "soon"
+        SAFETY = "safety", "safety issue"
+
+    class Sentiment(models.TextChoices):
+        NONE = "", "—"
+        POSITIVE = "positive"
+        NEUTRAL = "neutral"
+        NEGATIVE = "negative"
+
     FINAL_STATUSES = (Status.COMPLETED, Status.BUSY, Status.NO_ANSWER, Status.CANCELED, Status.FAILED)
 
     call_sid = models.CharField(max_length=64, unique=True)
@@ -67,6 +79,17 @@ class Call(TimeStampedModel):
     # Set when a media stream claims the token (voice.stream_tokens): a token starts one session.
     stream_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True)
+    # One urgency per call: set live when the caller reports an unsafe car, else by the summary.
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, blank=True, default="", db_index=True)
+    # The post-call summary (voice.summaries); empty until the LLM has answered.
+    summary = models.TextField(blank=True, help_text="Two sentences written by the LLM after the call.")
+    reason_for_calling = models.CharField(max_length=300, blank=True)
+    vehicle_mentioned = models.CharField(max_length=200, blank=True)
+    service_wanted = models.CharField(max_length=200, blank=True)
+    sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True, default="")
+    follow_up_needed = models.BooleanField("human follow-up needed", default=False, db_index=True)
+    follow_up_reason = models.CharField(max_length=300, blank=True)
+    summarized_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from crm.phones import mask_phone, try_normalize_phone
+from dealership import metrics
 from scheduling.shop import shop_get
 from voice.models import Call, CallbackRequest, ToolCall, Turn, WebhookReceipt
 from voice.receipts import webhook_receipt_record
@@ -111,6 +112,8 @@ def call_record_status(
                 if not call.outcome:
                     call.outcome = Call.Outcome.ABANDONED
                     fields.append("outcome")
+                ended_with = call.outcome
+                transaction.on_commit(lambda: metrics.CALLS.labels(outcome=ended_with).inc())
         if duration_seconds is not None:
             call.duration_seconds = duration_seconds
             fields.append("duration_seconds")

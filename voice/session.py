@@ -22,6 +22,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
+from dealership import metrics
 from integrations.telephony import TelephonyClient
 from voice import twiml
 from voice.call_tasks import CallTasks
@@ -64,6 +65,8 @@ class CallSession:
         self._opened_at = self._loop.time()
         self._started_at: float | None = None
         self._last_activity = self._opened_at
+        self._caller_spoke_at: float | None = None  # the barge-in histogram measures from here
+        self._counted_live = False
         self._idle_notified_at = 0.0
         self._time_limit_at: float | None = None
         self._finished = False
@@ -157,6 +160,8 @@ class CallSession:
         if self._playout is None:
             return {}
         cut = await self._playout.interrupt()
+        if cut and self._caller_spoke_at is not None:
+            metrics.BARGE_IN.observe(max(0.0, self._loop.time() - self._caller_spoke_at))
         if cut:
             self.log.info(
                 "barge-in: %s",
@@ -176,7 +181,7 @@ class CallSession:
 
     def note_caller_activity(self) -> None:
         """The caller said something (the engine's speech detection decides); resets idle timing."""
-        self._last_activity = self._loop.time()
+        self._last_activity = self._caller_spoke_at = self._loop.time()
 
     async def end(self, reason: str) -> None:
         """Stop the engine and close the stream. If the call is still up, Twilio then plays the
@@ -252,6 +257,8 @@ class CallSession:
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
+        metrics.LIVE_CALLS.inc()
+        self._counted_live = True
         if claim.replaces_stream_sid:
             # A reconnect: the session it replaces (in whichever process holds it) ends cleanly.
             self.log.info("stream %s replaces stream %s", frame.stream_sid, claim.replaces_stream_sid)
@@ -280,6 +287,9 @@ class CallSession:
         if self._finished:
             return
         self._finished = True
+        if self._counted_live:
+            metrics.LIVE_CALLS.dec()
+            self._counted_live = False
         self.tasks.begin_ending(reason)
         if self._playout is not None:
             self._playout.close()

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.phones import mask_phone
+from dealership import metrics
 from integrations.errors import ProviderError
 from integrations.telephony import (
     CallOutcomeUnknown,
@@ -446,7 +447,9 @@ def _place_call(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, n
             async_amd_status_callback=amd,
         )
     except ProviderError as exc:
+        metrics.REMINDER_DELIVERIES.labels(channel="call", result="failed").inc()
         return _provider_failed(reminder, token, attempt, exc, now=now)
+    metrics.REMINDER_DELIVERIES.labels(channel="call", result="placed").inc()
     _record_placed(reminder, token, attempt, sid, pending=(Outcome.SENDING,))
     logger.info("call=%s reminder %s: calling %s", sid, reminder.pk, mask_phone(customer.phone))
     return f"call placed {sid}"
@@ -461,7 +464,9 @@ def _send_text(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, no
     try:
         sid = send_sms_sync(customer.phone, reminder_text(facts))
     except ProviderError as exc:
+        metrics.REMINDER_DELIVERIES.labels(channel="sms", result="failed").inc()
         return _provider_failed(reminder, token, attempt, exc, now=now)
+    metrics.REMINDER_DELIVERIES.labels(channel="sms", result="sent").inc()
     ReminderAttempt.objects.filter(pk=attempt.pk).update(
         provider_sid=sid, outcome=Outcome.SMS_SENT, ended_at=now
     )

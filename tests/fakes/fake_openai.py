@@ -3,6 +3,10 @@
 Point the SDK at it with `OPENAI_BASE_URL = fake.base_url`. `script` is either a list of replies used
 in order (one per request) or a callable `script(request_json) -> reply` for conversational logic.
 A reply is `TextReply`, `ToolCallReply`, `ErrorReply` or `HangReply`. Every request body is recorded.
+
+Non-streaming requests with a `json_schema` response_format (structured outputs: post-call summaries)
+are answered from `structured` instead (a list used in order, or a callable), and recorded in
+`structured_requests`: by default with JSON generated from the schema sent, so it always matches it.
 """
 
 import asyncio
@@ -64,8 +68,34 @@ class HangReply:
     text: str = ""
 
 
+@dataclass
+class JsonReply:
+    """The message content of a structured-outputs answer: `data` as JSON, a string sent as it is (for
+    broken JSON), or None for a value generated from the request's schema. `delay` before answering."""
+
+    data: dict[str, Any] | str | None = None
+    delay: float = 0.0
+
+
 Reply = TextReply | ToolCallReply | ErrorReply | HangReply
 Script = list[Reply] | Callable[[dict[str, Any]], Reply]
+StructuredScript = list[JsonReply | ErrorReply] | Callable[[dict[str, Any]], JsonReply | ErrorReply]
+
+
+def value_for_schema(schema: dict[str, Any], name: str = "value") -> Any:
+    """A value that validates against `schema` (the subset structured outputs allow)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        return {key: value_for_schema(sub, key) for key, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [value_for_schema(schema.get("items", {}), name)]
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        return 1
+    return f"fake {name.replace('_', ' ')}"
 
 
 def tool_reply(name: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> ToolCallReply:
@@ -77,6 +107,8 @@ class FakeOpenAI(FakeServer):
         super().__init__()
         self.api_key = api_key
         self.script: Script = script if script is not None else []
+        self.structured: StructuredScript = lambda body: JsonReply()
+        self.structured_requests: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.abandoned_streams = 0  # hung streams whose client closed the connection
@@ -102,6 +134,8 @@ class FakeOpenAI(FakeServer):
                 ErrorReply(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
             )
         body = await request.json()
+        if not body.get("stream") and (body.get("response_format") or {}).get("type") == "json_schema":
+            return await self._structured(body)
         with self.lock:
             self.requests.append(body)
             self.headers.append(dict(request.headers))
@@ -147,6 +181,23 @@ class FakeOpenAI(FakeServer):
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+    async def _structured(self, body: dict[str, Any]) -> web.Response:
+        with self.lock:
+            self.structured_requests.append(body)
+            if callable(self.structured):
+                reply = self.structured(body)
+            else:
+                reply = self.structured.pop(0) if self.structured else ErrorReply(500, "no reply left")
+        await self.pause(reply.delay)
+        if isinstance(reply, ErrorReply):
+            return _error(reply)
+        data = reply.data
+        if data is None:
+            data = value_for_schema(body["response_format"]["json_schema"]["schema"])
+        content = data if isinstance(data, str) else json.dumps(data)
+        completion = _completion(f"chatcmpl-fake{next(self._ids)}", body["model"], TextReply(content))
+        return web.json_response(completion)
 
     async def _hang_until_client_leaves(self, request: web.Request) -> None:
         stopping = asyncio.ensure_future(self.until_stopped())

@@ -21,6 +21,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from dealership import metrics
 from voice.services import (
     call_record_error,
     call_set_outcome,
@@ -28,6 +29,7 @@ from voice.services import (
     tool_call_record,
     turn_record,
 )
+from voice.summaries import call_summary_queue
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ class CallRecorder:
 
     def turn(self, *, role: str, text: str, started_at: float | None = None, **fields: Any) -> None:
         """Append a transcript turn; `started_at` is a monotonic time; `fields` as turn_record's."""
+        if fields.get("response_ms") is not None:
+            metrics.TURN_LATENCY.observe(fields["response_ms"] / 1000)
         self._put(
             turn_record,
             {
@@ -119,9 +123,12 @@ class CallRecorder:
     async def close(self, *, within: float = 5.0, background_limit: float = 120.0) -> None:
         """Wait up to `within` seconds for queued writes, so the call ends promptly; if the database is
         slower than that (a burst of hang-ups on one process), the rest are written in the background,
-        for up to `background_limit` seconds, rather than dropped. Never raises."""
+        for up to `background_limit` seconds, rather than dropped. Then the call's summary is queued
+        (voice.summaries). Never raises."""
         if self._worker is None:
             return
+        # Last in the queue, so the summary is asked for once every turn of the call is written.
+        self._put(call_summary_queue, {"call_id": self.call_id})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), within)
         worker, self._worker = self._worker, None

@@ -115,3 +115,58 @@ def test_messages_can_be_filtered_by_handled(admin_client, db):
 
     assert "Open One" in page
     assert "Done One" not in page
+
+
+@pytest.fixture
+def summarised_calls(call_with_transcript) -> tuple[Call, Call]:
+    Call.objects.filter(pk=call_with_transcript.pk).update(
+        summary="Dana booked an oil change for Tuesday at nine. She declined a tire rotation.",
+        reason_for_calling="oil change",
+        vehicle_mentioned="2019 Honda Civic",
+        urgency=Call.Urgency.ROUTINE,
+        sentiment=Call.Sentiment.POSITIVE,
+    )
+    urgent = Call.objects.create(
+        call_sid="CA" + "6" * 32,
+        from_number="+13125550188",
+        status=Call.Status.COMPLETED,
+        summary="The caller's brakes failed on the highway. He wants a tow and a call back.",
+        urgency=Call.Urgency.SAFETY,
+        follow_up_needed=True,
+        follow_up_reason="Brakes failed; arrange a tow.",
+    )
+    return call_with_transcript, urgent
+
+
+def test_the_call_list_shows_summaries_and_filters_on_urgency_and_follow_up(admin_client, summarised_calls):
+    listing = reverse("admin:voice_call_changelist")
+
+    page = admin_client.get(listing).content.decode()
+    assert "Dana booked an oil change for Tuesday at nine." in page
+    assert "brakes failed on the highway" in page
+
+    urgent_only = admin_client.get(listing, {"urgency__exact": "safety"}).content.decode()
+    assert "brakes failed on the highway" in urgent_only
+    assert "Dana booked an oil change" not in urgent_only
+
+    to_follow_up = admin_client.get(listing, {"follow_up_needed__exact": "1"}).content.decode()
+    assert "brakes failed on the highway" in to_follow_up
+    assert "Dana booked an oil change" not in to_follow_up
+
+
+def test_the_call_page_shows_the_summary_fields(admin_client, summarised_calls):
+    _, urgent = summarised_calls
+    page = admin_client.get(reverse("admin:voice_call_change", args=[urgent.pk])).content.decode()
+    assert "The caller&#x27;s brakes failed on the highway." in page
+    assert "Brakes failed; arrange a tow." in page
+    assert "safety issue" in page
+
+
+def test_a_callback_request_shows_its_calls_summary(admin_client, summarised_calls):
+    _, urgent = summarised_calls
+    message = callback_request_create(phone="+13125550188", reason="Call me back", call_id=urgent.pk)
+
+    listing = admin_client.get(reverse("admin:voice_callbackrequest_changelist")).content.decode()
+    assert "brakes failed on the highway. He wants a tow and a call back. [safety issue]" in listing
+    page = admin_client.get(reverse("admin:voice_callbackrequest_change", args=[message.pk])).content.decode()
+    assert "brakes failed on the highway" in page

@@ -21,6 +21,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from pydantic import ValidationError
 
+from dealership import metrics
 from dealership.core.errors import ApplicationError
 from voice.tools import handlers, schemas
 from voice.tools.context import ToolContext
@@ -290,7 +291,10 @@ def run_tool(name: str, arguments: dict[str, Any] | str | bytes | None, *, conte
         run = ToolRun(_failure(exc.message, exc.extra), outcome)
     except Exception:
         logger.exception("tool %s crashed (call %s, channel %s)", name, context.call_id, context.channel)
-        return ToolRun(_failure(GENERIC_FAILURE), Outcome.ERROR)
+        run = ToolRun(_failure(GENERIC_FAILURE), Outcome.ERROR)
+    metrics.TOOL_DURATION.labels(tool=name, outcome=run.outcome).observe(time.monotonic() - started)
+    if run.outcome == Outcome.ERROR:
+        return run
     logger.info(
         "tool %s %s in %d ms (call %s, channel %s)",
         name,

@@ -1,0 +1,36 @@
+"""Celery tasks for calls: thin wrappers that own the retry policy."""
+
+import logging
+import random
+
+from celery import Task, shared_task
+
+from integrations.errors import ProviderError
+from voice.models import Call
+from voice.summaries import call_summarise
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_MAX_RETRIES = 5
+SUMMARY_BACKOFF_SECONDS = 30  # doubled per attempt, with jitter, up to SUMMARY_BACKOFF_MAX
+SUMMARY_BACKOFF_MAX = 900
+
+
+@shared_task(bind=True, name="voice.tasks.call_summarise", max_retries=SUMMARY_MAX_RETRIES)
+def call_summarise_task(self: Task, call_id: int) -> str:
+    """Summarise an ended call. Any LLM failure (no key, 5xx, timeout, off-schema JSON) is retried with
+    exponential backoff, a bounded number of times; then the call simply stays without a summary."""
+    try:
+        return call_summarise(call_id=call_id)
+    except ProviderError as error:
+        call_sid = Call.objects.filter(pk=call_id).values_list("call_sid", flat=True).first()
+        attempt = self.request.retries + 1
+        if self.request.retries >= SUMMARY_MAX_RETRIES:
+            logger.error("call=%s no summary after %d attempts: %s", call_sid, attempt, error.message)
+            return "failed"
+        delay = min(SUMMARY_BACKOFF_MAX, SUMMARY_BACKOFF_SECONDS * 2**self.request.retries)
+        delay = random.uniform(delay / 2, delay)
+        logger.warning(
+            "call=%s summary attempt %d failed (%s); again in %.0f s", call_sid, attempt, error.message, delay
+        )
+        raise self.retry(exc=error, countdown=delay) from None
