@@ -6,12 +6,17 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 from asgiref.sync import SyncToAsync
+from django.core.cache import cache
 from django.db import connections
 
 from crm.models import Customer, Vehicle
 from dealership.celery import app as celery_app
 from scheduling.models import Appointment, BusinessHours, ServiceType, Shop
+
+# Real-browser fixtures (browser, browser_page, admin_page, page_problems) for every app's tests.
+pytest_plugins = ["tests.browser"]
 
 MakeAppointment = Callable[..., Appointment]
 
@@ -33,6 +38,23 @@ def _close_async_worker_connections(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture(autouse=True)
+def _no_failed_sign_ins_carried_over(settings) -> None:
+    """Failed sign-ins are counted per client address in the shared cache (Redis), which outlives a test
+    and a run; every test starts with none (the Redis database also holds Celery's queues, so only
+    axes' counters go)."""
+    if not settings.REDIS_URL:
+        cache.clear()
+        return
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        keys = list(client.scan_iter(match="*:axes-*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture

@@ -138,6 +138,8 @@ def server_environment(*, database_url: str, fakes: Fakes, engine: str, redis_ur
     env.update(
         DJANGO_SETTINGS_MODULE="dealership.settings",
         DJANGO_DEBUG="false",
+        # Outside DEBUG the settings refuse to start without a key; a benchmark signs nothing that matters.
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or "bench-only-signing-key-" + "x" * 40,
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         VOICE_ENGINE=engine,

@@ -7,9 +7,12 @@ switch to PostgreSQL and Redis.
 
 import contextlib
 import json
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,10 +20,54 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
+# Django's own --deploy check wants 50 characters; a shorter key is refused outside DEBUG, not just warned on.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if DEBUG and not SECRET_KEY:
+    SECRET_KEY = "dev-only-insecure-key-change-me"  # the local demo (scripts/run sets DJANGO_DEBUG=1)
+elif not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set. Outside DEBUG the server will not start on a public default key "
+        "(sessions and password-reset links would be forgeable). Set DJANGO_SECRET_KEY to a random string of "
+        f"at least {SECRET_KEY_MIN_LENGTH} characters, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`, "
+        "or DJANGO_DEBUG=1 for the local demo."
+    )
+elif not DEBUG and len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH:
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY is {len(SECRET_KEY)} characters long; outside DEBUG it must have at least "
+        f"{SECRET_KEY_MIN_LENGTH} (`python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+_public = urlsplit(PUBLIC_BASE_URL)
+# Each silenced check says why, next to where it is silenced.
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if PUBLIC_BASE_URL and (_public.scheme not in ("http", "https") or not _public.netloc):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must be an http(s) origin such as https://x.example.com, not {PUBLIC_BASE_URL!r}"
+    )
+if _public.scheme == "https":
+    # Behind HTTPS: TLS ends at the proxy, which must set X-Forwarded-Proto (and overwrite a client's own).
+    # Plain-HTTP requests are redirected, except the health URLs, which load balancers and orchestrators
+    # probe over plain HTTP on the private network.
+    if f"https://{_public.netloc}" not in CSRF_TRUSTED_ORIGINS:
+        CSRF_TRUSTED_ORIGINS.append(f"https://{_public.netloc}")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^health/ready/$"]  # matched against the path without its "/"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = (
+        True  # the header comes from the app's own host: it covers its subdomains only
+    )
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # security.W021 (no HSTS preload): preloading binds the whole registered domain in browsers for
+        # months; that is the domain owner's decision (DJANGO_HSTS_PRELOAD=1), not this app's default.
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 INSTALLED_APPS = [
     "daphne",
@@ -33,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_celery_beat",
+    "axes",
     "dealership.core",
     "crm",
     "scheduling",
@@ -43,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,7 +100,25 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "dealership.core.middleware.ShopTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a lockout flagged during authentication into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp) on every response: only our own origin's scripts, styles, images
+# and fonts; no inline script, eval, plugin, framing, <base> or off-site form target. A page that needs
+# more loosens it for that view only (csp.decorators), with the reason beside it; a browser test visits
+# every admin page in Chromium and fails on any violation. Styles too stay 'self' only: the stock Django
+# 5.2 admin needs no inline style (its one <style>, in change_list.html, appears only for a ModelAdmin
+# with actions_on_top and actions_on_bottom both False; none of ours is).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "dealership.urls"
 ASGI_APPLICATION = "dealership.asgi.application"
@@ -101,7 +168,15 @@ if REDIS_URL:
             # Pub/sub: control messages to a live call are fire-and-forget, and a listener cancels at
             # once when the call ends (the core layer's shared 5 s BZPOPMIN delays it).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Pub/sub channels are server-wide, whatever the database number in REDIS_URL: without a
+            # prefix of its own, two deployments (or test runs) on one Redis end each other's calls.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env.str(
+                    "CHANNEL_LAYER_PREFIX",
+                    default="dealership-db" + (urlsplit(REDIS_URL).path.strip("/") or "0"),
+                ),
+            },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -148,8 +223,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Failed admin logins and failed tools-API keys, counted per client address by django-axes in the Django
+# cache (Redis when REDIS_URL is set, so every web process sees the same count); see
+# dealership/core/throttle.py. The address is REMOTE_ADDR, which the web server (dealership.serve) takes
+# from X-Forwarded-For only when the peer is a trusted proxy (FORWARDED_ALLOW_IPS).
+AUTHENTICATION_BACKENDS = [
+    "dealership.core.throttle.AxesRequestBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "dealership.core.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "dealership.core.throttle.lockout_response"
+AXES_ENABLE_ADMIN = False  # its admin pages list database records, which the cache handler never writes
+if not REDIS_URL:
+    # axes.W001 (cache handler on the local-memory cache): without REDIS_URL there is one web process
+    # (dealership.serve refuses WEB_CONCURRENCY > 1), so its own cache sees every failed login.
+    SILENCED_SYSTEM_CHECKS.append("axes.W001")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -228,6 +326,13 @@ GOOGLE_API_BASE_URL = env.str("GOOGLE_API_BASE_URL", default="").rstrip("/")
 GOOGLE_TOKEN_URI = env.str("GOOGLE_TOKEN_URI", default="")
 
 TOOLS_API_KEY = env.str("TOOLS_API_KEY", default="")
+TOOLS_API_KEY_MIN_LENGTH = 32
+if TOOLS_API_KEY and len(TOOLS_API_KEY) < TOOLS_API_KEY_MIN_LENGTH:
+    raise ImproperlyConfigured(
+        f"TOOLS_API_KEY is {len(TOOLS_API_KEY)} characters long; it must have at least "
+        f"{TOOLS_API_KEY_MIN_LENGTH} (`python -c 'import secrets; print(secrets.token_urlsafe(32))'`), "
+        "or be unset to turn the tools API off."
+    )
 
 LOGGING = {
     "version": 1,

@@ -1,20 +1,25 @@
 """Back office for reminders: status per appointment, every attempt, "send now", and consent evidence.
 
-Reminders are written by the system; advisors read them and may only send one again. Consent events
-are evidence and cannot be edited or deleted here.
+Reminders are written by the system; advisors read them and may only send one again, which needs the
+`reminders.send_reminder` permission and, for a reminder the customer already received, a confirmation.
+Consent events are evidence and cannot be edited or deleted here.
 """
 
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from crm.phones import format_phone_for_display
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from reminders.services import reminder_send_now
+
+SEND_PERMISSION = "reminders.send_reminder"
 
 
 def reminder_changelist_url(appointment_id: int) -> str:
@@ -92,6 +97,10 @@ class ReminderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        """ "Send now" calls or texts a customer: a permission of its own, not implied by view or change."""
+        return request.user.has_perm(SEND_PERMISSION)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reminder]:
         return super().get_queryset(request).prefetch_related("attempts")
 
@@ -114,8 +123,14 @@ class ReminderAdmin(admin.ModelAdmin):
         attempts = list(obj.attempts.all())
         return str(attempts[-1]) if attempts else "—"
 
-    @admin.action(description="Send now (call or text on its channel, rules still apply)")
-    def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+    @admin.action(
+        description="Send now (call or text on its channel, rules still apply)", permissions=["send"]
+    )
+    def send_now(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> TemplateResponse | None:
+        delivered = queryset.filter(status=Reminder.Status.DELIVERED)
+        if request.POST.get("post") != "yes" and delivered.exists():
+            # The customer already heard this one: calling again is easy to do by mistake (or on purpose).
+            return self._confirm_send_again(request, queryset, delivered)
         queued = skipped = 0
         for reminder in queryset:
             result = reminder_send_now(reminder_id=reminder.pk, user=request.user)
@@ -131,6 +146,23 @@ class ReminderAdmin(admin.ModelAdmin):
                 f"{skipped} reminder(s) are being sent right now and were left alone.",
                 messages.WARNING,
             )
+
+    def _confirm_send_again(
+        self, request: HttpRequest, queryset: QuerySet[Reminder], delivered: QuerySet[Reminder]
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Send these reminders again?",
+            "subtitle": None,
+            "opts": self.opts,
+            "queryset": queryset,
+            "delivered": delivered.select_related("appointment__customer", "appointment__service_type"),
+            "others": queryset.exclude(status=Reminder.Status.DELIVERED).count(),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/reminders/reminder/send_now_confirmation.html", context)
 
 
 @admin.register(ConsentEvent)

@@ -57,6 +57,7 @@ class Reminder(TimeStampedModel):
             models.UniqueConstraint(fields=["appointment", "kind"], name="reminder_one_per_appointment_kind")
         ]
         indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
+        permissions = [("send_reminder", "Can send a reminder now (call or text the customer)")]
 
     def __str__(self) -> str:
         return f"Reminder for appointment #{self.appointment_id} ({self.get_status_display()})"

@@ -12,10 +12,15 @@ from django.http import HttpRequest
 from scheduling.calendar_sync import calendar_push_queue, calendar_sync_enabled, calendar_sync_reset
 from scheduling.models import AppointmentCalendarSync, CalendarSyncState
 
+SYNC_PERMISSION = "scheduling.sync_calendar"
 OFF_NOTE = "Google Calendar sync is off (set GOOGLE_CALENDAR_ID and credentials to turn it on)."
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        """The resync and push-again actions: they rewrite the sync state and call Google."""
+        return request.user.has_perm(SYNC_PERMISSION)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -37,7 +42,7 @@ class CalendarSyncStateAdmin(_ReadOnlyAdmin):
     def has_sync_token(self, obj: CalendarSyncState) -> bool:
         return bool(obj.sync_token)
 
-    @admin.action(description="Resync from scratch on the next pull", permissions=["view"])
+    @admin.action(description="Resync from scratch on the next pull", permissions=["sync"])
     def resync_from_scratch(self, request: HttpRequest, queryset: QuerySet[CalendarSyncState]) -> None:
         calendar_sync_reset()
         messages.success(request, "The next pull lists every Google event again and replaces busy blocks.")
@@ -65,7 +70,7 @@ class AppointmentCalendarSyncAdmin(_ReadOnlyAdmin):
     readonly_fields = fields
     actions = ("push_again",)
 
-    @admin.action(description="Push to Google Calendar again", permissions=["view"])
+    @admin.action(description="Push to Google Calendar again", permissions=["sync"])
     def push_again(self, request: HttpRequest, queryset: QuerySet[AppointmentCalendarSync]) -> None:
         if not calendar_sync_enabled():
             messages.error(request, OFF_NOTE)

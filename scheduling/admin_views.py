@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 
 from scheduling.agenda import agenda_for_day, shop_today
 from scheduling.formatting import say_date
@@ -27,8 +28,9 @@ def _requested_day(request: HttpRequest) -> date:
         return shop_today()
 
 
+@require_safe  # a read-only page: anything but GET/HEAD is answered 405
 def agenda_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
-    """GET ?date=YYYY-MM-DD (default: today in the shop's zone)."""
+    """GET ?date=YYYY-MM-DD (default: today in the shop's zone); needs view permission on appointments."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     day = _requested_day(request)

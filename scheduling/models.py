@@ -276,6 +276,7 @@ class CalendarSyncState(models.Model):
 
     class Meta:
         verbose_name = "Google Calendar sync"
+        permissions = [("sync_calendar", "Can resync and push appointments to Google Calendar")]
 
     def __str__(self) -> str:
         return self.calendar_id

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.fakes.server import unused_local_url
 
 ROOT = Path(__file__).resolve().parent.parent
+TOOLS_API_KEY = "serve-test-tools-key-0123456789abcdef"
 # The server process reads the test database (its health check runs a query).
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +44,9 @@ def web(django_db_setup) -> Iterator[str]:
         "PORT": port,
         "DATABASE_URL": database_url,
         "VOICE_STREAM_START_TIMEOUT": "0.5",
+        "TOOLS_API_KEY": TOOLS_API_KEY,
+        # The test connects from 127.0.0.1, as a TLS proxy in front of the web process would.
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "dealership.serve"],
@@ -102,3 +107,28 @@ def test_several_processes_refuse_to_start_without_a_shared_channel_layer():
     )
     assert result.returncode != 0
     assert "REDIS_URL" in result.stderr
+
+
+def _list_tools(web: str, *, client: str, key: str) -> int:
+    request = urllib.request.Request(
+        f"http://{web}/tools/", headers={"Authorization": f"Bearer {key}", "X-Forwarded-For": client}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_failed_keys_count_per_client_behind_the_proxy_and_every_process_sees_the_count(
+    web, client, settings
+):
+    attacker, neighbour = "203.0.113.7", "203.0.113.8"
+    assert [_list_tools(web, client=attacker, key="guess") for _ in range(5)] == [401] * 4 + [429]
+    assert _list_tools(web, client=attacker, key=TOOLS_API_KEY) == 429
+    assert _list_tools(web, client=neighbour, key=TOOLS_API_KEY) == 200  # same proxy, another client
+    # The count lives in Redis: this test process, another server in effect, refuses that client too.
+    settings.TOOLS_API_KEY = TOOLS_API_KEY
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {TOOLS_API_KEY}"}
+    assert client.get("/tools/", REMOTE_ADDR=attacker, **auth).status_code == 429
+    assert client.get("/tools/", REMOTE_ADDR=neighbour, **auth).status_code == 200

@@ -123,7 +123,7 @@ class CallbackRequestAdmin(admin.ModelAdmin):
     def short_reason(self, obj: CallbackRequest) -> str:
         return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
 
-    @admin.action(description="Mark selected messages handled")
+    @admin.action(description="Mark selected messages handled", permissions=["change"])
     def mark_handled(self, request: HttpRequest, queryset: QuerySet[CallbackRequest]) -> None:
         changed = callback_request_mark_handled(
             request_ids=list(queryset.values_list("pk", flat=True)), user=request.user

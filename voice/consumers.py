@@ -9,7 +9,6 @@ one task per call, and only once the stream has named its call.
 
 import asyncio
 import contextlib
-import logging
 from typing import Any
 
 from channels.consumer import AsyncConsumer
@@ -17,8 +16,6 @@ from channels.layers import get_channel_layer
 
 from voice.control import call_group
 from voice.session import CallSession
-
-logger = logging.getLogger(__name__)
 
 
 class MediaStreamConsumer(AsyncConsumer):
@@ -47,7 +44,7 @@ class MediaStreamConsumer(AsyncConsumer):
                             session.log.exception("session failed on a frame; ending the stream")
                             await session.end("internal error")
                     else:
-                        logger.warning("binary frame dropped: Twilio sends text frames only")
+                        session.receive_binary()
                     if control is None and session.context is not None:
                         control = asyncio.create_task(self._read_control(session))
                 elif kind == "websocket.disconnect":

@@ -1,7 +1,8 @@
 """Control messages to a live call, from any process (advisor actions, tasks).
 
 A call lives in one web process; its consumer listens on the channel-layer group `call.<CallSid>`.
-The session handles `end_stream` itself and hands every other action to the engine's `on_control`.
+The session handles `end_stream` itself (when a stream is named, only that stream's session ends) and
+hands every other action to the engine's `on_control`.
 """
 
 from typing import Any
@@ -18,3 +19,8 @@ async def call_control_send(*, call_sid: str, action: str, **data: Any) -> None:
     layer = get_channel_layer()
     if layer is not None:
         await layer.group_send(call_group(call_sid), {"type": "call.control", "action": action, **data})
+
+
+async def call_stream_end(*, call_sid: str, stream_sid: str, reason: str) -> None:
+    """End the session of stream `stream_sid` on the call, leaving any other stream of it alone."""
+    await call_control_send(call_sid=call_sid, action="end_stream", stream_sid=stream_sid, reason=reason)

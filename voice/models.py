@@ -64,6 +64,8 @@ class Call(TimeStampedModel):
     # A per-call secret passed to the media stream as a <Parameter>: a stream must present it, so
     # knowing a CallSid (they appear in logs and URLs) is not enough to attach to a call.
     stream_token = models.CharField(max_length=64, default=_new_stream_token, editable=False)
+    # Set when a media stream claims the token (voice.stream_tokens): a token starts one session.
+    stream_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True)
 
     class Meta:
@@ -152,3 +154,25 @@ class CallbackRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Callback for {self.name or self.phone or 'unknown caller'}"
+
+
+class WebhookReceipt(models.Model):
+    """A Twilio event we acted on, so the same signed request sent again (a replay, or Twilio's
+    retry of a request we answered) is not acted on twice. Twilio's signature carries no timestamp,
+    so a captured request stays valid: receipts are kept."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message"  # key: MessageSid
+        CALL_STATUS = "call_status", "call status"  # key: CallSid:CallStatus
+        REMINDER_STATUS = "reminder_status", "reminder call status"  # key: CallSid:CallStatus
+        MACHINE_DETECTION = "amd", "machine detection"  # key: CallSid:AnsweredBy
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=120)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="voice_webhook_receipt_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from crm.phones import mask_phone, try_normalize_phone
 from scheduling.shop import shop_get
-from voice.models import Call, CallbackRequest, ToolCall, Turn
+from voice.models import Call, CallbackRequest, ToolCall, Turn, WebhookReceipt
+from voice.receipts import webhook_receipt_record
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ TWILIO_STATUSES: dict[str, str] = {
     "canceled": Call.Status.CANCELED,
     "failed": Call.Status.FAILED,
 }
+# A call only moves forward: ringing → in progress → one final status (callbacks arrive out of order,
+# and a captured one can be replayed).
+_PROGRESS = {Call.Status.RINGING: 0, Call.Status.IN_PROGRESS: 1} | dict.fromkeys(Call.FINAL_STATUSES, 2)
 
 
 def _phone_for_storage(raw: str) -> str:
@@ -81,7 +85,7 @@ def call_record_status(
 ) -> Call | None:
     """Apply a Twilio status callback. Returns None for a call we have no record of.
 
-    A final status is never replaced by an earlier one arriving late. A call that ends without
+    A status never moves the call back (a final one is never replaced). A call that ends without
     any outcome is marked abandoned.
     """
     status = TWILIO_STATUSES.get(twilio_status)
@@ -95,7 +99,7 @@ def call_record_status(
             fields.append("answered_by")
         if status is None:
             logger.warning("call=%s unknown Twilio call status %r ignored", call_sid, twilio_status[:30])
-        elif call.status not in Call.FINAL_STATUSES:
+        elif _PROGRESS[status] > _PROGRESS.get(call.status, 0):
             call.status = status
             fields.append("status")
             if status == Call.Status.IN_PROGRESS and call.started_at is None:
@@ -115,14 +119,22 @@ def call_record_status(
     return call
 
 
-def call_stream_started(*, call_id: int, stream_sid: str, engine: str = "") -> None:
-    """The media stream attached: the call is live. `engine` is the one actually running it (a
-    stream <Parameter> may pick another than the webhook recorded), so engines can be compared."""
-    now = timezone.now()
-    fields = {"stream_sid": stream_sid, "updated_at": now, **({"engine": engine[:20]} if engine else {})}
-    Call.objects.filter(pk=call_id).update(**fields)
-    Call.objects.filter(pk=call_id, status=Call.Status.RINGING).update(status=Call.Status.IN_PROGRESS)
-    Call.objects.filter(pk=call_id, started_at__isnull=True).update(started_at=now)
+def call_status_callback(
+    *, call_sid: str, twilio_status: str, duration_seconds: int | None = None, answered_by: str = ""
+) -> Call | None:
+    """Twilio's status callback (/voice/status/), acted on once per CallSid and status: a replay
+    changes nothing. Returns the call, or None for a call we have no record of."""
+    with transaction.atomic():
+        key = f"{call_sid}:{twilio_status[:30]}"
+        if not webhook_receipt_record(kind=WebhookReceipt.Kind.CALL_STATUS, key=key):
+            logger.info("call=%s status %s already handled; replay ignored", call_sid, twilio_status[:30])
+            return Call.objects.filter(call_sid=call_sid).first()
+        return call_record_status(
+            call_sid=call_sid,
+            twilio_status=twilio_status,
+            duration_seconds=duration_seconds,
+            answered_by=answered_by,
+        )
 
 
 def call_record_error(*, call_id: int, error: str) -> None:

@@ -16,14 +16,15 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
+from voice.control import call_stream_end
 from voice.engine import CallContext, Engine
 from voice.engines import EngineFactory, get_engine
 from voice.limits import SessionLimits
 from voice.logs import call_log
 from voice.media_streams import Dtmf, Encoder, Mark, Media, ProtocolError, Start, Stop, parse_frame
 from voice.playout import Playout, Utterance
-from voice.selectors import call_get_for_stream
-from voice.services import call_record_error, call_stream_started
+from voice.services import call_record_error
+from voice.stream_tokens import call_stream_claim
 
 _LOGGED_BAD_FRAMES = 5
 
@@ -54,6 +55,8 @@ class CallSession:
         self._idle_notified_at = 0.0
         self._time_limit_at: float | None = None
         self._finished = False
+        self._socket_open = True
+        self._linger: asyncio.Task[None] | None = None
         self._bad_frames = 0
         self._engine_errors = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -86,14 +89,24 @@ class CallSession:
             self.log.info("stream stopped by Twilio")
             await self._finish("stream stopped", close_socket=False)
 
+    def receive_binary(self) -> None:
+        """A binary frame: Twilio sends text frames only (logged like any other bad frame)."""
+        self._bad_frame("binary frame: Twilio sends text frames only")
+
     async def closed(self) -> None:
         """The WebSocket is gone (Twilio hung up or the network dropped)."""
+        self._socket_open = False
+        if self._linger is not None:
+            self._linger.cancel()
         await self._finish("socket closed", close_socket=False)
 
     async def control(self, message: dict[str, Any]) -> None:
         """A control message from another process (channel-layer group `call.<CallSid>`)."""
         if message.get("action") == "end_stream":
-            await self.end("ended by control message")
+            # A reconnect ends only the session it replaces (named by its stream); others end any.
+            target = message.get("stream_sid")
+            if not target or (self.context is not None and target == self.context.stream_sid):
+                await self.end(str(message.get("reason") or "ended by control message"))
         elif self._engine is not None:
             self._spawn(self._engine_hook("on_control", message))
 
@@ -175,17 +188,24 @@ class CallSession:
             await self._refuse(f"unsupported media format {frame.media_format}")
             return
         try:
-            call = await database_sync_to_async(call_get_for_stream)(
-                call_sid=frame.call_sid, token=params.get("token", "")
+            claim = await database_sync_to_async(call_stream_claim)(
+                call_sid=frame.call_sid,
+                token=params.get("token", ""),
+                stream_sid=frame.stream_sid,
+                engine=params.get("engine", ""),
             )
         except DatabaseError:
             self.log.exception("call lookup failed")
             await self._refuse("the call record could not be read")
             return
-        if call is None:
-            await self._refuse("stream for a call we did not answer (unknown CallSid or bad token)")
+        if claim is None:
+            await self._refuse(
+                "stream for a call we did not answer, or one that has ended (unknown CallSid, bad or "
+                "already used token)"
+            )
             return
-        name = params.get("engine") or call.engine or settings.VOICE_ENGINE
+        call = claim.call
+        name = call.engine or settings.VOICE_ENGINE
         self.context = CallContext(
             call_sid=call.call_sid,
             stream_sid=frame.stream_sid,
@@ -199,10 +219,16 @@ class CallSession:
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
+        if claim.replaces_stream_sid:
+            # A reconnect: the session it replaces (in whichever process holds it) ends cleanly.
+            self.log.info("stream %s replaces stream %s", frame.stream_sid, claim.replaces_stream_sid)
+            try:
+                await call_stream_end(
+                    call_sid=call.call_sid, stream_sid=claim.replaces_stream_sid, reason="reconnected"
+                )
+            except Exception:  # a broken channel layer must not stop this call
+                self.log.exception("could not tell the replaced session to end")
         try:
-            await database_sync_to_async(call_stream_started)(
-                call_id=call.pk, stream_sid=frame.stream_sid, engine=name
-            )
             self._engine = self._engines(name)()
             self.log.info("stream %s started, engine %s", frame.stream_sid, name)
             await self._engine.start(self, self.context)
@@ -235,12 +261,24 @@ class CallSession:
                 await self._close()
             except Exception:
                 self.log.debug("socket already closed")
+        elif self._socket_open:
+            # Twilio closes the socket after `stop`; a peer that keeps it open (or sent `stop`
+            # before `start`) gets as long as a stream gets to start, then it is closed.
+            self._linger = self._loop.create_task(self._close_after(self.limits.start_timeout))
         if engine is not None:
             try:
                 await engine.stop()
             except Exception:
                 self.log.exception("engine failed to stop cleanly")
         self.log.info("session finished: %s", reason)
+
+    async def _close_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self.log.info("closing a socket left open after its session ended")
+        try:
+            await self._close()
+        except Exception:
+            self.log.debug("socket already closed")
 
     async def _record_error(self, error: str) -> None:
         if self.context is None:

@@ -1,7 +1,7 @@
 """How a call is handed to our media stream: the wss URL and the <Parameter>s the session needs.
 
 Inbound and outbound webhooks both answer with `stream_twiml`, so every stream carries the call's
-token and the session can check it (see Call.stream_token).
+token and the session can claim it (see voice.stream_tokens): one stream per token.
 """
 
 from django.conf import settings

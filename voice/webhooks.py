@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from voice import twiml
 from voice.engines import UnknownEngine, engine_for_number, get_engine
-from voice.services import call_record_error, call_record_inbound, call_record_status
+from voice.services import call_record_error, call_record_inbound, call_status_callback
 from voice.signatures import twilio_request_is_authentic
 from voice.streams import stream_twiml
 
@@ -83,7 +83,7 @@ def status(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("Missing CallSid: this URL is Twilio's call status callback.")
     duration = request.POST.get("CallDuration", "")
     try:
-        call = call_record_status(
+        call = call_status_callback(
             call_sid=call_sid,
             twilio_status=request.POST.get("CallStatus", ""),
             duration_seconds=int(duration) if duration.isdigit() else None,

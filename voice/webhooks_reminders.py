@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from reminders.services import reminder_call_answered, reminder_call_status, reminder_machine_detected
+from reminders.services import reminder_call_answered, reminder_machine_detected, reminder_status_callback
 from voice import twiml
 from voice.agent.reminder_script import SCRIPT_VERSION
 from voice.signatures import twilio_request_is_authentic
@@ -93,7 +93,7 @@ def reminder_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
         return refusal
     duration = request.POST.get("CallDuration", "")
     try:
-        reminder_call_status(
+        reminder_status_callback(
             attempt_id=_attempt_id(request),
             call_sid=_call_sid(request),
             twilio_status=request.POST.get("CallStatus", "").strip(),

@@ -1,7 +1,8 @@
 """POST /voice/sms/: Twilio's messaging webhook for our number (STOP/START/HELP, C to confirm, anything else).
 
 Signature-checked like every Twilio webhook; answers with messaging TwiML `<Message>`. A failure on our
-side still answers the texter (and Twilio gets no 500 to retry into a double opt-out).
+side still answers the texter (and Twilio gets no 500 to retry into a double opt-out). A MessageSid
+already handled (a replay) gets an empty `<Response/>`: nothing changes and nothing is sent.
 """
 
 import logging
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from crm.phones import mask_phone
 from reminders.services import sms_reply_handle
+from voice import twiml
 from voice.signatures import twilio_request_is_authentic
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ def sms(request: HttpRequest) -> HttpResponse:
     if not from_number:
         return HttpResponseBadRequest("Missing From: this URL is Twilio's messaging webhook.")
     message_sid = request.POST.get("MessageSid", "").strip()[:64]
+    if not message_sid:
+        return HttpResponseBadRequest("Missing MessageSid: this URL is Twilio's messaging webhook.")
     try:
         reply = sms_reply_handle(
             from_number=from_number, body=request.POST.get("Body", ""), message_sid=message_sid
@@ -42,4 +46,5 @@ def sms(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         logger.exception("text %s from %s could not be handled", message_sid, mask_phone(from_number))
         reply = SORRY
-    return HttpResponse(message_twiml(reply), content_type="text/xml; charset=utf-8")
+    document = twiml.empty() if reply is None else message_twiml(reply)
+    return HttpResponse(document, content_type="text/xml; charset=utf-8")

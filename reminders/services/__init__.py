@@ -10,6 +10,7 @@ from reminders.services.outcome import (
     reminder_call_answered,
     reminder_call_status,
     reminder_machine_detected,
+    reminder_status_callback,
 )
 from reminders.services.schedule import (
     reminder_cancel,
@@ -38,5 +39,6 @@ __all__ = [
     "reminder_retime_for_closures",
     "reminder_schedule",
     "reminder_send_now",
+    "reminder_status_callback",
     "sms_reply_handle",
 ]

@@ -7,9 +7,10 @@ leaves evidence: `reminder_release_stale` then returns an untouched reminder to 
 call may have gone out to "review" — never dialled again blindly.
 
 Likewise a `calls.create` whose answer was lost (read timeout, reset connection, 5xx) may have placed
-the call: its attempt is kept as "unconfirmed", and before dialling again we ask Twilio for calls to
-that number since the attempt began. Found: that call is adopted as the attempt's call (no second
-call). None: the attempt is marked failed and the customer is dialled.
+the call: its attempt is kept as "unconfirmed". That, and an attempt a killed worker left in flight,
+is "in doubt": before any redial (retry, re-timed reminder, Send now) we ask Twilio for calls to that
+number since the attempt began. Found: that call is adopted as the attempt's call (no second call).
+None: the attempt is marked failed and the customer is dialled. Twilio unreachable: nothing is dialled.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -256,14 +258,19 @@ def _callback_urls(appointment_id: int, attempt_id: int) -> tuple[str, str, str 
     return answer, status, amd
 
 
-def _unconfirmed_attempt(reminder: Reminder) -> ReminderAttempt | None:
-    return (
-        ReminderAttempt.objects.filter(
-            reminder=reminder, kind=ReminderAttempt.Kind.CALL, detail__startswith=UNCONFIRMED
-        )
-        .order_by("-started_at", "-pk")
-        .first()
+# A call attempt that may have rung the customer without our knowing: its create got no answer
+# (UNCONFIRMED), or a worker stopped while dialling (left "sending", then marked unknown as stale)
+# before any call SID was stored.
+CALL_IN_DOUBT = Q(detail__startswith=UNCONFIRMED) | Q(
+    outcome__in=(Outcome.UNKNOWN, Outcome.SENDING), provider_sid=""
+)
+
+
+def _attempts_in_doubt(reminder: Reminder) -> list[ReminderAttempt]:
+    attempts = ReminderAttempt.objects.filter(
+        CALL_IN_DOUBT, reminder=reminder, kind=ReminderAttempt.Kind.CALL
     )
+    return list(attempts.order_by("started_at", "pk"))
 
 
 def _retry_later(
@@ -304,7 +311,13 @@ def _adopt(
     (so its callbacks drive the reminder), and replay a final status Twilio already reached."""
     detail = "Twilio placed the call although its answer to us was lost; adopted, not redialled."
     _record_placed(
-        reminder, token, attempt, placed.sid, pending=Outcome.UNKNOWN, claim_token=token, detail=detail
+        reminder,
+        token,
+        attempt,
+        placed.sid,
+        pending=(Outcome.UNKNOWN, Outcome.SENDING),
+        claim_token=token,
+        detail=detail,
     )
     logger.info("call=%s reminder %s: unconfirmed call found at Twilio, adopted", placed.sid, reminder.pk)
     # The call may have ended before we adopted it, its final callback then ignored (it was not
@@ -330,7 +343,7 @@ def _record_placed(
     attempt: ReminderAttempt,
     sid: str,
     *,
-    pending: str,
+    pending: tuple[str, ...],
     **attempt_fields: Any,
 ) -> None:
     """Link the placed call `sid` to its attempt and count it; the reminder is now calling."""
@@ -339,7 +352,7 @@ def _record_placed(
         call = reminder_call_record(attempt, sid)
         ReminderAttempt.objects.filter(pk=attempt.pk).update(provider_sid=sid, call=call, **attempt_fields)
         # A very quick status callback may already have recorded how the call ended: keep that.
-        ReminderAttempt.objects.filter(pk=attempt.pk, outcome=pending).update(outcome=Outcome.PLACED)
+        ReminderAttempt.objects.filter(pk=attempt.pk, outcome__in=pending).update(outcome=Outcome.PLACED)
         _finish(
             reminder,
             token,
@@ -358,10 +371,10 @@ def _lock_reminder(reminder_id: int) -> None:
 
 def _rival_unconfirmed(attempt: ReminderAttempt, number: str) -> Any:
     return ReminderAttempt.objects.exclude(reminder_id=attempt.reminder_id).filter(
+        CALL_IN_DOUBT,
         kind=ReminderAttempt.Kind.CALL,
         to_number=number,
         provider_sid="",
-        detail__startswith=UNCONFIRMED,
         started_at__gte=attempt.started_at - CLOCK_SKEW,
         started_at__lte=attempt.started_at + CLOCK_SKEW,
     )
@@ -414,9 +427,10 @@ def _place_call(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, n
         why = "PUBLIC_BASE_URL is not set, so Twilio could not fetch the call's script."
         plan = sms_plan(customer=customer, appointment=reminder.appointment, now=now, why=why)
         return _apply(reminder, token, plan, now=now)
-    unconfirmed = _unconfirmed_attempt(reminder)
-    if unconfirmed is not None:
-        settled = _reconcile(reminder, token, unconfirmed, now=now)
+    # Every attempt that may have rung the customer is settled with Twilio before this one dials,
+    # whatever brought the reminder back (a retry, a moved appointment, an advisor's Send now).
+    for in_doubt in _attempts_in_doubt(reminder):
+        settled = _reconcile(reminder, token, in_doubt, now=now)
         if settled is not None:
             return settled
     attempt = _start_attempt(reminder, token, now=now, version=SCRIPT_VERSION, zones=zones)
@@ -433,7 +447,7 @@ def _place_call(reminder: Reminder, token: uuid.UUID, zones: CustomerZones, *, n
         )
     except ProviderError as exc:
         return _provider_failed(reminder, token, attempt, exc, now=now)
-    _record_placed(reminder, token, attempt, sid, pending=Outcome.SENDING)
+    _record_placed(reminder, token, attempt, sid, pending=(Outcome.SENDING,))
     logger.info("call=%s reminder %s: calling %s", sid, reminder.pk, mask_phone(customer.phone))
     return f"call placed {sid}"
 

@@ -25,7 +25,8 @@ from reminders.services.schedule import reminder_apply_plan
 from scheduling.shop import shop_get
 from voice import twiml
 from voice.agent import reminder_script
-from voice.models import Call
+from voice.models import Call, WebhookReceipt
+from voice.receipts import webhook_receipt_record
 from voice.services import call_record_status
 
 logger = logging.getLogger(__name__)
@@ -128,15 +129,21 @@ async def _leave_voicemail(call_sid: str, document: str) -> None:
 
 def reminder_machine_detected(*, attempt_id: int | None, call_sid: str, answered_by: str) -> bool:
     """Asynchronous AMD result. For a machine whose message ended, replace the live conversation
-    with the voicemail (Twilio plays it after the beep). Returns True when a voicemail was left."""
+    with the voicemail (Twilio plays it after the beep). Returns True when a voicemail was left.
+    A result already handled (a replay) changes nothing and leaves no second voicemail."""
     attempt = _attempt(attempt_id, call_sid)
     if attempt is None or not answered_by:
         return False
     machine = answered_by in MACHINE
-    ReminderAttempt.objects.filter(pk=attempt.pk).update(
-        answered_by=answered_by[:30], outcome=Outcome.VOICEMAIL if machine else Outcome.HUMAN
-    )
-    Call.objects.filter(call_sid=call_sid).update(answered_by=answered_by[:30])
+    with transaction.atomic():
+        key = f"{call_sid}:{answered_by[:30]}"
+        if not webhook_receipt_record(kind=WebhookReceipt.Kind.MACHINE_DETECTION, key=key):
+            logger.info("call=%s machine detection already handled; replay ignored", call_sid)
+            return False
+        ReminderAttempt.objects.filter(pk=attempt.pk).update(
+            answered_by=answered_by[:30], outcome=Outcome.VOICEMAIL if machine else Outcome.HUMAN
+        )
+        Call.objects.filter(call_sid=call_sid).update(answered_by=answered_by[:30])
     # machine_start (AMD "Enable" mode) answers before the greeting ends: speaking then would be lost.
     if not machine or answered_by == "machine_start":
         return False
@@ -154,6 +161,30 @@ def reminder_machine_detected(*, attempt_id: int | None, call_sid: str, answered
     Call.objects.filter(call_sid=call_sid).update(outcome=Call.Outcome.INFORMATION)
     logger.info("call=%s answered by %s: voicemail left", call_sid, answered_by)
     return True
+
+
+def reminder_status_callback(
+    *,
+    attempt_id: int | None,
+    call_sid: str,
+    twilio_status: str,
+    answered_by: str = "",
+    duration_seconds: int | None = None,
+) -> Reminder | None:
+    """Twilio's status callback of a reminder call, acted on once per CallSid and status: a replay
+    moves nothing back and queues nothing again (see `reminder_call_status`)."""
+    with transaction.atomic():
+        key = f"{call_sid}:{twilio_status[:30]}"
+        if not webhook_receipt_record(kind=WebhookReceipt.Kind.REMINDER_STATUS, key=key):
+            logger.info("call=%s reminder status %s already handled; replay ignored", call_sid, key)
+            return None
+        return reminder_call_status(
+            attempt_id=attempt_id,
+            call_sid=call_sid,
+            twilio_status=twilio_status,
+            answered_by=answered_by,
+            duration_seconds=duration_seconds,
+        )
 
 
 def reminder_call_status(

@@ -190,7 +190,9 @@ def reminder_send_now(*, reminder_id: int, user: Any = None, now: datetime | Non
     """An advisor's "send now": make the reminder due at once on its current channel and queue it.
 
     A reminder that is being sent, or whose call is still up, is left alone; any other (delivered,
-    skipped, failed, under review) goes out again. The customer's opt-outs still apply at send time.
+    skipped, failed, under review) goes out again. The customer's opt-outs still apply at send time,
+    and a call attempt still in doubt (a worker killed while dialling, a create whose answer was lost)
+    is first settled with Twilio's Calls list: a call found there is adopted, not dialled again.
     """
     from reminders.tasks import reminder_deliver_task  # tasks import services
 

@@ -16,6 +16,8 @@ from reminders.services.consent import calls_opt_out_came_from_text, opt_in_reco
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, AppointmentChange
 from scheduling.shop import shop_get
+from voice.models import WebhookReceipt
+from voice.receipts import webhook_receipt_record
 from voice.services import callback_request_create
 
 logger = logging.getLogger(__name__)
@@ -101,14 +103,25 @@ def _cancel_may_mean_the_visit(phone: str, now: datetime) -> None:
 
 
 def sms_reply_handle(
-    *, from_number: str, body: str, message_sid: str = "", now: datetime | None = None
-) -> str:
+    *, from_number: str, body: str, message_sid: str, now: datetime | None = None
+) -> str | None:
     """Act on a text from `from_number` and return the reply to send back.
 
     STOP and its synonyms opt the number out of texts and calls at once; START/UNSTOP opt back in;
     HELP explains; C confirms the soonest upcoming appointment. Anything else is kept for an advisor.
+    Each MessageSid is acted on once: a replayed (or retried) message changes nothing and gets no
+    reply (None), so a captured START cannot undo a later STOP.
     """
-    now = now or timezone.now()
+    with transaction.atomic():
+        if not webhook_receipt_record(kind=WebhookReceipt.Kind.MESSAGE, key=message_sid):
+            logger.info(
+                "text %s from %s already handled; replay ignored", message_sid, mask_phone(from_number)
+            )
+            return None
+        return _reply(from_number=from_number, body=body, message_sid=message_sid, now=now or timezone.now())
+
+
+def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> str:
     shop = shop_get()
     callback = shop_callback_number(shop)
     word = keyword(body)

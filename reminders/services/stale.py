@@ -3,7 +3,8 @@
 A claimed reminder with no attempt row was never sent (the attempt is written before the provider is
 asked): it is simply pending again. One with an attempt in flight may have rung the customer: it goes
 to "review" with its attempt marked unknown, and is not called again unless Twilio's status callback
-later says that call never connected (see outcome.reminder_call_status).
+later says that call never connected (see outcome.reminder_call_status). Send now on it first asks
+Twilio's Calls list whether the call went out (delivery: attempts in doubt), like every redial.
 """
 
 from __future__ import annotations

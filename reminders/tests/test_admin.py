@@ -2,6 +2,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from reminders.admin import reminder_changelist_url
@@ -83,3 +84,75 @@ def test_consent_evidence_is_listed_and_cannot_be_edited(admin_client, customer)
     assert edit.status_code == 403
     event.refresh_from_db()
     assert event.source == "sms_keyword"
+
+
+@pytest.fixture
+def delivered(reminder, telephony, eager_celery, django_capture_on_commit_callbacks) -> Reminder:
+    Reminder.objects.filter(pk=reminder.pk).update(status=Reminder.Status.DELIVERED, calls_placed=1)
+    return reminder
+
+
+def _send_now(client, reminder: Reminder, capture, **extra):
+    with capture(execute=True):
+        return client.post(
+            reverse("admin:reminders_reminder_changelist"),
+            {"action": "send_now", "_selected_action": [reminder.pk], **extra},
+        )
+
+
+@pytest.mark.django_db
+def test_sending_a_delivered_reminder_again_asks_first_and_sends_nothing(
+    admin_client, delivered, telephony, django_capture_on_commit_callbacks
+):
+    response = _send_now(admin_client, delivered, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    assert "already delivered" in response.text and "Dana Whitfield" in response.text
+    assert 'name="post" value="yes"' in response.text
+    assert telephony.requests == []
+    delivered.refresh_from_db()
+    assert delivered.status == Reminder.Status.DELIVERED
+
+
+@pytest.mark.django_db
+def test_a_confirmed_send_again_dials(admin_client, delivered, telephony, django_capture_on_commit_callbacks):
+    _send_now(admin_client, delivered, django_capture_on_commit_callbacks, post="yes")
+
+    assert len(telephony.requests_to("/Calls.json")) == 1
+    delivered.refresh_from_db()
+    assert delivered.status == Reminder.Status.CALLING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("codenames", [("view_reminder",), ("view_reminder", "change_reminder")])
+def test_staff_without_the_send_permission_cannot_send(
+    client, delivered, telephony, codenames, django_capture_on_commit_callbacks
+):
+    user = User.objects.create_user("viewer", password="pw-12345678", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="reminders", codename__in=codenames)
+    )
+    client.force_login(user)
+
+    _send_now(client, delivered, django_capture_on_commit_callbacks, post="yes")
+
+    assert telephony.requests == []
+    delivered.refresh_from_db()
+    assert delivered.status == Reminder.Status.DELIVERED
+
+
+@pytest.mark.django_db
+def test_staff_with_the_send_permission_can_send(
+    client, delivered, telephony, django_capture_on_commit_callbacks
+):
+    user = User.objects.create_user("sender", password="pw-12345678", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="reminders", codename__in=["view_reminder", "send_reminder"]
+        )
+    )
+    client.force_login(user)
+
+    _send_now(client, delivered, django_capture_on_commit_callbacks, post="yes")
+
+    assert len(telephony.requests_to("/Calls.json")) == 1

@@ -11,7 +11,7 @@ from scheduling.models import Appointment, Closure
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=CHICAGO)  # a Sunday
-KEY = "tools-test-key-0123456789"
+KEY = "tools-test-key-0123456789-abcdefghij"
 AUTH = {"HTTP_AUTHORIZATION": f"Bearer {KEY}"}
 
 

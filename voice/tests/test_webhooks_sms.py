@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import itertools
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -31,7 +32,12 @@ def twilio_settings(settings) -> None:
     settings.DEBUG = False
 
 
-def text(client, body: str, *, sender: str = "+13125550147", sid: str = "SM" + "1" * 32, signed: bool = True):
+_message_sids = itertools.count(1)
+
+
+def text(client, body: str, *, sender: str = "+13125550147", sid: str | None = None, signed: bool = True):
+    """A text as Twilio posts it; each gets its own MessageSid unless `sid` is given."""
+    sid = f"SM{next(_message_sids):032d}" if sid is None else sid
     params = {"From": sender, "To": "+13125550100", "Body": body, "MessageSid": sid}
     payload = BASE + URL + "".join(f"{k}{params[k]}" for k in sorted(params))
     signature = base64.b64encode(
@@ -66,7 +72,7 @@ def appointment(shop, catalog, customer) -> Appointment:
     "body", ["STOP", "stop", " Quit. ", "END", "revoke", "Opt out", "opt-out", "CANCEL", "unsubscribe"]
 )
 def test_an_opt_out_keyword_stops_texts_and_calls_at_once_with_evidence(client, shop, customer, body):
-    message = reply(text(client, body))
+    message = reply(text(client, body, sid="SM" + "1" * 32))
 
     customer.refresh_from_db()
     assert customer.sms_opted_out_at is not None

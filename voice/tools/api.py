@@ -11,6 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from dealership.core.errors import ApplicationError
+from dealership.core.throttle import lockout_response, tools_api_failed, tools_api_locked
 from voice.tools.context import WEB, ToolContext
 from voice.tools.registry import TOOLS_BY_SLUG, Outcome, parse_arguments, run_tool
 
@@ -29,10 +30,16 @@ def _key_problem(request: HttpRequest) -> JsonResponse | None:
     expected = settings.TOOLS_API_KEY
     if not expected:
         return _error(503, "The tools API is not configured.")
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # Checked before the key, so an address that is locked out learns nothing from a right guess.
+    if tools_api_locked(request):
+        return lockout_response(request)
+    header = request.headers.get("Authorization")
+    scheme, _, given = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         given.strip().encode("utf-8"), expected.encode("utf-8")
     ):
+        if header is not None:  # a key was tried (a request with none is not a guess)
+            tools_api_failed(request)
         return _error(401, "A valid API key is required.", **{"WWW-Authenticate": 'Bearer realm="tools"'})
     return None
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from dealership.core.errors import ApplicationError
@@ -23,7 +26,10 @@ def superuser_ensure(
 ) -> tuple[AbstractUser, AdminOutcome]:
     """Create the superuser `username` if there is none. An existing user is left untouched (its password
     is never changed silently) unless `reset_password`, which sets the password and makes sure the account
-    is an active superuser."""
+    is an active superuser.
+
+    Demo logins such as admin/admin exist only under DEBUG (the local demo of scripts/run); otherwise a
+    password that sets it goes through the password validators and a weak one is refused."""
     username = (username or "").strip()
     if not username:
         raise ApplicationError("Give a username.")
@@ -31,6 +37,8 @@ def superuser_ensure(
         raise ApplicationError("Give a password.")
     users = get_user_model()
     user = users._default_manager.filter(**{users.USERNAME_FIELD: username}).first()
+    if user is None or reset_password:
+        _password_check(password, user=user or users(username=username, email=email))
     if user is None:
         user = users._default_manager.create_superuser(username=username, email=email, password=password)
         return user, AdminOutcome.CREATED
@@ -42,3 +50,15 @@ def superuser_ensure(
         user.email = email
     user.save()
     return user, AdminOutcome.PASSWORD_RESET
+
+
+def _password_check(password: str, *, user: AbstractUser) -> None:
+    if settings.DEBUG:
+        return
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ApplicationError(
+            "Refusing a weak password outside DEBUG (demo logins exist only in the local demo): "
+            + " ".join(error.messages)
+        ) from None

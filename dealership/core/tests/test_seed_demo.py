@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.vin import validate_vin
@@ -22,6 +22,12 @@ THANKSGIVING = date(2026, 11, 26)
 MODELS = (Shop, BusinessHours, ServiceType, Customer, Vehicle, ServiceRecord, Closure, Appointment)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def local_demo(settings):
+    """The demo shop loads only in the local demo (DJANGO_DEBUG=1, as scripts/run sets it)."""
+    settings.DEBUG = True
 
 
 @pytest.fixture(autouse=True)
@@ -187,3 +193,12 @@ def test_it_plans_a_training_day_when_no_holiday_is_near(frozen):
     frozen.move_to(datetime(2027, 2, 12, 9, 0, tzinfo=CHICAGO))
     seed()
     assert Closure.objects.count() == 1
+
+
+def test_outside_debug_it_refuses_and_loads_nothing(settings):
+    settings.DEBUG = False
+    before = counts()
+    with pytest.raises(CommandError, match="DJANGO_DEBUG=1"):
+        seed()
+    assert counts() == before
+    assert not Customer.objects.exists()

@@ -4,7 +4,7 @@ Responses start two ways: the server's turn detection answers a caller turn by i
 (`create_response`), or the engine asks (`Request`): the greeting and other fixed lines, the answer
 after tool results, keypad digits, and caller turns the server was told not to answer. The engine
 sends one request at a time and only when no response is active, so each `response.created` belongs
-either to the request in flight or to the server (see RealtimeEngine._response_created).
+either to the request in flight or to the server (see ResponseQueue.started).
 
 Turn-detection phases (`TurnDetection.config`):
 - protected: while an uninterruptible line (the greeting's disclosure, a goodbye) is said and until
@@ -13,7 +13,7 @@ Turn-detection phases (`TurnDetection.config`):
 - held: while tools run, a protected line plays or the call is closing, `create_response` is off, so
   the model does not answer a caller turn before it has the tool results; the engine answers such a
   turn itself once the hold ends, including a turn committed after the hold was lifted but before
-  the server applied that (asking.py).
+  the server applied that (response_queue.py).
 The shop's own settings (REALTIME_TURN_DETECTION) apply otherwise.
 """
 
@@ -46,13 +46,16 @@ def line_instructions(instructions: str, line: Line) -> str:
 class Request:
     """A response the engine asks for. `trigger_end`: when the caller's speech (or key press) it
     answers ended, for response_ms. `hold_for`: the response whose running tools a hold line covers
-    (the line is dropped if they finish before it is sent)."""
+    (the line is dropped if they finish before it is sent). `settled` is set once the request is no
+    longer queued, asked for or being answered: its response is done, it was refused, dropped from the
+    queue, or its session was lost."""
 
     kind: str
     line: Line | None = None
     trigger_end: float | None = None
     sent_at: float | None = None
     hold_for: Response | None = field(default=None, repr=False)
+    settled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def stale(self) -> bool:

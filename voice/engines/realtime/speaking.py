@@ -6,7 +6,7 @@ pending, outside an uninterruptible line): Twilio `clear`, the response cancelle
 server's own turn detection already cancels it, which is the case with `interrupt_response` on),
 and each cut item truncated to what was heard, clamped to the audio the model generated, so the
 model forgets what the caller never heard. A line's `then` (hang up, transfer) runs once its last
-item was heard. Mixin of RealtimeEngine.
+item was heard.
 """
 
 from __future__ import annotations
@@ -14,28 +14,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import TYPE_CHECKING
 
 from integrations.errors import ProviderError
 from integrations.realtime import AgentTranscriptDelta, AgentTranscriptDone, AudioDelta, RealtimeSession
 from voice.engines.realtime.responses import GREETING, Response
-from voice.engines.realtime.state import EngineState
 from voice.engines.realtime.turns import AgentItem
 
+if TYPE_CHECKING:
+    from voice.engines.realtime.call import RealtimeCall
+    from voice.engines.realtime.response_queue import ResponseQueue
 
-class AgentVoice(EngineState):
+
+class AgentVoice:
+    """The agent's audio items (by item id, across sessions) and whether the greeting was heard."""
+
+    def __init__(self, call: RealtimeCall, queue: ResponseQueue):
+        self._call = call
+        self._session = call.session
+        self._connection = call.connection
+        self._queue = queue
+        self._items: dict[str, AgentItem] = {}
+        self.greeted = False  # the greeting (its disclosure) was heard
+
     def _item(self, item_id: str, response: Response) -> AgentItem:
         item = self._items.get(item_id)
         if item is None:
-            assert self.rt is not None
-            item = AgentItem(item_id, response, len(response.items), self.session, self.rt)
-            item.wait = self.timings.heard_wait + 5.0
+            rt = self._connection.rt
+            assert rt is not None
+            item = AgentItem(item_id, response, len(response.items), self._session, rt)
+            item.wait = self._call.timings.heard_wait + 5.0
             response.items.append(item)
             self._items[item_id] = item
-            self.turns.add(item)
+            self._call.turns.add(item)
         return item
 
-    async def _agent_audio(self, event: AudioDelta) -> None:
-        response = self._responses.get(event.response_id)
+    async def audio(self, event: AudioDelta) -> None:
+        response = self._queue.response(event.response_id)
         if response is None:
             return  # a late piece of a response already done
         item = self._item(event.item_id, response)
@@ -44,66 +59,73 @@ class AgentVoice(EngineState):
             item.first_audio_at = event.received_at
         if response.first_delta_at is None:
             response.first_delta_at = event.received_at
-        if response.cut or item.audio_done or (self.actions is not None and self.actions.ended):
+        if response.cut or item.audio_done or self._call.actions.ended:
             return
-        played = await self.session.play(event.audio, label=item.item_id, final=False)
+        played = await self._session.play(event.audio, label=item.item_id, final=False)
         if played and item.first_sent_at is None:
             item.first_sent_at = time.monotonic()
 
-    def _agent_text(self, event: AgentTranscriptDelta) -> None:
+    def text(self, event: AgentTranscriptDelta) -> None:
         item = self._items.get(event.item_id)
-        if item is None and self._active is not None:
-            item = self._item(event.item_id, self._active)
+        if item is None and self._queue.active is not None:
+            item = self._item(event.item_id, self._queue.active)
         if item is None:
             return
         item.parts.append(event.text)
         if item.response.first_delta_at is None:
             item.response.first_delta_at = event.received_at
 
-    def _agent_transcript(self, event: AgentTranscriptDone) -> None:
+    def transcript(self, event: AgentTranscriptDone) -> None:
         if (item := self._items.get(event.item_id)) is not None:
             item.text_final(event.text)
 
-    async def _agent_audio_done(self, item_id: str) -> None:
+    async def audio_done(self, item_id: str) -> None:
         if (item := self._items.get(item_id)) is not None:
             await self._finish_item(item)
+
+    async def finish_response(self, response: Response) -> None:
+        """No more of `response` comes (it is done, or its session is gone)."""
+        for item in response.items:
+            await self._finish_item(item)
+            item.text_final()  # the transcript's own done event came first, or never will
 
     async def _finish_item(self, item: AgentItem) -> None:
         """No more audio comes for `item`: end its utterance and learn (in a task) whether it was heard."""
         if item.audio_done:
             return
         item.audio_done = True
-        utterance = self.session.utterance(item.item_id)
+        utterance = self._session.utterance(item.item_id)
         if item.response.cut and (utterance is None or not utterance.final):
             item.heard_is(False)
         elif utterance is None:
             item.heard_is(True)  # no audio: nothing to hear
         else:
             if not utterance.final:
-                await self.session.play(b"", label=item.item_id, final=True)
-            self._spawn(self._until_heard(item))
+                await self._session.play(b"", label=item.item_id, final=True)
+            self._call.tasks.spawn(self._until_heard(item))
 
     async def _until_heard(self, item: AgentItem) -> None:
-        item.heard_is(await self.session.wait_until_heard(item.item_id, max_wait=self.timings.heard_wait))
+        heard_wait = self._call.timings.heard_wait
+        item.heard_is(await self._session.wait_until_heard(item.item_id, max_wait=heard_wait))
 
     # --- barge-in -------------------------------------------------------------------------------------
 
-    async def _cut(self, rt: RealtimeSession, *, cancel: bool, force: bool = False) -> None:
+    async def cut(self, rt: RealtimeSession, *, cancel: bool, force: bool = False) -> None:
         """Stop the agent: the active response (unless it is an uninterruptible line and not
         `force`), Twilio's buffered audio, and the model's memory of what was not heard."""
-        response = self._active
+        response = self._queue.active
         if response is not None and response.protected and not force:
             return
         if response is not None:
             response.cut = True
-        cut = await self.session.interrupt() if self.session.audio_pending else {}
+        cut = await self._session.interrupt() if self._session.audio_pending else {}
         if cancel and response is not None:
             with contextlib.suppress(ProviderError):
                 await rt.cancel_response()  # "not active" is fine: it may have just finished
         heard = {label: utterance.heard_ms for label, utterance in cut.items()}
         for item in response.items if response is not None else ():
             # Audio generated but not (yet) sent when the response was cut was never heard either.
-            utterance = self.session.utterance(item.item_id)
+            utterance = self._session.utterance(item.item_id)
             played = utterance.heard_ms if utterance is not None else 0
             if item.item_id not in heard and played < rt.audio_ms(item.item_id):
                 heard[item.item_id] = played
@@ -116,19 +138,18 @@ class AgentVoice(EngineState):
 
     # --- fixed lines ----------------------------------------------------------------------------------
 
-    async def _after_line(self, response: Response) -> None:
+    async def after_line(self, response: Response) -> None:
         """A line was said: once it is heard, record the disclosure, lift its protection, run `then`."""
         request = response.request
         assert request is not None and request.line is not None
         heard = bool(response.items) and not response.cut
         if heard:
-            heard = await self.session.wait_until_heard(response.last_label, max_wait=self.timings.heard_wait)
+            heard_wait = self._call.timings.heard_wait
+            heard = await self._session.wait_until_heard(response.last_label, max_wait=heard_wait)
         if request.kind == GREETING and heard:
-            self._greeted = True
-            self.recorder.consent("disclosed")
-        if self._protected is request:
-            self._protected = None
-            await self._sync_turn_detection()
+            self.greeted = True
+            self._call.recorder.consent("disclosed")
+        await self._queue.lift_protection(request)
         if request.line.then is not None and heard:
-            await asyncio.shield(self._guard(request.line.then()))
-        await self._ask_next()
+            await asyncio.shield(self._call.tasks.guard(request.line.then()))
+        await self._queue.ask_next()

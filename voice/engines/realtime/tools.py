@@ -6,107 +6,116 @@ not answer a caller turn without the results). When the response is done and its
 every result goes back to the session; then the model is asked to go on, unless the caller cut the
 response short (their own turn is answered instead, and a transfer or hang-up the cut response asked
 for is dropped). CallActions.after_tool has already set outcomes, sent the SMS confirmation and
-marked a pending transfer or hang-up. Mixin of RealtimeEngine.
+marked a pending transfer or hang-up.
 
 Hold line (as in the cascade): when the tools of a response that said nothing still run after
-`Timings.filler_after`, the model is asked to say voice.agent.tooling.FILLER word for word, once per
-reply, through the request queue (so it never collides with another response). The results go back,
-and the model is asked to go on, only once that line's response is done; a line still queued when
-the tools finish is dropped. A barge-in cuts it like any line; the tools run on.
+`RealtimeTimings.filler_after`, the model is asked to say voice.agent.tooling.FILLER word for word,
+once per reply, through the request queue (so it never collides with another response). The results
+go back, and the model is asked to go on, only once that line's request has settled (its response is
+done, or it was dropped); a line still queued when the tools finish is dropped. A barge-in cuts it
+like any line; the tools run on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from typing import TYPE_CHECKING
 
 from integrations.errors import ProviderError
 from integrations.realtime import FunctionCall
 from voice.agent.flow import Line
 from voice.agent.tooling import FILLER, outcome_result
 from voice.engines.realtime.responses import LINE, TOOLS, Request, Response
-from voice.engines.realtime.state import EngineState
+
+if TYPE_CHECKING:
+    from voice.engines.realtime.call import RealtimeCall
+    from voice.engines.realtime.caller import CallerTurns
+    from voice.engines.realtime.response_queue import ResponseQueue
 
 RESULT_IN_HISTORY = 600  # characters of a tool result kept for a reconnect summary
-HOLD_POLL = 0.02  # seconds between looks at whether the hold line's response is done
 
 
-class ToolCalls(EngineState):
-    async def _function_call(self, event: FunctionCall) -> None:
-        response, tools = self._active, self.tools
-        if tools is None:
-            return
-        task = tools.start(call_id=event.call_id, name=event.name, arguments_json=event.arguments_json)
+class ToolCalls:
+    """Function calls and their results, and whether the current reply had its hold line."""
+
+    def __init__(self, call: RealtimeCall, queue: ResponseQueue, callers: CallerTurns):
+        self._call = call
+        self._connection = call.connection
+        self._queue = queue
+        self._callers = callers
+        self._filler_said = False  # the hold line was asked for in the current reply
+
+    def new_reply(self) -> None:
+        """A response answering the caller started: it may get a hold line."""
+        self._filler_said = False
+
+    async def call(self, event: FunctionCall) -> None:
+        response = self._queue.active
+        task = self._call.tools.start(
+            call_id=event.call_id, name=event.name, arguments_json=event.arguments_json
+        )
         if response is None:  # not expected: a call outside a response; still answer it
             stray = Response("", None, 0.0, None, None, calls=[(event.call_id, event.name, task)])
-            self._spawn(self._send_results(stray))
+            self._call.tasks.spawn(self._send_results(stray))
             return
         if not response.calls:
-            self._tool_batches += 1
-            await self._sync_turn_detection()
-            self._spawn(self._hold_line(response))
+            self._queue.tool_batch_started()
+            await self._queue.sync_turn_detection()
+            self._call.tasks.spawn(self._hold_line(response))
         response.calls.append((event.call_id, event.name, task))
 
     async def _hold_line(self, response: Response) -> None:
         """After `filler_after`: the tools still run and the caller heard nothing of this response."""
-        rt = self.rt
-        await asyncio.sleep(self.timings.filler_after)
-        if self.rt is not rt or self._stopped or not self._listening() or self._caller_speaking:
+        rt = self._connection.rt
+        await asyncio.sleep(self._call.timings.filler_after)
+        if self._connection.rt is not rt or self._call.stopped or not self._call.listening():
             return
-        if self._filler_said or response.spoke or all(task.done() for *_, task in response.calls):
+        if self._callers.talking or self._filler_said or response.spoke:
+            return
+        if all(task.done() for *_, task in response.calls):
             return
         self._filler_said = True
         line = Line((FILLER,), uninterruptible=False)
         # Its first audio is what answers the caller's turn first (response_ms).
         response.hold = Request(LINE, line=line, trigger_end=response.trigger_end, hold_for=response)
-        self._ask(response.hold)
+        self._queue.ask(response.hold)
 
-    def _hold_pending(self, request: Request) -> bool:
-        """The hold line is queued, asked for, or being said (its response not done yet)."""
-        active = self._active
-        return (
-            request in self._wanted
-            or self._in_flight is request
-            or (active is not None and active.request is request)
-        )
-
-    async def _finish_tools(self, response: Response) -> None:
+    async def finish(self, response: Response) -> None:
         """After the response with tool calls is done: wait for them, hand back the results, go on."""
-        rt = self.rt
+        rt = self._connection.rt
         try:
             await self._send_results(response)
         finally:
-            self._tool_batches -= 1
-        actions = self.actions
+            self._queue.tool_batch_finished()
+        actions = self._call.actions
         # After a reconnect the results went into the new session's summary instead.
-        if actions is not None and self.rt is rt:
+        if self._connection.rt is rt:
             if response.cut or response.status == "cancelled":
                 actions.drop_pending()
-            elif self._listening():
+            elif self._call.listening():
                 # No audio yet in this exchange: the follow-up's first audio answers the caller's turn.
                 held = response.hold is not None and response.hold.sent_at is not None
                 trigger = response.trigger_end if not response.items and not held else None
-                self._ask(Request(TOOLS, trigger_end=trigger))
-            await self._ask_next()  # the answer goes out before the server may answer on its own again
-        await self._sync_turn_detection()
+                self._queue.ask(Request(TOOLS, trigger_end=trigger))
+            await self._queue.ask_next()  # the answer goes out before the server may answer on its own again
+        await self._queue.sync_turn_detection()
 
     async def _send_results(self, response: Response) -> None:
-        rt = self.rt
+        rt = self._connection.rt
         tasks = [task for *_, task in response.calls]
         if tasks:
-            await asyncio.wait(tasks, timeout=self.timings.tool_wait)  # never cancels them
+            await asyncio.wait(tasks, timeout=self._call.timings.tool_wait)  # never cancels them
         if response.hold is not None:
-            # The result and the answer come after the hold line, never in the middle of it. Every
-            # way a request ends (done, refused for good, dropped, the session lost) clears it.
-            waited = 0.0
-            while self._hold_pending(response.hold) and waited < self.timings.request_wait:
-                await asyncio.sleep(HOLD_POLL)
-                waited += HOLD_POLL
+            # The result and the answer come after the hold line, never in the middle of it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(response.hold.settled.wait(), self._call.timings.request_wait)
         for call_id, name, task in response.calls:
             result = outcome_result(task)
             said = f"You used {name}: {json.dumps(result, default=str)[:RESULT_IN_HISTORY]}"
-            self.turns.note(f"({said})")
-            current = self.rt
+            self._call.turns.note(f"({said})")
+            current = self._connection.rt
             try:
                 if current is not None and current is rt:
                     await current.send_function_result(call_id, result, respond=False)

@@ -30,7 +30,7 @@ from voice.agent.records import CallRecorder, ms_between
 if TYPE_CHECKING:
     from integrations.realtime import RealtimeSession
     from voice.engines.realtime.responses import Response
-    from voice.session import CallSession
+    from voice.transport import CallTransport
 
 HISTORY_LINES = 40
 
@@ -88,7 +88,7 @@ class AgentItem:
     item_id: str
     response: Response
     index: int  # position among the response's audio items
-    session: CallSession
+    session: CallTransport
     rt: RealtimeSession
     parts: list[str] = field(default_factory=list)
     transcript: str | None = None

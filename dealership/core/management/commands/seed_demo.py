@@ -3,7 +3,8 @@
 import logging
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from dealership.core.demo.seed import demo_seed
 
@@ -15,6 +16,11 @@ class Command(BaseCommand):
     help = "Load demo data (Lakeside Auto Service). Rows that already exist are kept as they are."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            # Fifty made-up customers with reminder calls due would be dialled from a real shop's number.
+            raise CommandError(
+                "seed_demo loads the demo shop and runs only with DJANGO_DEBUG=1 (the local demo)."
+            )
         previous = {name: logging.getLogger(name).level for name in _CHATTY_LOGGERS}
         if options["verbosity"] < 2:
             for name in _CHATTY_LOGGERS:

@@ -1,0 +1,21 @@
+// The periodic task form: picking a crontab shows its plain-English reading under the field, as
+// django-celery-beat's inline script did (see templates/admin/djcelery/change_periodictask_form.html).
+"use strict";
+(function ($) {
+  const data = document.getElementById("readable-crontabs");
+  if (!data) {
+    return;
+  }
+  const readable = JSON.parse(data.textContent);
+  const help = $(".field-crontab .help");
+  const originalHelp = help.text().trim();
+
+  $(".field-crontab_translation").hide();
+  $("#id_crontab").on("change", function () {
+    const reading = readable[$(this).val()];
+    help.text(originalHelp);
+    if (reading !== undefined) {
+      help.append($("<br>"), document.createTextNode(`Translation: ${reading}`));
+    }
+  });
+})(django.jQuery);

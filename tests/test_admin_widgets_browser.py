@@ -1,0 +1,33 @@
+"""The admin's own JavaScript widgets keep working under the Content-Security-Policy once used: the
+vehicle autocomplete (select2 fetching over XHR), the date and time pickers, a collapsed fieldset and
+the theme switch. Page loads alone never run this code."""
+
+from scheduling.models import Appointment
+from tests.admin_pages import admin_sample_data  # noqa: F401
+
+
+def test_the_appointment_form_widgets_work_without_violations(
+    admin_sample_data,  # noqa: F811
+    admin_page,
+    page_problems,
+):
+    admin_page.goto(f"/admin/scheduling/appointment/{Appointment.objects.get().pk}/change/")
+
+    admin_page.click(".field-vehicle .select2-selection")
+    admin_page.fill(".select2-search__field", "Whitfield")  # the owner's name
+    option = admin_page.locator(".select2-results__option", has_text="2019 Honda Civic")
+    option.wait_for()
+    option.click()
+    admin_page.click("#calendarlink0")
+    assert admin_page.locator("#calendarbox0").is_visible()
+    admin_page.click("#calendarbox0 .calendarnav-next")
+    admin_page.keyboard.press("Escape")
+    admin_page.click("#clocklink0")
+    assert admin_page.locator("#clockbox0").is_visible()
+    admin_page.keyboard.press("Escape")
+    admin_page.click("fieldset.collapse summary")
+    assert admin_page.locator("fieldset.collapse .form-row").first.is_visible()
+    admin_page.click(".theme-toggle")
+    assert admin_page.evaluate("() => document.documentElement.dataset.theme") in ("light", "dark")
+
+    page_problems.assert_none()
