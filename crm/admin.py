@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, TabularInline
 
 from crm.forms import CustomerForm, VehicleForm
 from crm.models import Customer, ServiceRecord, Vehicle
@@ -71,7 +72,7 @@ class CallsOptOutFilter(OptOutFilter):
     field = "calls_opted_out_at"
 
 
-class VehicleInline(admin.TabularInline):
+class VehicleInline(TabularInline):
     model = Vehicle
     form = VehicleForm
     extra = 0
@@ -80,7 +81,7 @@ class VehicleInline(admin.TabularInline):
     show_change_link = True
 
 
-class _AppointmentInline(admin.TabularInline):
+class _AppointmentInline(TabularInline):
     """Read-only: appointments are booked and moved through the scheduling admin, which enforces
     capacity; here they are only listed with a link there."""
 
@@ -136,7 +137,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ModelAdmin):
     form = CustomerForm
     list_display = ("name", "phone_display", "vehicle_count", "next_appointment", "review_flag")
     list_filter = (NeedsReviewFilter, SmsOptOutFilter, CallsOptOutFilter)
@@ -249,14 +250,14 @@ class CustomerAdmin(admin.ModelAdmin):
         )
 
 
-class ServiceRecordInline(admin.TabularInline):
+class ServiceRecordInline(TabularInline):
     model = ServiceRecord
     extra = 0
     fields = ("date", "service_type", "description", "mileage", "cost", "notes")
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):
+class VehicleAdmin(ModelAdmin):
     form = VehicleForm
     list_display = ("__str__", "customer", "vin", "vin_flagged", "plate", "mileage")
     list_filter = ("vin_flagged", "make")
@@ -280,7 +281,7 @@ class VehicleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceRecord)
-class ServiceRecordAdmin(admin.ModelAdmin):
+class ServiceRecordAdmin(ModelAdmin):
     list_display = ("date", "service_name", "vehicle", "customer_name", "mileage", "cost")
     list_filter = ("service_type",)
     list_select_related = ("vehicle__customer", "service_type")

@@ -71,6 +71,8 @@ if _public.scheme == "https":
 
 INSTALLED_APPS = [
     "daphne",
+    # The admin theme (sidebar, Today dashboard); before django.contrib.admin so its templates win.
+    "unfold",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -91,7 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "dealership.core.admin_csp.AdminCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,6 +121,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# The admin alone is loosened, in dealership/core/admin_csp.py (ADMIN_CSP_UPDATE), with the reasons there.
 
 ROOT_URLCONF = "dealership.urls"
 ASGI_APPLICATION = "dealership.asgi.application"
@@ -160,6 +164,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The back office's theme (django-unfold): the shop's name in the header, the Today page as home,
+# navigation grouped around an advisor's day (dealership/core/navigation.py).
+UNFOLD = {
+    "SITE_TITLE": "dealership.core.navigation.site_title",
+    "SITE_HEADER": "dealership.core.navigation.site_title",
+    "SITE_SUBHEADER": "Back office",
+    "SITE_URL": "/admin/",  # "View site" leads home: the product has no public site of its own
+    "SITE_SYMBOL": "car_repair",
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "dealership.core.today.dashboard_callback",
+    "STYLES": ["dealership.core.navigation.stylesheets"],
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "dealership.core.navigation.sidebar",
+    },
+}
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
 
 from crm.phones import format_phone_for_display
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
@@ -27,7 +28,7 @@ def reminder_changelist_url(appointment_id: int) -> str:
     return reverse("admin:reminders_reminder_changelist") + f"?appointment__id__exact={appointment_id}"
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
 
@@ -55,7 +56,7 @@ class ReminderAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ModelAdmin):
     list_display = (
         "appointment_link",
         "customer",
@@ -166,7 +167,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(ModelAdmin):
     list_display = ("at", "customer", "phone_display", "action", "scope", "source", "detail", "call")
     list_filter = ("action", "scope", "source")
     search_fields = ("customer__name", "phone")

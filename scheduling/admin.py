@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from unfold.admin import ModelAdmin
 
 from scheduling import admin_appointments  # noqa: F401  (registers AppointmentAdmin)
 from scheduling.formatting import say_date
@@ -23,7 +24,7 @@ MANUAL_SOURCE = "manual"
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(ModelAdmin):
     """One row: the deployment answers for a single shop."""
 
     form = ShopForm
@@ -62,7 +63,7 @@ class ShopAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin):
+class BusinessHoursAdmin(ModelAdmin):
     form = BusinessHoursForm
     list_display = ("__str__", "weekday", "opens", "closes")
     list_editable = ("opens", "closes")
@@ -73,7 +74,7 @@ class BusinessHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(ModelAdmin):
     form = ClosureForm
     list_display = ("date", "starts", "ends", "reason")
     date_hierarchy = "date"
@@ -108,7 +109,7 @@ def _booked_during(closure: Closure) -> int:
 
 
 @admin.register(ServiceType)
-class ServiceTypeAdmin(admin.ModelAdmin):
+class ServiceTypeAdmin(ModelAdmin):
     list_display = (
         "name",
         "code",
@@ -132,7 +133,7 @@ class ServiceTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusyBlock)
-class BusyBlockAdmin(admin.ModelAdmin):
+class BusyBlockAdmin(ModelAdmin):
     """Busy time outside our book. Synced blocks (e.g. from Google Calendar) are view-only here
     because the next sync would overwrite an edit; advisors may add and remove manual ones."""
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.formats import date_format
+from unfold.admin import ModelAdmin, TabularInline
 
 from dealership.core.errors import ApplicationError
 from reminders.models import Reminder
@@ -43,7 +44,7 @@ RECORD_FIELDS = (
 LIST_CANCEL_REASON = "Cancelled by staff from the appointment list."
 
 
-class ReminderInline(admin.TabularInline):
+class ReminderInline(TabularInline):
     """Reminder status for the advisor; sending and retries are handled in the reminders admin."""
 
     model = Reminder
@@ -61,7 +62,7 @@ class ReminderInline(admin.TabularInline):
         return False
 
 
-class AppointmentChangeInline(admin.TabularInline):
+class AppointmentChangeInline(TabularInline):
     """The appointment's history; written only by the services."""
 
     model = AppointmentChange
@@ -108,7 +109,7 @@ def _status_action(status: str, description: str) -> Callable[..., None]:
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ModelAdmin):
     form = AppointmentForm
     list_display = (
         "number",

@@ -9,8 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
 from django.db import transaction
+from unfold.widgets import (
+    UnfoldAdminDateWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldAdminTimeWidget,
+    UnfoldBooleanSwitchWidget,
+)
 
 from crm.phones import normalize_phone
 from dealership.core.errors import ApplicationError
@@ -57,20 +63,37 @@ class AppointmentForm(forms.ModelForm):
 
     user: User | None = None
 
-    local_day = forms.DateField(label="Date", widget=AdminDateWidget)
-    local_time = forms.TimeField(label="Time", input_formats=TIME_FORMATS, widget=AdminTimeWidget)
-    transport = forms.ChoiceField(
-        choices=Appointment.Transport.choices, initial=Appointment.Transport.DROP_OFF
+    # Form-only fields carry the admin theme's widgets (its ModelAdmin styles model fields only).
+    local_day = forms.DateField(label="Date", widget=UnfoldAdminDateWidget)
+    local_time = forms.TimeField(
+        label="Time",
+        input_formats=TIME_FORMATS,
+        # The shop's one time format, 12-hour without seconds ("9:00 AM"); the picker's "14:30" is read too.
+        widget=UnfoldAdminTimeWidget(format="%-I:%M %p"),
     )
-    set_status = forms.ChoiceField(label="Status", choices=Appointment.Status.choices, required=False)
+    transport = forms.ChoiceField(
+        choices=Appointment.Transport.choices,
+        initial=Appointment.Transport.DROP_OFF,
+        widget=UnfoldAdminSelectWidget,
+    )
+    set_status = forms.ChoiceField(
+        label="Status", choices=Appointment.Status.choices, required=False, widget=UnfoldAdminSelectWidget
+    )
     override = forms.BooleanField(
         label="Override capacity",
         required=False,
         help_text="Book even though the slot or day is full. Your name and reason are recorded.",
+        widget=UnfoldBooleanSwitchWidget,
     )
-    override_note = forms.CharField(label="Reason for the override", max_length=200, required=False)
-    cancel = forms.BooleanField(label="Cancel this appointment", required=False)
-    cancel_note = forms.CharField(label="Cancellation reason", max_length=200, required=False)
+    override_note = forms.CharField(
+        label="Reason for the override", max_length=200, required=False, widget=UnfoldAdminTextInputWidget
+    )
+    cancel = forms.BooleanField(
+        label="Cancel this appointment", required=False, widget=UnfoldBooleanSwitchWidget
+    )
+    cancel_note = forms.CharField(
+        label="Cancellation reason", max_length=200, required=False, widget=UnfoldAdminTextInputWidget
+    )
 
     class Meta:
         model = Appointment

@@ -183,13 +183,18 @@ def browser_superuser(django_user_model, settings):
     )
 
 
+def log_in(page, username: str, password: str) -> None:
+    """Log in to /admin/ through the real login form (the admin theme's, a <button type=submit>)."""
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("#login-form [type=submit]")
+    assert urlsplit(page.url).path == "/admin/", f"login failed, still at {page.url}"
+
+
 @pytest.fixture
 def admin_page(browser_page, browser_superuser):
     """browser_page, logged in to /admin/ as a superuser through the real login form."""
-    browser_page.goto("/admin/login/?next=/admin/")
-    browser_page.fill("#id_username", browser_superuser.get_username())
-    browser_page.fill("#id_password", ADMIN_PASSWORD)
-    with browser_page.expect_navigation():
-        browser_page.click("input[type=submit]")
-    assert urlsplit(browser_page.url).path == "/admin/", f"login failed, still at {browser_page.url}"
+    log_in(browser_page, browser_superuser.get_username(), ADMIN_PASSWORD)
     return browser_page

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from unfold.admin import ModelAdmin
 
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
@@ -19,7 +20,7 @@ def _pretty(value: Any) -> str:
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(ModelAdmin):
     list_display = (
         "created_at",
         "direction",
@@ -89,7 +90,7 @@ class CallAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(admin.ModelAdmin):
+class CallbackRequestAdmin(ModelAdmin):
     list_display = (
         "created_at",
         "name",
