@@ -198,3 +198,21 @@ def admin_page(browser_page, browser_superuser):
     """browser_page, logged in to /admin/ as a superuser through the real login form."""
     log_in(browser_page, browser_superuser.get_username(), ADMIN_PASSWORD)
     return browser_page
+
+
+def staff_groups_restore() -> None:
+    """The staff groups as the migrations made them. A browser test's database is emptied between tests
+    (pytest-django's transactional flush), taking the migration-made groups with it; this runs every
+    `dealership.core.groups.grant` operation of the migrations again."""
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    editor = SimpleNamespace(connection=connection)
+    for migration in MigrationLoader(connection, ignore_no_migrations=True).disk_migrations.values():
+        for operation in migration.operations:
+            code = getattr(operation, "code", None)
+            if code is not None and code.__qualname__.startswith("grant."):
+                code(apps, editor)

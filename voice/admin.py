@@ -31,7 +31,8 @@ class CallAdmin(ModelAdmin):
         "outcome",
         "duration_seconds",
     )
-    list_filter = ("direction", "status", "outcome", "engine")
+    # started_at: Today links to "calls in the last hours" (started_at__gte), which needs a filter on it.
+    list_filter = ("direction", "status", "outcome", "engine", ("started_at", admin.DateFieldListFilter))
     list_select_related = ("customer",)
     search_fields = ("call_sid", "from_number", "to_number", "customer__name")
     date_hierarchy = "created_at"
@@ -93,6 +94,7 @@ class CallAdmin(ModelAdmin):
 class CallbackRequestAdmin(ModelAdmin):
     list_display = (
         "created_at",
+        "urgent",
         "name",
         "phone",
         "customer",
@@ -101,7 +103,9 @@ class CallbackRequestAdmin(ModelAdmin):
         "handled_by",
         "handled_at",
     )
-    list_filter = ("handled",)
+    list_filter = ("handled", "urgent")
+    # Open first; among them urgent first, then the longest waiting (as on Today).
+    ordering = ("handled", "-urgent", "created_at")
     list_select_related = ("customer", "handled_by")
     search_fields = ("name", "phone", "reason", "customer__name")
     readonly_fields = (
