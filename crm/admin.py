@@ -19,6 +19,7 @@ from crm.forms import CustomerForm, VehicleForm
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import format_phone_for_display
 from crm.selectors import UPCOMING_STATUSES, customer_search, vehicle_search
+from dealership.core.display import money
 from scheduling.models import Appointment
 
 SEARCH_HELP = "Phone in any format, name, email, VIN (or its last 6+ characters) or plate."
@@ -282,7 +283,7 @@ class VehicleAdmin(ModelAdmin):
 
 @admin.register(ServiceRecord)
 class ServiceRecordAdmin(ModelAdmin):
-    list_display = ("date", "service_name", "vehicle", "customer_name", "mileage", "cost")
+    list_display = ("date", "service_name", "vehicle", "customer_name", "mileage", "cost_display")
     list_filter = ("service_type",)
     list_select_related = ("vehicle__customer", "service_type")
     search_fields = (
@@ -296,6 +297,10 @@ class ServiceRecordAdmin(ModelAdmin):
     date_hierarchy = "date"
     autocomplete_fields = ("vehicle",)
     raw_id_fields = ("appointment",)
+
+    @admin.display(description="cost", ordering="cost")
+    def cost_display(self, obj: ServiceRecord) -> str:
+        return money(obj.cost)
 
     @admin.display(description="customer", ordering="vehicle__customer__name")
     def customer_name(self, obj: ServiceRecord) -> str:

@@ -272,6 +272,7 @@ if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS.append("axes.W001")
 
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["dealership.formats"]  # 12-hour times without seconds ("8:00 AM"), see there
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from unfold.admin import ModelAdmin
 
+from dealership.core.display import phone
 from scheduling import admin_appointments  # noqa: F401  (registers AppointmentAdmin)
 from scheduling.formatting import say_date
 from scheduling.forms import BusinessHoursForm, BusyBlockForm, ClosureForm, ShopForm
@@ -28,7 +29,7 @@ class ShopAdmin(ModelAdmin):
     """One row: the deployment answers for a single shop."""
 
     form = ShopForm
-    list_display = ("name", "phone_number", "timezone", "per_slot_capacity", "daily_capacity")
+    list_display = ("name", "phone_display", "timezone", "per_slot_capacity", "daily_capacity")
     fieldsets = (
         ("Identity", {"fields": ("name", "phone_number", "phone_region", "greeting")}),
         ("Time zone", {"fields": ("timezone",)}),
@@ -54,6 +55,10 @@ class ShopAdmin(ModelAdmin):
             },
         ),
     )
+
+    @admin.display(description="phone number", ordering="phone_number")
+    def phone_display(self, obj: Shop) -> str:
+        return phone(obj.phone_number)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and not Shop.objects.exists()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from unfold.admin import ModelAdmin, TabularInline
 
+from dealership.core.display import money
 from dealership.core.errors import ApplicationError
 from reminders.models import Reminder
 from scheduling.admin_views import agenda_view
@@ -118,6 +119,7 @@ class AppointmentAdmin(ModelAdmin):
         "vehicle",
         "service_type",
         "status",
+        "price",
         "transport",
         "channel",
         "capacity_override",
@@ -151,6 +153,10 @@ class AppointmentAdmin(ModelAdmin):
     def local_start(self, obj: Appointment) -> str:
         # The views run under the shop's zone (dealership.core.middleware), so localtime() is shop time.
         return date_format(timezone.localtime(obj.start), "D, M j, Y, g:i A")
+
+    @admin.display(description="price", ordering="price_quoted")
+    def price(self, obj: Appointment) -> str:
+        return money(obj.price_quoted)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Appointment], search_term: str

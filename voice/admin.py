@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
+from dealership.core.display import phone
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 
@@ -24,8 +25,8 @@ class CallAdmin(ModelAdmin):
     list_display = (
         "created_at",
         "direction",
-        "from_number",
-        "to_number",
+        "caller",
+        "called",
         "customer",
         "status",
         "outcome",
@@ -65,6 +66,14 @@ class CallAdmin(ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
 
+    @admin.display(description="from", ordering="from_number")
+    def caller(self, call: Call) -> str:
+        return phone(call.from_number)
+
+    @admin.display(description="to", ordering="to_number")
+    def called(self, call: Call) -> str:
+        return phone(call.to_number)
+
     @admin.display(description="Transcript")
     def transcript(self, call: Call) -> SafeString:
         return render_to_string("voice/admin/transcript.html", {"turns": call.turns.all()})
@@ -96,12 +105,10 @@ class CallbackRequestAdmin(ModelAdmin):
         "created_at",
         "urgent",
         "name",
-        "phone",
+        "phone_display",
         "customer",
         "short_reason",
         "handled",
-        "handled_by",
-        "handled_at",
     )
     list_filter = ("handled", "urgent")
     # Open first; among them urgent first, then the longest waiting (as on Today).
@@ -123,6 +130,10 @@ class CallbackRequestAdmin(ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_display(self, obj: CallbackRequest) -> str:
+        return phone(obj.phone)
 
     @admin.display(description="Message")
     def short_reason(self, obj: CallbackRequest) -> str:

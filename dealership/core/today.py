@@ -28,13 +28,13 @@ NEEDS_A_PERSON = (Reminder.Status.REVIEW, Reminder.Status.FAILED)
 EXPECTED = (Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED)
 
 
-class Warning(NamedTuple):  # noqa: A001 (a panel row, not the builtin)
+class DeskWarning(NamedTuple):
     name: str
     ok: bool
     detail: str
 
 
-def today_warnings() -> list[Warning]:
+def today_warnings() -> list[DeskWarning]:
     """Checks of the deployment (database, Redis, Celery heartbeats, provider credentials).
 
     The slot for the hardening issue's "checks" selector, which lands from another branch: the lead
@@ -43,12 +43,12 @@ def today_warnings() -> list[Warning]:
     return []
 
 
-def desk_warnings() -> list[Warning]:
+def desk_warnings() -> list[DeskWarning]:
     """What Today shows in its warning panel: the failing checks."""
     checks = list(today_warnings())
     if not telephony_is_configured():
         checks.append(
-            Warning(
+            DeskWarning(
                 "Telephony is not configured",
                 False,
                 "Calls cannot come in and reminder calls wait: set TWILIO_ACCOUNT_SID, "
@@ -77,7 +77,7 @@ class TodayDesk:
     reminders: Panel
     calls: Panel
     calls_since: datetime
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[DeskWarning] = field(default_factory=list)
 
     @property
     def capacity(self) -> list[Any]:
