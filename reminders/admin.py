@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
 from crm.phones import format_phone_for_display
+from dealership.core.errors import ApplicationError
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from reminders.services import reminder_send_now
 
@@ -134,7 +135,11 @@ class ReminderAdmin(ModelAdmin):
             return self._confirm_send_again(request, queryset, delivered)
         queued = skipped = 0
         for reminder in queryset:
-            result = reminder_send_now(reminder_id=reminder.pk, user=request.user)
+            try:
+                result = reminder_send_now(reminder_id=reminder.pk, user=request.user)
+            except ApplicationError as refusal:  # e.g. telephony not configured: the same for all
+                self.message_user(request, refusal.message, messages.ERROR)
+                return None
             if result.status == Reminder.Status.PENDING:
                 queued += 1
             else:

@@ -17,6 +17,7 @@ from reminders.services import (
     DeliveryRetry,
     reminder_deliver,
     reminder_release_stale,
+    reminder_release_waiting,
     reminder_retime_for_closures,
 )
 
@@ -32,6 +33,7 @@ def reminders_dispatch() -> int:
     reminder that is due. Returns how many were queued."""
     now = timezone.now()
     reminder_release_stale(now=now)
+    reminder_release_waiting(now=now)  # held for telephony: out once it is configured
     try:
         reminder_retime_for_closures(now=now)
     except Exception:

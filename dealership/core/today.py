@@ -47,12 +47,13 @@ def desk_warnings() -> list[DeskWarning]:
     """What Today shows in its warning panel: the failing checks."""
     checks = list(today_warnings())
     if not telephony_is_configured():
+        held = Reminder.objects.filter(status=Reminder.Status.WAITING).count()
         checks.append(
             DeskWarning(
                 "Telephony is not configured",
                 False,
-                "Calls cannot come in and reminder calls wait: set TWILIO_ACCOUNT_SID, "
-                "TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER.",
+                f"Calls cannot come in and reminders wait ({held} waiting for telephony): set "
+                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER.",
             )
         )
     return [check for check in checks if not check.ok]

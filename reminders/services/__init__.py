@@ -21,6 +21,7 @@ from reminders.services.schedule import (
 )
 from reminders.services.sms import appointment_confirm, sms_reply_handle
 from reminders.services.stale import reminder_release_stale
+from reminders.services.waiting import reminder_release_waiting
 
 __all__ = [
     "Answer",
@@ -36,6 +37,7 @@ __all__ = [
     "reminder_machine_detected",
     "reminder_on_appointment_change",
     "reminder_release_stale",
+    "reminder_release_waiting",
     "reminder_retime_for_closures",
     "reminder_schedule",
     "reminder_send_now",
