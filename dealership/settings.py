@@ -244,6 +244,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # once with "database is locked" when two transactions both try to upgrade a read lock.
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
+# After signing in at /admin/login/ without ?next= (the admin theme's login form carries none), go to
+# Today rather than Django's default /accounts/profile/, which does not exist here.
+LOGIN_REDIRECT_URL = "/admin/"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

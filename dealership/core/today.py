@@ -52,8 +52,9 @@ def desk_warnings() -> list[DeskWarning]:
             DeskWarning(
                 "Telephony is not configured",
                 False,
-                f"Calls cannot come in and reminders wait ({held} waiting for telephony): set "
-                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER.",
+                "Calls cannot come in and reminders wait"
+                + (f" ({held} waiting for telephony)" if held else "")
+                + ": set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER.",
             )
         )
     return [check for check in checks if not check.ok]

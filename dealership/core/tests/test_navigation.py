@@ -92,3 +92,12 @@ def test_the_site_root_leads_to_the_back_office(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
+
+
+def test_signing_in_on_the_bare_login_page_lands_on_today(shop, superuser, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    superuser.set_password("pw-boss-12345")
+    superuser.save()
+    response = Client().post("/admin/login/", {"username": "boss", "password": "pw-boss-12345"})
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
