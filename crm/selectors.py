@@ -171,12 +171,18 @@ def _name_match(query: str) -> Q:
     return match
 
 
+def _email_fragment(query: str) -> bool:
+    """One word of 3+ characters with a letter, as a piece of an email address can be."""
+    return len(query) >= 3 and " " not in query and any(c.isalpha() for c in query)
+
+
 def _owner_match(query: str, region: str | None) -> Q:
     # Names have letters: a typed number skips the name arm (a table scan on SQLite; on PostgreSQL
     # a trigram index search that cannot match anyway).
     match = _name_match(query) if any(c.isalpha() for c in query) else Q(pk__in=[])
-    if "@" in query:
-        match |= Q(email__iexact=query)
+    if _email_fragment(query):
+        # Any part of an address ("campbell@", "kevin.c", "example.com"): the help text promises email.
+        match |= Q(email__icontains=query)
     phone = _phone_match(query, region)
     if phone is not None:
         match |= phone
