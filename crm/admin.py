@@ -18,7 +18,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from crm.forms import CustomerForm, VehicleForm
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import format_phone_for_display
-from crm.selectors import UPCOMING_STATUSES, customer_search, vehicle_search
+from crm.selectors import UPCOMING_STATUSES, customer_card, customer_search, vehicle_search
 from dealership.core.display import money
 from scheduling.models import Appointment
 
@@ -77,6 +77,7 @@ class VehicleInline(TabularInline):
     model = Vehicle
     form = VehicleForm
     extra = 0
+    tab = True
     fields = ("year", "make", "model", "trim", "vin", "vin_flagged", "plate", "plate_state", "mileage")
     readonly_fields = ("vin_flagged",)
     show_change_link = True
@@ -89,6 +90,7 @@ class _AppointmentInline(TabularInline):
     model = Appointment
     extra = 0
     can_delete = False
+    tab = True
     fields = ("appointment_link", "start", "service_type", "vehicle", "status", "channel")
     readonly_fields = fields
 
@@ -153,9 +155,23 @@ class CustomerAdmin(ModelAdmin):
         ("Identity check", {"fields": ("date_of_birth",)}),
         ("Contact opt-outs", {"fields": ("sms_opted_out_at", "calls_opted_out_at")}),
         ("Notes", {"fields": ("notes", "created_at", "updated_at")}),
-        ("Service history", {"fields": ("service_history",)}),
+        ("Service history", {"fields": ("service_history",), "classes": ["tab"]}),
     )
     inlines = (VehicleInline, UpcomingAppointmentInline, PastAppointmentInline)
+    # The customer at a glance (cars, next visit, open messages, calls, opt-outs, Book appointment)
+    # above the page; vehicles and appointments are tabs rather than a 2,700 px scroll.
+    change_form_outer_before_template = "admin/crm/customer/header_card.html"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        customer = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if customer is not None:
+            extra["card"] = customer_card(customer=customer)
+            if request.user.has_perm("scheduling.add_appointment"):
+                extra["book_url"] = f"{reverse('admin:scheduling_appointment_add')}?customer={customer.pk}"
+        return super().change_view(request, object_id, form_url, extra)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         vehicles = (

@@ -1,12 +1,14 @@
 """Reads over customers, vehicles and service history (the agent's lookups and the advisors' search)."""
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Replace, Upper
+from django.utils import timezone
 
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import try_normalize_phone
@@ -217,3 +219,30 @@ def vehicle_search(*, query: str, region: str | None = None) -> QuerySet[Vehicle
     if vehicle is not None:
         ids = ids.union(_vehicles_with_plate_key().filter(vehicle).order_by().values("pk"))
     return _vehicles_with_plate_key().filter(pk__in=ids)
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """What the top of a customer's page shows: their cars, next visit, open messages and recent calls."""
+
+    vehicles: list[Vehicle]
+    next_appointment: Any
+    open_callbacks: int
+    calls: int
+
+
+def customer_card(*, customer: Customer) -> CustomerCard:
+    from voice.models import Call, CallbackRequest  # voice depends on crm, not the other way round
+
+    upcoming = (
+        customer.appointments.filter(start__gte=timezone.now(), status__in=UPCOMING_STATUSES)
+        .select_related("service_type", "vehicle")
+        .order_by("start")
+        .first()
+    )
+    return CustomerCard(
+        vehicles=list(customer.vehicles.order_by("-year", "make", "pk")),
+        next_appointment=upcoming,
+        open_callbacks=CallbackRequest.objects.filter(customer=customer, handled=False).count(),
+        calls=Call.objects.filter(customer=customer).count(),
+    )
