@@ -149,7 +149,10 @@ class CustomerAdmin(ModelAdmin):
     search_help_text = SEARCH_HELP
     readonly_fields = ("service_history", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "phone", "alt_phone", "email", "preferred_language")}),
+        (
+            None,
+            {"fields": ("name", "phone", "confirm_shared_phone", "alt_phone", "email", "preferred_language")},
+        ),
         ("Review", {"fields": ("review_note", "secondary_on_phone")}),
         ("Address", {"fields": ("address_line", "city", "state", "zip_code")}),
         ("Identity check", {"fields": ("date_of_birth",)}),

@@ -246,3 +246,10 @@ def customer_card(*, customer: Customer) -> CustomerCard:
         open_callbacks=CallbackRequest.objects.filter(customer=customer, handled=False).count(),
         calls=Call.objects.filter(customer=customer).count(),
     )
+
+
+def customers_sharing_phone(*, phone: str, exclude_id: int | None = None) -> QuerySet[Customer]:
+    """Other customers whose main or alternate number is `phone` (E.164): caller ID picks one of them."""
+    if not phone:
+        return Customer.objects.none()
+    return Customer.objects.filter(Q(phone=phone) | Q(alt_phone=phone)).exclude(pk=exclude_id).order_by("pk")

@@ -47,3 +47,39 @@ def test_its_callback_and_call_links_open_just_this_customers(shop, customer, bo
         assert listing.status_code == 200, url
         assert f">{count}</a>" in card
         assert listing.content.decode().count('name="_selected_action"') == count, url
+
+
+def _add(client: Client, **fields) -> object:
+    data = {
+        "name": "Sam Whitfield",
+        "phone": "(312) 555-0147",
+        "preferred_language": "en",
+        "vehicles-TOTAL_FORMS": "0",
+        "vehicles-INITIAL_FORMS": "0",
+        **fields,
+    }
+    return client.post("/admin/crm/customer/add/", data)
+
+
+def test_a_second_customer_on_the_same_phone_is_refused_with_who_has_it(shop, customer, boss):
+    response = _add(boss)
+
+    assert response.status_code == 200  # the form again, with the reason
+    assert "already belongs to Dana Whitfield" in response.content.decode()
+    assert customer.__class__.objects.count() == 1
+
+
+def test_it_is_saved_when_confirmed_and_caller_id_keeps_the_first_customer(shop, customer, boss):
+    response = _add(boss, confirm_shared_phone="on")
+
+    assert response.status_code == 302
+    sam = customer.__class__.objects.get(name="Sam Whitfield")
+    assert sam.phone == "+13125550147" and sam.secondary_on_phone
+    customer.refresh_from_db()
+    assert not customer.secondary_on_phone
+
+
+def test_saving_an_existing_customer_unchanged_is_not_questioned(shop, customer, boss):
+    page = boss.get(f"/admin/crm/customer/{customer.pk}/change/")
+    assert page.status_code == 200
+    assert "already belongs" not in page.content.decode()
