@@ -18,6 +18,12 @@ from voice.models import Call, CallbackRequest
 
 WIDTH = 1366
 SCROLL_WIDTH = "() => document.documentElement.scrollWidth"
+# Boxes that scroll sideways inside the page (a list table wider than its card, say): their ids/classes.
+INNER_SCROLLERS = """() => [...document.querySelectorAll('*')].filter(el => {
+  const overflow = getComputedStyle(el).overflowX;
+  return (overflow === 'auto' || overflow === 'scroll') && el.scrollWidth > el.clientWidth + 1
+    && el.offsetParent !== null;
+}).map(el => (el.id || el.className || el.tagName).toString().slice(0, 60))"""
 COUNT = "#today-{} .desk-count"
 
 
@@ -116,12 +122,21 @@ def test_an_advisors_pages_do_not_scroll_sideways_at_1366_px(a_day, advisor_page
         "calls": "/admin/voice/call/",
         "reminders": "/admin/reminders/reminder/",
     }
-    wide = {}
+    wide, inner = {}, {}
     for name, path in pages.items():
         page.goto(path)
         _screenshot(page, name)
         width = page.evaluate(SCROLL_WIDTH)
         if width > WIDTH:
             wide[name] = width
+        if scrollers := page.evaluate(INNER_SCROLLERS):
+            inner[name] = scrollers
+        if name == "customer":  # each tab of the customer's page, vehicles' table included
+            for tab in ("Vehicles", "Upcoming appointments", "Past and cancelled appointments"):
+                page.get_by_role("link", name=tab, exact=True).first.click()
+                _screenshot(page, f"customer-{tab.split()[0].lower()}")
+                if scrollers := page.evaluate(INNER_SCROLLERS):
+                    inner[f"customer {tab}"] = scrollers
     assert wide == {}, f"pages wider than {WIDTH} px: {wide}"
+    assert inner == {}, f"parts of pages that scroll sideways at {WIDTH} px: {inner}"
     page_problems.assert_none()

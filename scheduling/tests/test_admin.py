@@ -50,7 +50,7 @@ def test_it_lists_appointments_in_shop_local_time(admin_client, book, customer):
     response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Mon, Nov 23, 2026, 9:30 AM" in page
+    assert "Mon, Nov 23, 9:30 AM" in page
     assert "3:30 PM" not in page  # the same instant in UTC
     assert "Dana Whitfield" in page and "oil change" in page
     assert reverse("admin:scheduling_appointment_agenda") in page
