@@ -10,7 +10,7 @@ from typing import Any
 from django.db import DatabaseError
 from django.http import HttpRequest
 from django.templatetags.static import static
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 
 from scheduling.shop import shop_get
 
@@ -39,6 +39,11 @@ def _can_view(*labels: str) -> Callable[[HttpRequest], bool]:
         )
 
     return allowed
+
+
+def _on_appointments_list(request: HttpRequest) -> bool:
+    base = reverse("admin:scheduling_appointment_changelist")
+    return request.path.startswith(base) and request.path != reverse("admin:scheduling_appointment_agenda")
 
 
 def _superuser(request: HttpRequest) -> bool:
@@ -79,7 +84,11 @@ def _groups() -> list[dict[str, Any]]:
                     "link": reverse_lazy("admin:scheduling_appointment_agenda"),
                     "permission": _can_view("scheduling.appointment"),
                 },
-                _model("Appointments", "event", "scheduling.appointment"),
+                {
+                    **_model("Appointments", "event", "scheduling.appointment"),
+                    # Not lit up on the agenda, which lives under the appointments' URL.
+                    "active": _on_appointments_list,
+                },
                 _model("Busy time", "event_busy", "scheduling.busyblock"),
             ],
         },
