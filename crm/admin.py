@@ -18,7 +18,13 @@ from unfold.admin import ModelAdmin, TabularInline
 from crm.forms import CustomerForm, VehicleForm
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import format_phone_for_display
-from crm.selectors import UPCOMING_STATUSES, customer_card, customer_search, vehicle_search
+from crm.selectors import (
+    UPCOMING_STATUSES,
+    customer_card,
+    customer_search,
+    vehicle_pick,
+    vehicle_search,
+)
 from dealership.core.display import money
 from scheduling.models import Appointment
 
@@ -270,6 +276,16 @@ class CustomerAdmin(ModelAdmin):
         )
 
 
+def _is_appointment_vehicle_picker(request: HttpRequest) -> bool:
+    """The appointment form's vehicle autocomplete (Django's /admin/autocomplete/ view)."""
+    params = request.GET
+    return (
+        params.get("app_label") == "scheduling"
+        and params.get("model_name") == "appointment"
+        and params.get("field_name") == "vehicle"
+    )
+
+
 class ServiceRecordInline(TabularInline):
     model = ServiceRecord
     extra = 0
@@ -291,6 +307,13 @@ class VehicleAdmin(ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Vehicle], search_term: str
     ) -> tuple[QuerySet[Vehicle], bool]:
+        if _is_appointment_vehicle_picker(request):
+            # Booking: only the chosen customer's cars (none until one is chosen), found by make,
+            # model, year, plate or VIN as well.
+            customer = request.GET.get("customer", "")
+            return vehicle_pick(
+                customer_id=int(customer) if customer.isdigit() else None, query=search_term
+            ), False
         if not search_term.strip():
             return queryset, False
         return queryset.filter(pk__in=vehicle_search(query=search_term).values("pk")), False

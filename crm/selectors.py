@@ -253,3 +253,21 @@ def customers_sharing_phone(*, phone: str, exclude_id: int | None = None) -> Que
     if not phone:
         return Customer.objects.none()
     return Customer.objects.filter(Q(phone=phone) | Q(alt_phone=phone)).exclude(pk=exclude_id).order_by("pk")
+
+
+def vehicle_pick(*, customer_id: int | None, query: str = "") -> QuerySet[Vehicle]:
+    """One customer's vehicles for a booking, narrowed by `query` words matched against year, make,
+    model, trim, plate or VIN. No customer: none (a booking's car is always the customer's own)."""
+    if customer_id is None:
+        return Vehicle.objects.none()
+    vehicles = Vehicle.objects.filter(customer_id=customer_id)
+    for word in (query or "").split():
+        vehicles = vehicles.filter(
+            Q(make__icontains=word)
+            | Q(model__icontains=word)
+            | Q(trim__icontains=word)
+            | Q(plate__icontains=word)
+            | Q(vin__icontains=word)
+            | Q(year__startswith=word)
+        )
+    return vehicles.order_by("-year", "make", "model", "pk")

@@ -131,6 +131,11 @@ class AppointmentAdmin(ModelAdmin):
     search_help_text = "Customer name or phone (any format), VIN, plate, or appointment number."
     autocomplete_fields = ("customer", "vehicle")
     inlines = (ReminderInline, AppointmentChangeInline)
+
+    class Media:
+        # Sends the chosen customer with the vehicle picker's searches (crm.admin.VehicleAdmin filters).
+        js = ("admin/js/jquery.init.js", "scheduling/admin/appointment_form.js")
+
     actions = (
         "cancel_selected",
         _status_action(Status.CONFIRMED, "Mark selected as confirmed"),

@@ -110,6 +110,12 @@ class AppointmentForm(forms.ModelForm):
             self.fields.pop(name, None)
         if "service_type" in self.fields:
             self.fields["service_type"].queryset = ServiceType.objects.filter(active=True)
+        customer_id = self.instance.customer_id or self.initial.get("customer")
+        if "vehicle" in self.fields and customer_id:
+            # The vehicle picker asks for this customer's cars (scheduling/admin/appointment_form.js).
+            widget = self.fields["vehicle"].widget
+            widget = getattr(widget, "widget", widget)  # inside the admin's related-field wrapper
+            widget.attrs["data-customer"] = str(getattr(customer_id, "pk", customer_id))
         if not (self.user is not None and self.user.has_perm(OVERRIDE_PERMISSION)):
             self.fields.pop("override", None)
             self.fields.pop("override_note", None)
