@@ -18,7 +18,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from dealership.core.display import money
 from dealership.core.errors import ApplicationError
 from reminders.models import Reminder
-from scheduling.admin_views import agenda_view
+from scheduling.admin_views import agenda_view, open_times_view
 from scheduling.agenda import appointment_search
 from scheduling.formatting import say_datetime
 from scheduling.forms import OVERRIDE_FIELDS, AppointmentForm, appointment_form_extras
@@ -146,7 +146,11 @@ class AppointmentAdmin(ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         agenda = self.admin_site.admin_view(lambda request: agenda_view(request, model_admin=self))
-        own = [path("agenda/", agenda, name="scheduling_appointment_agenda")]
+        times = self.admin_site.admin_view(lambda request: open_times_view(request, model_admin=self))
+        own = [
+            path("agenda/", agenda, name="scheduling_appointment_agenda"),
+            path("open-times/", times, name="scheduling_appointment_open_times"),
+        ]
         return own + super().get_urls()  # before "<object_id>/", which would swallow "agenda/"
 
     @admin.display(description="#", ordering="pk")

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.db import transaction
+from django.urls import reverse
 from unfold.widgets import (
     UnfoldAdminDateWidget,
     UnfoldAdminSelectWidget,
@@ -110,6 +111,13 @@ class AppointmentForm(forms.ModelForm):
             self.fields.pop(name, None)
         if "service_type" in self.fields:
             self.fields["service_type"].queryset = ServiceType.objects.filter(active=True)
+        if "local_time" in self.fields:
+            # The open times to click (scheduling/admin/appointment_form.js asks this URL for them).
+            attrs = self.fields["local_time"].widget.attrs
+            attrs["data-open-times"] = reverse("admin:scheduling_appointment_open_times")
+            if self.instance.pk:  # moving a booking: its service and transport stay
+                attrs["data-service"] = str(self.instance.service_type_id)
+                attrs["data-transport"] = self.instance.transport
         customer_id = self.instance.customer_id or self.initial.get("customer")
         if "vehicle" in self.fields and customer_id:
             # The vehicle picker asks for this customer's cars (scheduling/admin/appointment_form.js).

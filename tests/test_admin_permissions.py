@@ -58,6 +58,8 @@ ACTION_PERMISSIONS: dict[str, set[str]] = {
 URL_PERMISSIONS: dict[str, set[str]] = {
     "auth_user_password_change": {"auth.change_user"},  # Django's own, on the user admin
     "scheduling_appointment_agenda": {"scheduling.view_appointment"},
+    # The booking form's open times (GET only, JSON): for those who may book or move appointments.
+    "scheduling_appointment_open_times": {"scheduling.add_appointment"},
     # The admin theme's page search (GET only), open to every staff user like the index: it lists only
     # the pages the user may view, so someone with no permission finds nothing.
     "search": set(),
