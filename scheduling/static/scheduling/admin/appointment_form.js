@@ -96,13 +96,18 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     };
 
+    let latest = 0; // answers can arrive out of order: only the last request's is shown
     const load = () => {
+      const asked = ++latest;
       const { service, transport } = chosen();
       const query = new URLSearchParams({ service, transport });
+      const answer = (result) => {
+        if (asked === latest) show(result);
+      };
       fetch(`${timeInput.dataset.openTimes}?${query}`, { credentials: "same-origin" })
         .then((response) => (response.ok ? response.json() : { error: "Open times could not be loaded." }))
-        .then(show)
-        .catch(() => show({ error: "Open times could not be loaded." }));
+        .then(answer)
+        .catch(() => answer({ error: "Open times could not be loaded." }));
     };
 
     for (const id of ["id_service_type", "id_transport"]) {
