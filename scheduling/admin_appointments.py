@@ -9,8 +9,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from unfold.admin import ModelAdmin, TabularInline
@@ -229,6 +229,15 @@ class AppointmentAdmin(ModelAdmin):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("local_day", timezone.now().astimezone(shop_get().zone).date())
         return initial
+
+    def response_change(self, request: HttpRequest, obj: Appointment) -> HttpResponse:
+        cancelled = Appointment.objects.filter(pk=obj.pk, status=Appointment.Status.CANCELLED).first()
+        if request.POST.get("cancel") and cancelled is not None:
+            # Say what happened ("cancelled"), not Django's "changed successfully".
+            reason = f" ({cancelled.cancel_reason})" if cancelled.cancel_reason else ""
+            self.message_user(request, f"Appointment #{obj.pk} cancelled{reason}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:scheduling_appointment_changelist"))
+        return super().response_change(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Appointment, form: ModelForm, change: bool) -> None:
         """Nothing left to do: AppointmentForm wrote through the services while validating."""

@@ -151,6 +151,8 @@ class AppointmentForm(forms.ModelForm):
             if start is None:
                 self.add_error("local_time", "That time doesn't exist on that day (the clocks skip it).")
             data["start"] = start
+        if data.get("cancel") and not (data.get("cancel_note") or "").strip():
+            self.add_error("cancel_note", "Say why it is cancelled (kept in the appointment's history).")
         if data.get("cancel") and (self._moved(data) or self._status_changed(data)):
             raise forms.ValidationError("Cancel, or change the time or status — not both at once.")
         return data

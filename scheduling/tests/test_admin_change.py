@@ -78,6 +78,23 @@ def test_it_cancels_from_the_change_page(admin_client, book):
     assert {"local_day", "cancel", "set_status"}.isdisjoint(fields)
 
 
+def test_cancelling_asks_why_and_says_cancelled(admin_client, book):
+    appointment = book(at(9, 30))
+    page = admin_client.get(change_url(appointment))
+
+    refused = admin_client.post(change_url(appointment), change_form_data(page, cancel="on"))
+    assert "Say why it is cancelled" in error_text(refused)
+    appointment.refresh_from_db()
+    assert appointment.status != Appointment.Status.CANCELLED
+
+    done = admin_client.post(
+        change_url(appointment), change_form_data(page, cancel="on", cancel_note="car sold")
+    )
+    said = [str(m) for m in get_messages(done.wsgi_request)]
+    assert said == [f"Appointment #{appointment.pk} cancelled (car sold)."]
+    assert done["Location"] == CHANGELIST
+
+
 def test_it_refuses_cancelling_and_moving_at_once(admin_client, book):
     appointment = book(at(9, 30))
     page = admin_client.get(change_url(appointment))
