@@ -22,6 +22,7 @@ from unfold.widgets import (
 from crm.phones import normalize_phone
 from dealership.core.errors import ApplicationError
 from scheduling import availability as engine
+from scheduling.admin_refusals import staff_refusal
 from scheduling.models import Appointment, BusinessHours, BusyBlock, Closure, ServiceType, Shop
 from scheduling.services import (
     OVERRIDE_PERMISSION,
@@ -51,12 +52,6 @@ def appointment_form_extras(appointment: Appointment | None) -> tuple[str, ...]:
     if appointment.status == Appointment.Status.ARRIVED:
         return ("set_status",)
     return ()
-
-
-def refusal_text(error: ApplicationError) -> str:
-    """The service's sentence plus the open times it suggested, for a person to read."""
-    spoken = [a["spoken"] for a in error.extra.get("alternatives", []) if a.get("spoken")]
-    return f"{error.message} Open nearby: {'; '.join(spoken)}." if spoken else error.message
 
 
 class AppointmentForm(forms.ModelForm):
@@ -176,7 +171,18 @@ class AppointmentForm(forms.ModelForm):
             with transaction.atomic():
                 self.instance = self._book() if self.instance.pk is None else self._change()
         except ApplicationError as error:
-            self.add_error(None, refusal_text(error))
+            data = self.cleaned_data
+            service = data.get("service_type") or getattr(self.instance, "service_type", None)
+            transport = data.get("transport") or getattr(self.instance, "transport", "")
+            self.add_error(
+                None,
+                staff_refusal(
+                    error,
+                    start=data.get("start"),
+                    service=service,
+                    waiter=transport == Appointment.Transport.WAITER,
+                ),
+            )
 
     def _override_args(self) -> dict[str, Any]:
         data = self.cleaned_data

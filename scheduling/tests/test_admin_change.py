@@ -48,7 +48,7 @@ def test_it_keeps_the_old_time_when_the_new_one_is_full(admin_client, book):
     page = admin_client.get(change_url(appointment))
     response = admin_client.post(change_url(appointment), change_form_data(page, local_time="14:00"))
     assert response.status_code == 200
-    assert "Monday, November 23 at 2 PM was just taken." in error_text(response)
+    assert "Slot full: write-ups at 2:00 PM, 2 of 2." in error_text(response)
     appointment.refresh_from_db()
     assert appointment.start == at(9, 30)
     assert not appointment.changes.filter(kind=AppointmentChange.Kind.RESCHEDULED).exists()
