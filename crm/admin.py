@@ -13,11 +13,19 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, TabularInline
 
 from crm.forms import CustomerForm, VehicleForm
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import format_phone_for_display
-from crm.selectors import UPCOMING_STATUSES, customer_search, vehicle_search
+from crm.selectors import (
+    UPCOMING_STATUSES,
+    customer_card,
+    customer_search,
+    vehicle_pick,
+    vehicle_search,
+)
+from dealership.core.display import money
 from scheduling.models import Appointment
 
 SEARCH_HELP = "Phone in any format, name, email, VIN (or its last 6+ characters) or plate."
@@ -71,22 +79,24 @@ class CallsOptOutFilter(OptOutFilter):
     field = "calls_opted_out_at"
 
 
-class VehicleInline(admin.TabularInline):
+class VehicleInline(TabularInline):
     model = Vehicle
     form = VehicleForm
     extra = 0
+    tab = True
     fields = ("year", "make", "model", "trim", "vin", "vin_flagged", "plate", "plate_state", "mileage")
     readonly_fields = ("vin_flagged",)
     show_change_link = True
 
 
-class _AppointmentInline(admin.TabularInline):
+class _AppointmentInline(TabularInline):
     """Read-only: appointments are booked and moved through the scheduling admin, which enforces
     capacity; here they are only listed with a link there."""
 
     model = Appointment
     extra = 0
     can_delete = False
+    tab = True
     fields = ("appointment_link", "start", "service_type", "vehicle", "status", "channel")
     readonly_fields = fields
 
@@ -136,7 +146,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ModelAdmin):
     form = CustomerForm
     list_display = ("name", "phone_display", "vehicle_count", "next_appointment", "review_flag")
     list_filter = (NeedsReviewFilter, SmsOptOutFilter, CallsOptOutFilter)
@@ -145,15 +155,32 @@ class CustomerAdmin(admin.ModelAdmin):
     search_help_text = SEARCH_HELP
     readonly_fields = ("service_history", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "phone", "alt_phone", "email", "preferred_language")}),
+        (
+            None,
+            {"fields": ("name", "phone", "confirm_shared_phone", "alt_phone", "email", "preferred_language")},
+        ),
         ("Review", {"fields": ("review_note", "secondary_on_phone")}),
         ("Address", {"fields": ("address_line", "city", "state", "zip_code")}),
         ("Identity check", {"fields": ("date_of_birth",)}),
         ("Contact opt-outs", {"fields": ("sms_opted_out_at", "calls_opted_out_at")}),
         ("Notes", {"fields": ("notes", "created_at", "updated_at")}),
-        ("Service history", {"fields": ("service_history",)}),
+        ("Service history", {"fields": ("service_history",), "classes": ["tab"]}),
     )
     inlines = (VehicleInline, UpcomingAppointmentInline, PastAppointmentInline)
+    # The customer at a glance (cars, next visit, open messages, calls, opt-outs, Book appointment)
+    # above the page; vehicles and appointments are tabs rather than a 2,700 px scroll.
+    change_form_outer_before_template = "admin/crm/customer/header_card.html"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        customer = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if customer is not None:
+            extra["card"] = customer_card(customer=customer)
+            if request.user.has_perm("scheduling.add_appointment"):
+                extra["book_url"] = f"{reverse('admin:scheduling_appointment_add')}?customer={customer.pk}"
+        return super().change_view(request, object_id, form_url, extra)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         vehicles = (
@@ -249,14 +276,24 @@ class CustomerAdmin(admin.ModelAdmin):
         )
 
 
-class ServiceRecordInline(admin.TabularInline):
+def _is_appointment_vehicle_picker(request: HttpRequest) -> bool:
+    """The appointment form's vehicle autocomplete (Django's /admin/autocomplete/ view)."""
+    params = request.GET
+    return (
+        params.get("app_label") == "scheduling"
+        and params.get("model_name") == "appointment"
+        and params.get("field_name") == "vehicle"
+    )
+
+
+class ServiceRecordInline(TabularInline):
     model = ServiceRecord
     extra = 0
     fields = ("date", "service_type", "description", "mileage", "cost", "notes")
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):
+class VehicleAdmin(ModelAdmin):
     form = VehicleForm
     list_display = ("__str__", "customer", "vin", "vin_flagged", "plate", "mileage")
     list_filter = ("vin_flagged", "make")
@@ -270,6 +307,13 @@ class VehicleAdmin(admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Vehicle], search_term: str
     ) -> tuple[QuerySet[Vehicle], bool]:
+        if _is_appointment_vehicle_picker(request):
+            # Booking: only the chosen customer's cars (none until one is chosen), found by make,
+            # model, year, plate or VIN as well.
+            customer = request.GET.get("customer", "")
+            return vehicle_pick(
+                customer_id=int(customer) if customer.isdigit() else None, query=search_term
+            ), False
         if not search_term.strip():
             return queryset, False
         return queryset.filter(pk__in=vehicle_search(query=search_term).values("pk")), False
@@ -280,8 +324,8 @@ class VehicleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceRecord)
-class ServiceRecordAdmin(admin.ModelAdmin):
-    list_display = ("date", "service_name", "vehicle", "customer_name", "mileage", "cost")
+class ServiceRecordAdmin(ModelAdmin):
+    list_display = ("date", "service_name", "vehicle", "customer_name", "mileage", "cost_display")
     list_filter = ("service_type",)
     list_select_related = ("vehicle__customer", "service_type")
     search_fields = (
@@ -295,6 +339,10 @@ class ServiceRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     autocomplete_fields = ("vehicle",)
     raw_id_fields = ("appointment",)
+
+    @admin.display(description="cost", ordering="cost")
+    def cost_display(self, obj: ServiceRecord) -> str:
+        return money(obj.cost)
 
     @admin.display(description="customer", ordering="vehicle__customer__name")
     def customer_name(self, obj: ServiceRecord) -> str:

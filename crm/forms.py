@@ -3,9 +3,11 @@ sentence saying what to fix."""
 
 from django import forms
 from django.utils import timezone
+from unfold.widgets import UnfoldBooleanSwitchWidget
 
 from crm.models import Customer, Vehicle
-from crm.phones import normalize_phone
+from crm.phones import format_phone_for_display, normalize_phone
+from crm.selectors import customers_sharing_phone
 from crm.services import OLDEST_VEHICLE_YEAR
 from crm.vin import validate_vin
 from dealership.core.errors import ApplicationError
@@ -13,6 +15,14 @@ from scheduling.shop import shop_get
 
 
 class CustomerForm(forms.ModelForm):
+    confirm_shared_phone = forms.BooleanField(
+        label="Same phone on purpose",
+        required=False,
+        widget=UnfoldBooleanSwitchWidget,
+        help_text="Another customer has this number (a family phone, say). Caller ID keeps greeting the "
+        "one who was there first; this one is marked as added to a shared number.",
+    )
+
     class Meta:
         model = Customer
         fields = (
@@ -50,6 +60,22 @@ class CustomerForm(forms.ModelForm):
 
     def clean_alt_phone(self) -> str:
         return self._clean_phone_field("alt_phone")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        phone = data.get("phone")
+        others = list(customers_sharing_phone(phone=phone or "", exclude_id=self.instance.pk)[:3])
+        if others and not data.get("confirm_shared_phone"):
+            names = ", ".join(other.name for other in others)
+            self.add_error(
+                "phone",
+                f"{format_phone_for_display(phone)} already belongs to {names}. Caller ID greets "
+                'customers by this number: check it, or switch on "Same phone on purpose" to save anyway.',
+            )
+        elif others and "phone" in self.changed_data:
+            data["secondary_on_phone"] = True  # caller ID keeps the customer who was there first
+            self.instance.secondary_on_phone = True
+        return data
 
 
 class VehicleForm(forms.ModelForm):

@@ -1,12 +1,14 @@
 """Reads over customers, vehicles and service history (the agent's lookups and the advisors' search)."""
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Replace, Upper
+from django.utils import timezone
 
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import try_normalize_phone
@@ -171,12 +173,18 @@ def _name_match(query: str) -> Q:
     return match
 
 
+def _email_fragment(query: str) -> bool:
+    """One word of 3+ characters with a letter, as a piece of an email address can be."""
+    return len(query) >= 3 and " " not in query and any(c.isalpha() for c in query)
+
+
 def _owner_match(query: str, region: str | None) -> Q:
     # Names have letters: a typed number skips the name arm (a table scan on SQLite; on PostgreSQL
     # a trigram index search that cannot match anyway).
     match = _name_match(query) if any(c.isalpha() for c in query) else Q(pk__in=[])
-    if "@" in query:
-        match |= Q(email__iexact=query)
+    if _email_fragment(query):
+        # Any part of an address ("campbell@", "kevin.c", "example.com"): the help text promises email.
+        match |= Q(email__icontains=query)
     phone = _phone_match(query, region)
     if phone is not None:
         match |= phone
@@ -211,3 +219,55 @@ def vehicle_search(*, query: str, region: str | None = None) -> QuerySet[Vehicle
     if vehicle is not None:
         ids = ids.union(_vehicles_with_plate_key().filter(vehicle).order_by().values("pk"))
     return _vehicles_with_plate_key().filter(pk__in=ids)
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """What the top of a customer's page shows: their cars, next visit, open messages and recent calls."""
+
+    vehicles: list[Vehicle]
+    next_appointment: Any
+    open_callbacks: int
+    calls: int
+
+
+def customer_card(*, customer: Customer) -> CustomerCard:
+    from voice.models import Call, CallbackRequest  # voice depends on crm, not the other way round
+
+    upcoming = (
+        customer.appointments.filter(start__gte=timezone.now(), status__in=UPCOMING_STATUSES)
+        .select_related("service_type", "vehicle")
+        .order_by("start")
+        .first()
+    )
+    return CustomerCard(
+        vehicles=list(customer.vehicles.order_by("-year", "make", "pk")),
+        next_appointment=upcoming,
+        open_callbacks=CallbackRequest.objects.filter(customer=customer, handled=False).count(),
+        calls=Call.objects.filter(customer=customer).count(),
+    )
+
+
+def customers_sharing_phone(*, phone: str, exclude_id: int | None = None) -> QuerySet[Customer]:
+    """Other customers whose main or alternate number is `phone` (E.164): caller ID picks one of them."""
+    if not phone:
+        return Customer.objects.none()
+    return Customer.objects.filter(Q(phone=phone) | Q(alt_phone=phone)).exclude(pk=exclude_id).order_by("pk")
+
+
+def vehicle_pick(*, customer_id: int | None, query: str = "") -> QuerySet[Vehicle]:
+    """One customer's vehicles for a booking, narrowed by `query` words matched against year, make,
+    model, trim, plate or VIN. No customer: none (a booking's car is always the customer's own)."""
+    if customer_id is None:
+        return Vehicle.objects.none()
+    vehicles = Vehicle.objects.filter(customer_id=customer_id)
+    for word in (query or "").split():
+        vehicles = vehicles.filter(
+            Q(make__icontains=word)
+            | Q(model__icontains=word)
+            | Q(trim__icontains=word)
+            | Q(plate__icontains=word)
+            | Q(vin__icontains=word)
+            | Q(year__startswith=word)
+        )
+    return vehicles.order_by("-year", "make", "model", "pk")

@@ -71,6 +71,10 @@ if _public.scheme == "https":
 
 INSTALLED_APPS = [
     "daphne",
+    # The admin theme (sidebar, Today dashboard); before the admin so its templates win. Its basic app
+    # config, because the default one replaces admin.site with its own and GuardedAdminSite (an
+    # UnfoldAdminSite) would be lost; see dealership/core/admin_input.py.
+    "unfold.apps.BasicAppConfig",
     "dealership.core.admin_apps.GuardedAdminConfig",  # django.contrib.admin, see admin_input.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -91,7 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "dealership.core.admin_csp.AdminCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,6 +123,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# The admin alone is loosened, in dealership/core/admin_csp.py (ADMIN_CSP_UPDATE), with the reasons there.
 
 ROOT_URLCONF = "dealership.urls"
 ASGI_APPLICATION = "dealership.asgi.application"
@@ -183,6 +189,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The back office's theme (django-unfold): the shop's name in the header, the Today page as home,
+# navigation grouped around an advisor's day (dealership/core/navigation.py).
+UNFOLD = {
+    "SITE_TITLE": "dealership.core.navigation.site_title",
+    "SITE_HEADER": "dealership.core.navigation.site_title",
+    "SITE_SUBHEADER": "Back office",
+    "SITE_URL": "/admin/",  # "View site" leads home: the product has no public site of its own
+    "SITE_SYMBOL": "car_repair",
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "dealership.core.today.dashboard_callback",
+    "STYLES": ["dealership.core.navigation.stylesheets"],
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "dealership.core.navigation.sidebar",
+    },
+}
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -256,6 +280,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # once with "database is locked" when two transactions both try to upgrade a read lock.
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
+# After signing in at /admin/login/ without ?next= (the admin theme's login form carries none), go to
+# Today rather than Django's default /accounts/profile/, which does not exist here.
+LOGIN_REDIRECT_URL = "/admin/"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -284,6 +312,7 @@ if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS.append("axes.W001")
 
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["dealership.formats"]  # 12-hour times without seconds ("8:00 AM"), see there
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

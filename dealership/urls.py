@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
+from django.views.generic import RedirectView
 
 from dealership.health import health, ready
 from dealership.metrics_view import metrics
@@ -12,4 +13,6 @@ urlpatterns = [
     path("voice/", include("reminders.urls")),  # reminder-call and SMS webhooks (DESIGN.md §4)
     path("tools/", include("voice.tools.urls")),
     path("admin/", admin.site.urls),
+    # No public site: the root leads to the back office rather than a 404.
+    path("", RedirectView.as_view(url=reverse_lazy("admin:index"))),
 ]

@@ -15,7 +15,7 @@ import functools
 import logging
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self
 
 import httpx
 from deepgram import AsyncDeepgramClient, DeepgramClientEnvironment
@@ -37,8 +37,6 @@ logger = logging.getLogger(__name__)
 PROVIDER = "deepgram"
 # The SDK's websockets client waits up to 10 s for a closing handshake; a dead peer must not stall us.
 CLOSE_TIMEOUT = 1.0
-
-E = TypeVar("E")
 
 
 def _api_key(api_key: str | None) -> str:
@@ -103,7 +101,7 @@ def as_provider_error(exc: BaseException, doing: str) -> ProviderError:
     return ProviderError(f"Deepgram failed to {doing}: {exc!r}", permanent=False, provider=PROVIDER)
 
 
-class DeepgramSocket(Generic[E]):
+class DeepgramSocket[E]:
     """An SDK WebSocket session read by a background task into a queue of typed events.
 
     Subclasses open the socket with `_open(path, query, wrap)` and turn SDK messages into events in

@@ -2,18 +2,15 @@
 ProviderError that ended them. Shared by the Deepgram and OpenAI Realtime adapters."""
 
 import asyncio
-from typing import Generic, TypeVar
 
 from integrations.errors import ProviderError
-
-E = TypeVar("E")
 
 
 class End:
     """Queue marker: the socket closed because we asked it to."""
 
 
-class EventStream(Generic[E]):
+class EventStream[E]:
     def __init__(self) -> None:
         self._queue: asyncio.Queue[E | End | ProviderError] = asyncio.Queue()
         self.terminal: End | ProviderError | None = None

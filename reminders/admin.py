@@ -14,8 +14,10 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
 
 from crm.phones import format_phone_for_display
+from dealership.core.errors import ApplicationError
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from reminders.services import SEND_NOW_WITHOUT_QUEUE, reminder_send_now
 
@@ -27,7 +29,7 @@ def reminder_changelist_url(appointment_id: int) -> str:
     return reverse("admin:reminders_reminder_changelist") + f"?appointment__id__exact={appointment_id}"
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
 
@@ -55,7 +57,7 @@ class ReminderAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ModelAdmin):
     list_display = (
         "appointment_link",
         "customer",
@@ -133,7 +135,11 @@ class ReminderAdmin(admin.ModelAdmin):
             return self._confirm_send_again(request, queryset, delivered)
         queued = skipped = waiting = 0
         for reminder in queryset:
-            result = reminder_send_now(reminder_id=reminder.pk, user=request.user)
+            try:
+                result = reminder_send_now(reminder_id=reminder.pk, user=request.user)
+            except ApplicationError as refusal:  # e.g. telephony not configured: the same for all
+                self.message_user(request, refusal.message, messages.ERROR)
+                return None
             if result.status != Reminder.Status.PENDING:
                 skipped += 1
             elif result.queued is False:
@@ -170,7 +176,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(ModelAdmin):
     list_display = ("at", "customer", "phone_display", "action", "scope", "source", "detail", "call")
     list_filter = ("action", "scope", "source")
     search_fields = ("customer__name", "phone")

@@ -28,6 +28,8 @@ class Reminder(TimeStampedModel):
         CANCELLED = "cancelled"
         FAILED = "failed"
         REVIEW = "review", "needs review"
+        # Telephony (Twilio) is not configured: held, not failed; released when it is (services.waiting).
+        WAITING = "waiting", "waiting for telephony"
 
     FINAL_STATUSES = (Status.DELIVERED, Status.SKIPPED, Status.CANCELLED, Status.FAILED)
 

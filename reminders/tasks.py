@@ -17,6 +17,7 @@ from reminders.services import (
     opt_out_spool_apply,
     reminder_deliver,
     reminder_release_stale,
+    reminder_release_waiting,
     reminder_retime_for_closures,
 )
 from reminders.services.queue import reminder_queue_delivery_on_commit
@@ -34,6 +35,7 @@ def reminders_dispatch() -> int:
     reminder that is due. Returns how many were queued."""
     now = timezone.now()
     reminder_release_stale(now=now)
+    reminder_release_waiting(now=now)  # held for telephony: out once it is configured
     try:
         reminder_retime_for_closures(now=now)
     except Exception:

@@ -12,7 +12,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from unfold.admin import ModelAdmin
 
+from dealership.core.display import phone
 from scheduling import admin_appointments  # noqa: F401  (registers AppointmentAdmin)
 from scheduling.formatting import say_date
 from scheduling.forms import BusinessHoursForm, BusyBlockForm, ClosureForm, ShopForm
@@ -24,11 +26,11 @@ MANUAL_SOURCE = "manual"
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(ModelAdmin):
     """One row: the deployment answers for a single shop."""
 
     form = ShopForm
-    list_display = ("name", "phone_number", "timezone", "per_slot_capacity", "daily_capacity")
+    list_display = ("name", "phone_display", "timezone", "per_slot_capacity", "daily_capacity")
     fieldsets = (
         ("Identity", {"fields": ("name", "phone_number", "phone_region", "greeting")}),
         ("Time zone", {"fields": ("timezone",)}),
@@ -55,6 +57,10 @@ class ShopAdmin(admin.ModelAdmin):
         ),
     )
 
+    @admin.display(description="phone number", ordering="phone_number")
+    def phone_display(self, obj: Shop) -> str:
+        return phone(obj.phone_number)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and not Shop.objects.exists()
 
@@ -63,7 +69,7 @@ class ShopAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin):
+class BusinessHoursAdmin(ModelAdmin):
     form = BusinessHoursForm
     list_display = ("__str__", "weekday", "opens", "closes")
     list_editable = ("opens", "closes")
@@ -74,7 +80,7 @@ class BusinessHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(ModelAdmin):
     form = ClosureForm
     list_display = ("date", "starts", "ends", "reason")
     date_hierarchy = "date"
@@ -109,7 +115,7 @@ def _booked_during(closure: Closure) -> int:
 
 
 @admin.register(ServiceType)
-class ServiceTypeAdmin(admin.ModelAdmin):
+class ServiceTypeAdmin(ModelAdmin):
     list_display = (
         "name",
         "code",
@@ -133,7 +139,7 @@ class ServiceTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusyBlock)
-class BusyBlockAdmin(admin.ModelAdmin):
+class BusyBlockAdmin(ModelAdmin):
     """Busy time outside our book. Synced blocks (e.g. from Google Calendar) are view-only here
     because the next sync would overwrite an edit; advisors may add and remove manual ones."""
 

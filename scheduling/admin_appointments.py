@@ -9,15 +9,17 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from unfold.admin import ModelAdmin, TabularInline
 
+from dealership.core.display import money
 from dealership.core.errors import ApplicationError
 from dealership.core.parsing import small_int
 from reminders.models import Reminder
-from scheduling.admin_views import agenda_view
+from scheduling.admin_views import agenda_view, open_times_view
 from scheduling.agenda import appointment_search
 from scheduling.formatting import say_datetime
 from scheduling.forms import OVERRIDE_FIELDS, AppointmentForm, appointment_form_extras
@@ -48,7 +50,7 @@ NO_WORK = (Status.CANCELLED, Status.NO_SHOW)
 LIST_CANCEL_REASON = "Cancelled by staff from the appointment list."
 
 
-class ReminderInline(admin.TabularInline):
+class ReminderInline(TabularInline):
     """Reminder status for the advisor; sending and retries are handled in the reminders admin."""
 
     model = Reminder
@@ -66,7 +68,7 @@ class ReminderInline(admin.TabularInline):
         return False
 
 
-class AppointmentChangeInline(admin.TabularInline):
+class AppointmentChangeInline(TabularInline):
     """The appointment's history; written only by the services."""
 
     model = AppointmentChange
@@ -124,7 +126,7 @@ def _work_action(work_status: str, description: str) -> Callable[..., None]:
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ModelAdmin):
     form = AppointmentForm
     list_display = (
         "number",
@@ -134,9 +136,9 @@ class AppointmentAdmin(admin.ModelAdmin):
         "service_type",
         "status",
         "work_status",
+        "price",
         "transport",
-        "channel",
-        "capacity_override",
+        "override",  # channel and override stay filters; the list fits 1366 px without a scrollbar
     )
     list_display_links = ("number", "local_start")
     list_filter = (
@@ -154,6 +156,11 @@ class AppointmentAdmin(admin.ModelAdmin):
     search_help_text = "Customer name or phone (any format), VIN, plate, or appointment number."
     autocomplete_fields = ("customer", "vehicle")
     inlines = (ReminderInline, AppointmentChangeInline)
+
+    class Media:
+        # Sends the chosen customer with the vehicle picker's searches (crm.admin.VehicleAdmin filters).
+        js = ("admin/js/jquery.init.js", "scheduling/admin/appointment_form.js")
+
     actions = (
         "cancel_selected",
         _status_action(Status.CONFIRMED, "Mark selected as confirmed"),
@@ -170,7 +177,11 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         agenda = self.admin_site.admin_view(lambda request: agenda_view(request, model_admin=self))
-        own = [path("agenda/", agenda, name="scheduling_appointment_agenda")]
+        times = self.admin_site.admin_view(lambda request: open_times_view(request, model_admin=self))
+        own = [
+            path("agenda/", agenda, name="scheduling_appointment_agenda"),
+            path("open-times/", times, name="scheduling_appointment_open_times"),
+        ]
         return own + super().get_urls()  # before "<object_id>/", which would swallow "agenda/"
 
     @admin.display(description="#", ordering="pk")
@@ -180,7 +191,15 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.display(description="when (shop time)", ordering="start")
     def local_start(self, obj: Appointment) -> str:
         # The views run under the shop's zone (dealership.core.middleware), so localtime() is shop time.
-        return date_format(timezone.localtime(obj.start), "D, M j, Y, g:i A")
+        return date_format(timezone.localtime(obj.start), "D, M j, g:i A")
+
+    @admin.display(description="override", ordering="capacity_override")
+    def override(self, obj: Appointment) -> str:
+        return "over capacity" if obj.capacity_override else ""
+
+    @admin.display(description="price", ordering="price_quoted")
+    def price(self, obj: Appointment) -> str:
+        return money(obj.price_quoted)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Appointment], search_term: str
@@ -249,6 +268,15 @@ class AppointmentAdmin(admin.ModelAdmin):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("local_day", timezone.now().astimezone(shop_get().zone).date())
         return initial
+
+    def response_change(self, request: HttpRequest, obj: Appointment) -> HttpResponse:
+        cancelled = Appointment.objects.filter(pk=obj.pk, status=Appointment.Status.CANCELLED).first()
+        if request.POST.get("cancel") and cancelled is not None:
+            # Say what happened ("cancelled"), not Django's "changed successfully".
+            reason = f" ({cancelled.cancel_reason})" if cancelled.cancel_reason else ""
+            self.message_user(request, f"Appointment #{obj.pk} cancelled{reason}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:scheduling_appointment_changelist"))
+        return super().response_change(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Appointment, form: ModelForm, change: bool) -> None:
         """Nothing left to do: AppointmentForm wrote through the services while validating."""

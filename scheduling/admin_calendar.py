@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin
 
 from scheduling.calendar_sync import calendar_push_queue, calendar_sync_enabled, calendar_sync_reset
 from scheduling.models import AppointmentCalendarSync, CalendarSyncState
@@ -16,7 +17,7 @@ SYNC_PERMISSION = "scheduling.sync_calendar"
 OFF_NOTE = "Google Calendar sync is off (set GOOGLE_CALENDAR_ID and credentials to turn it on)."
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(ModelAdmin):
     def has_sync_permission(self, request: HttpRequest) -> bool:
         """The resync and push-again actions: they rewrite the sync state and call Google."""
         return request.user.has_perm(SYNC_PERMISSION)

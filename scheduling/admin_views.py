@@ -7,14 +7,17 @@ from datetime import date, timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
+from dealership.core.errors import ApplicationError
 from scheduling.agenda import agenda_for_day, shop_today
 from scheduling.formatting import say_date
+from scheduling.models import Appointment, ServiceType
+from scheduling.open_times import open_times
 
 # Days the agenda can show: beyond these, the next/previous-day links and the time-zone arithmetic run
 # off the calendar (date.max + 1 day is an OverflowError), and no appointment is ever there.
@@ -76,3 +79,21 @@ def agenda_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpR
     }
     response = TemplateResponse(request, "admin/scheduling/appointment/agenda.html", context)
     return response
+
+
+@require_safe  # read only: answers GET/HEAD, anything else 405
+def open_times_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
+    """GET ?service=<id>&transport=waiter|drop_off: open times for the booking form to click (JSON).
+    Needs add or change permission on appointments (booking or moving one)."""
+    if not (model_admin.has_add_permission(request) or model_admin.has_change_permission(request)):
+        raise PermissionDenied
+    raw = request.GET.get("service", "")
+    service = ServiceType.objects.filter(pk=int(raw), active=True).first() if raw.isdigit() else None
+    if service is None:
+        return JsonResponse({"days": [], "error": "Choose a service to see open times."})
+    waiter = request.GET.get("transport") == Appointment.Transport.WAITER
+    try:
+        answer = open_times(service_code=service.code, waiter=waiter)
+    except ApplicationError as refusal:  # e.g. a service a waiter cannot wait for
+        return JsonResponse({"days": [], "error": refusal.message})
+    return JsonResponse(answer)

@@ -1,7 +1,12 @@
 """How dates and times read in sentences the agent says and advisors see (shop-local time)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
+
+
+def clock(moment: time | datetime) -> str:
+    """The back office's one time format: "8:00 AM" (12-hour, no seconds)."""
+    return moment.strftime("%-I:%M %p")
 
 
 def say_time(moment: datetime, zone: ZoneInfo) -> str:

@@ -9,12 +9,20 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget
 from django.db import transaction
+from django.urls import reverse
+from unfold.widgets import (
+    UnfoldAdminDateWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldAdminTimeWidget,
+    UnfoldBooleanSwitchWidget,
+)
 
 from crm.phones import normalize_phone
 from dealership.core.errors import ApplicationError
 from scheduling import availability as engine
+from scheduling.admin_refusals import staff_refusal
 from scheduling.models import Appointment, BusinessHours, BusyBlock, Closure, ServiceType, Shop
 from scheduling.services import (
     OVERRIDE_PERMISSION,
@@ -47,31 +55,42 @@ def appointment_form_extras(appointment: Appointment | None) -> tuple[str, ...]:
     return ()
 
 
-def refusal_text(error: ApplicationError) -> str:
-    """The service's sentence plus the open times it suggested, for a person to read."""
-    spoken = [a["spoken"] for a in error.extra.get("alternatives", []) if a.get("spoken")]
-    return f"{error.message} Open nearby: {'; '.join(spoken)}." if spoken else error.message
-
-
 class AppointmentForm(forms.ModelForm):
     """`user` is set on the class by AppointmentAdmin.get_form (the admin builds a class per request)."""
 
     user: User | None = None
 
-    local_day = forms.DateField(label="Date", widget=AdminDateWidget)
-    local_time = forms.TimeField(label="Time", input_formats=TIME_FORMATS, widget=AdminTimeWidget)
-    transport = forms.ChoiceField(
-        choices=Appointment.Transport.choices, initial=Appointment.Transport.DROP_OFF
+    # Form-only fields carry the admin theme's widgets (its ModelAdmin styles model fields only).
+    local_day = forms.DateField(label="Date", widget=UnfoldAdminDateWidget)
+    local_time = forms.TimeField(
+        label="Time",
+        input_formats=TIME_FORMATS,
+        # The shop's one time format, 12-hour without seconds ("9:00 AM"); the picker's "14:30" is read too.
+        widget=UnfoldAdminTimeWidget(format="%-I:%M %p"),
     )
-    set_status = forms.ChoiceField(label="Status", choices=Appointment.Status.choices, required=False)
+    transport = forms.ChoiceField(
+        choices=Appointment.Transport.choices,
+        initial=Appointment.Transport.DROP_OFF,
+        widget=UnfoldAdminSelectWidget,
+    )
+    set_status = forms.ChoiceField(
+        label="Status", choices=Appointment.Status.choices, required=False, widget=UnfoldAdminSelectWidget
+    )
     override = forms.BooleanField(
         label="Override capacity",
         required=False,
         help_text="Book even though the slot or day is full. Your name and reason are recorded.",
+        widget=UnfoldBooleanSwitchWidget,
     )
-    override_note = forms.CharField(label="Reason for the override", max_length=200, required=False)
-    cancel = forms.BooleanField(label="Cancel this appointment", required=False)
-    cancel_note = forms.CharField(label="Cancellation reason", max_length=200, required=False)
+    override_note = forms.CharField(
+        label="Reason for the override", max_length=200, required=False, widget=UnfoldAdminTextInputWidget
+    )
+    cancel = forms.BooleanField(
+        label="Cancel this appointment", required=False, widget=UnfoldBooleanSwitchWidget
+    )
+    cancel_note = forms.CharField(
+        label="Cancellation reason", max_length=200, required=False, widget=UnfoldAdminTextInputWidget
+    )
 
     class Meta:
         model = Appointment
@@ -97,6 +116,19 @@ class AppointmentForm(forms.ModelForm):
             self.fields.pop(name, None)
         if "service_type" in self.fields:
             self.fields["service_type"].queryset = ServiceType.objects.filter(active=True)
+        if "local_time" in self.fields:
+            # The open times to click (scheduling/admin/appointment_form.js asks this URL for them).
+            attrs = self.fields["local_time"].widget.attrs
+            attrs["data-open-times"] = reverse("admin:scheduling_appointment_open_times")
+            if self.instance.pk:  # moving a booking: its service and transport stay
+                attrs["data-service"] = str(self.instance.service_type_id)
+                attrs["data-transport"] = self.instance.transport
+        customer_id = self.instance.customer_id or self.initial.get("customer")
+        if "vehicle" in self.fields and customer_id:
+            # The vehicle picker asks for this customer's cars (scheduling/admin/appointment_form.js).
+            widget = self.fields["vehicle"].widget
+            widget = getattr(widget, "widget", widget)  # inside the admin's related-field wrapper
+            widget.attrs["data-customer"] = str(getattr(customer_id, "pk", customer_id))
         if not (self.user is not None and self.user.has_perm(OVERRIDE_PERMISSION)):
             self.fields.pop("override", None)
             self.fields.pop("override_note", None)
@@ -124,6 +156,8 @@ class AppointmentForm(forms.ModelForm):
             if start is None:
                 self.add_error("local_time", "That time doesn't exist on that day (the clocks skip it).")
             data["start"] = start
+        if data.get("cancel") and not (data.get("cancel_note") or "").strip():
+            self.add_error("cancel_note", "Say why it is cancelled (kept in the appointment's history).")
         if data.get("cancel") and (self._moved(data) or self._status_changed(data)):
             raise forms.ValidationError("Cancel, or change the time or status — not both at once.")
         return data
@@ -147,7 +181,18 @@ class AppointmentForm(forms.ModelForm):
             with transaction.atomic():
                 self.instance = self._book() if self.instance.pk is None else self._change()
         except ApplicationError as error:
-            self.add_error(None, refusal_text(error))
+            data = self.cleaned_data
+            service = data.get("service_type") or getattr(self.instance, "service_type", None)
+            transport = data.get("transport") or getattr(self.instance, "transport", "")
+            self.add_error(
+                None,
+                staff_refusal(
+                    error,
+                    start=data.get("start"),
+                    service=service,
+                    waiter=transport == Appointment.Transport.WAITER,
+                ),
+            )
 
     def _override_args(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -9,6 +9,7 @@ from django.utils import timezone
 from timezone_field import TimeZoneField
 
 from dealership.core.models import TimeStampedModel
+from scheduling.formatting import clock
 
 
 class Shop(TimeStampedModel):
@@ -81,7 +82,7 @@ class BusinessHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        return f"{self.get_weekday_display()} {clock(self.opens)}–{clock(self.closes)}"
 
 
 class Closure(models.Model):
@@ -98,7 +99,7 @@ class Closure(models.Model):
     def __str__(self) -> str:
         if self.is_full_day:
             return f"{self.date} closed ({self.reason})" if self.reason else f"{self.date} closed"
-        span = "–".join(f"{t:%H:%M}" if t else "?" for t in (self.starts, self.ends))
+        span = "–".join(clock(t) if t else "?" for t in (self.starts, self.ends))
         return f"{self.date} {span} closed"
 
     @property
@@ -133,7 +134,8 @@ class BusyBlock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.summary or 'Busy'} {self.start:%Y-%m-%d %H:%M}"
+        start = timezone.localtime(self.start)  # the shop's zone in the admin (ShopTimeZoneMiddleware)
+        return f"{self.summary or 'Busy'} {start:%Y-%m-%d} {clock(start)}"
 
 
 class ServiceType(TimeStampedModel):
@@ -292,7 +294,8 @@ class AppointmentChange(models.Model):
         ordering = ["at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+        at = timezone.localtime(self.at)
+        return f"{self.get_kind_display()} {at:%Y-%m-%d} {clock(at)}"
 
 
 class ScheduleDay(models.Model):

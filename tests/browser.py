@@ -183,13 +183,36 @@ def browser_superuser(django_user_model, settings):
     )
 
 
+def log_in(page, username: str, password: str) -> None:
+    """Log in to /admin/ through the real login form (the admin theme's, a <button type=submit>)."""
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("#login-form [type=submit]")
+    assert urlsplit(page.url).path == "/admin/", f"login failed, still at {page.url}"
+
+
 @pytest.fixture
 def admin_page(browser_page, browser_superuser):
     """browser_page, logged in to /admin/ as a superuser through the real login form."""
-    browser_page.goto("/admin/login/?next=/admin/")
-    browser_page.fill("#id_username", browser_superuser.get_username())
-    browser_page.fill("#id_password", ADMIN_PASSWORD)
-    with browser_page.expect_navigation():
-        browser_page.click("input[type=submit]")
-    assert urlsplit(browser_page.url).path == "/admin/", f"login failed, still at {browser_page.url}"
+    log_in(browser_page, browser_superuser.get_username(), ADMIN_PASSWORD)
     return browser_page
+
+
+def staff_groups_restore() -> None:
+    """The staff groups as the migrations made them. A browser test's database is emptied between tests
+    (pytest-django's transactional flush), taking the migration-made groups with it; this runs every
+    `dealership.core.groups.grant` operation of the migrations again."""
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    editor = SimpleNamespace(connection=connection)
+    for migration in MigrationLoader(connection, ignore_no_migrations=True).disk_migrations.values():
+        for operation in migration.operations:
+            code = getattr(operation, "code", None)
+            if code is not None and code.__qualname__.startswith("grant."):
+                code(apps, editor)

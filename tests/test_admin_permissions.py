@@ -62,6 +62,11 @@ ACTION_PERMISSIONS: dict[str, set[str]] = {
 URL_PERMISSIONS: dict[str, set[str]] = {
     "auth_user_password_change": {"auth.change_user"},  # Django's own, on the user admin
     "scheduling_appointment_agenda": {"scheduling.view_appointment"},
+    # The booking form's open times (GET only, JSON): for those who may book or move appointments.
+    "scheduling_appointment_open_times": {"scheduling.add_appointment"},
+    # The admin theme's page search (GET only), open to every staff user like the index: it lists only
+    # the pages the user may view, so someone with no permission finds nothing.
+    "search": set(),
 }
 REFUSED = (302, 403, 405)
 
@@ -166,8 +171,14 @@ def test_no_custom_admin_page_writes_without_permission(
 
             assert snapshot() == before, f"{method.__name__.upper()} {path} wrote as {user.username}"
             assert _providers_heard(fake_twilio, world) == []
-            if user is nobody or method == client.post:
+            if method == client.post or (user is nobody and URL_PERMISSIONS[url.label]):
                 assert response.status_code in REFUSED, f"{method.__name__.upper()} {path} as {user.username}"
+
+    if not URL_PERMISSIONS[url.label]:  # a page for any staff user: it shows a nobody nothing
+        client.force_login(nobody)
+        for term in ("cust", "appoint", "user", "task"):
+            found = client.get(path, {"s": term}).content.decode()
+            assert "/admin/" not in found, f"{path}?s={term} showed {nobody.username} a page"
 
     client.force_login(staff("permitted", sorted(URL_PERMISSIONS[url.label])))
     response = client.get(path)

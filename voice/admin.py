@@ -9,7 +9,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from unfold.admin import ModelAdmin
 
+from dealership.core.display import phone
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 
@@ -23,12 +25,12 @@ def _pretty(value: Any) -> str:
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(ModelAdmin):
     list_display = (
         "created_at",
         "direction",
-        "from_number",
-        "to_number",
+        "caller",
+        "called",
         "customer",
         "status",
         "outcome",
@@ -37,7 +39,16 @@ class CallAdmin(admin.ModelAdmin):
         "short_summary",
         "duration_seconds",
     )
-    list_filter = ("direction", "status", "outcome", "urgency", "follow_up_needed", "engine")
+    # started_at: Today links to "calls in the last hours" (started_at__gte), which needs a filter on it.
+    list_filter = (
+        "direction",
+        "status",
+        "outcome",
+        "urgency",
+        "follow_up_needed",
+        "engine",
+        ("started_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("customer",)
     search_fields = ("call_sid", "from_number", "to_number", "customer__name", "summary")
     date_hierarchy = "created_at"
@@ -90,6 +101,14 @@ class CallAdmin(admin.ModelAdmin):
     def short_summary(self, call: Call) -> str:
         return _short(call.summary)
 
+    @admin.display(description="from", ordering="from_number")
+    def caller(self, call: Call) -> str:
+        return phone(call.from_number)
+
+    @admin.display(description="to", ordering="to_number")
+    def called(self, call: Call) -> str:
+        return phone(call.to_number)
+
     @admin.display(description="Transcript")
     def transcript(self, call: Call) -> SafeString:
         return render_to_string("voice/admin/transcript.html", {"turns": call.turns.all()})
@@ -116,19 +135,19 @@ class CallAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(admin.ModelAdmin):
+class CallbackRequestAdmin(ModelAdmin):
     list_display = (
         "created_at",
-        "name",
-        "phone",
-        "customer",
+        "urgent",
+        "caller",
+        "phone_display",
         "short_reason",
         "call_summary",
         "handled",
-        "handled_by",
-        "handled_at",
     )
-    list_filter = ("handled",)
+    list_filter = ("handled", "urgent")
+    # Open first; among them urgent first, then the longest waiting (as on Today).
+    ordering = ("handled", "-urgent", "created_at")
     list_select_related = ("customer", "handled_by", "call")
     search_fields = ("name", "phone", "reason", "customer__name")
     readonly_fields = (
@@ -147,6 +166,15 @@ class CallbackRequestAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="caller", ordering="name")
+    def caller(self, obj: CallbackRequest) -> str:
+        # The customer on file when known, else the name the caller gave (one column: the list fits).
+        return obj.customer.name if obj.customer else (obj.name or "—")
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_display(self, obj: CallbackRequest) -> str:
+        return phone(obj.phone)
 
     @admin.display(description="Message")
     def short_reason(self, obj: CallbackRequest) -> str:

@@ -165,6 +165,9 @@ class CallbackRequest(models.Model):
     phone = models.CharField(max_length=20, blank=True)
     name = models.CharField(max_length=200, blank=True)
     reason = models.TextField(blank=True, help_text="The caller's message, in their words.")
+    urgent = models.BooleanField(
+        default=False, help_text="Call this one back first (Today lists urgent messages at the top)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     handled = models.BooleanField(default=False, db_index=True)
     handled_by = models.ForeignKey(

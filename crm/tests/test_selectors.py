@@ -237,3 +237,17 @@ def test_it_searches_vehicles_by_vin_plate_or_owner(crowd, customer):
     assert list(vehicle_search(query="abc1234")) == [civic]
     assert [v.model for v in vehicle_search(query="xyz 99")] == ["Soul"]
     assert {v.model for v in vehicle_search(query="(312) 555-0147")} == {"Civic", "Ranger"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("dana@", ["Dana Whitfield"]),
+        ("lee@exam", ["Lee Park"]),
+        ("EXAMPLE.COM", ["Dana Whitfield", "Lee Park"]),
+        ("@example", ["Dana Whitfield", "Lee Park"]),
+    ],
+)
+def test_it_finds_customers_by_a_fragment_of_their_email(crowd, query, names):
+    assert sorted(c.name for c in customer_search(query=query)) == names

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.admin import AdminSite, ModelAdmin
+from django.contrib.admin import ModelAdmin
+from unfold.sites import UnfoldAdminSite
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
@@ -86,7 +87,7 @@ class AdminInputGuard:
         return usable
 
 
-class GuardedAdminSite(AdminSite):
+class GuardedAdminSite(UnfoldAdminSite):
     """The default admin site (see GuardedAdminConfig): every ModelAdmin registered on it, ours and
     third-party alike, gets AdminInputGuard mixed in, whenever its module is imported."""
 

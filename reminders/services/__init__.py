@@ -24,6 +24,7 @@ from reminders.services.schedule import (
 from reminders.services.sms import appointment_confirm, sms_receive, sms_reply_handle
 from reminders.services.spool import opt_out_on_call, opt_out_spool_apply
 from reminders.services.stale import reminder_release_stale
+from reminders.services.waiting import reminder_release_waiting
 
 __all__ = [
     "SEND_NOW_WITHOUT_QUEUE",
@@ -44,6 +45,7 @@ __all__ = [
     "reminder_on_appointment_change",
     "reminder_queue_delivery",
     "reminder_release_stale",
+    "reminder_release_waiting",
     "reminder_retime_for_closures",
     "reminder_schedule",
     "reminder_send_now",

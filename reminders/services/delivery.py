@@ -46,6 +46,7 @@ from reminders.selectors import appointment_is_remindable, contact_rules, remind
 from reminders.services.outcome import FINAL, reminder_call_record, reminder_call_status
 from reminders.services.plan import Plan, number_allowed, sms_plan
 from reminders.services.schedule import reminder_apply_plan
+from reminders.services.waiting import TELEPHONY_OFF
 from reminders.zones import CustomerZones
 from scheduling.models import Appointment
 from scheduling.shop import shop_get
@@ -195,9 +196,12 @@ def _precheck(
             reminder, token, now=now, status=skipped, reason="The customer opted out of texts."
         ), None
     if not telephony_is_configured():
-        why = "Telephony is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER)."
-        _finish(reminder, token, status=Reminder.Status.FAILED, status_reason=why, claim_token=None)
-        return why, None
+        # Held, not failed: it keeps its due time and goes out once telephony is configured (if still
+        # in time: these checks run again then). Nothing was attempted, so no attempt row.
+        _finish(
+            reminder, token, status=Reminder.Status.WAITING, status_reason=TELEPHONY_OFF, claim_token=None
+        )
+        return TELEPHONY_OFF, None
     rules, zones = contact_rules(
         customer=customer, shop=shop_get(), channel=reminder.channel, now=now, until=appointment.start
     )

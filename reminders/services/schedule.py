@@ -20,6 +20,7 @@ from reminders.models import Reminder
 from reminders.selectors import appointment_is_remindable, closed_days, contact_rules
 from reminders.services.plan import Plan, first_plan, moved_plan
 from reminders.services.queue import reminder_queue_delivery_on_commit
+from reminders.services.waiting import telephony_required
 from scheduling.models import Appointment
 from scheduling.shop import shop_get
 
@@ -208,8 +209,10 @@ def reminder_send_now(*, reminder_id: int, user: Any = None, now: datetime | Non
     skipped, failed, under review) goes out again. The customer's opt-outs still apply at send time,
     and a call attempt still in doubt (a worker killed while dialling, a create whose answer was lost)
     is first settled with Twilio's Calls list: a call found there is adopted, not dialled again.
-    Without a working task queue it stays due, and the every-minute dispatcher sends it.
+    Without a working task queue it stays due, and the every-minute dispatcher sends it. Raises
+    ApplicationError (nothing changed) while telephony is not configured.
     """
+    telephony_required()  # refuses with the reason rather than queue something bound to wait
     now = now or timezone.now()
     with transaction.atomic():
         reminder = Reminder.objects.select_for_update().select_related("appointment").get(pk=reminder_id)

@@ -30,7 +30,7 @@ def test_advisors_see_each_appointments_reminder_and_its_attempts(admin_client, 
     assert f"#{reminder.appointment_id} oil change" in listing.text
     assert "Dana Whitfield" in listing.text
     assert "call placed" in listing.text
-    assert "March 11, 2026, 10 a.m." in listing.text  # shop time, not the 3 p.m. UTC it is stored as
+    assert "Mar 11, 2026, 10:00 AM" in listing.text  # shop time, not the 3:00 PM UTC it is stored as
     assert detail.status_code == 200
     assert "2026-03-10 10:00 CDT (America/Chicago)" in detail.text
     assert "reminder-call-v1" in detail.text

@@ -48,7 +48,7 @@ def test_it_keeps_the_old_time_when_the_new_one_is_full(admin_client, book):
     page = admin_client.get(change_url(appointment))
     response = admin_client.post(change_url(appointment), change_form_data(page, local_time="14:00"))
     assert response.status_code == 200
-    assert "Monday, November 23 at 2 PM was just taken." in error_text(response)
+    assert "Slot full: write-ups at 2:00 PM, 2 of 2." in error_text(response)
     appointment.refresh_from_db()
     assert appointment.start == at(9, 30)
     assert not appointment.changes.filter(kind=AppointmentChange.Kind.RESCHEDULED).exists()
@@ -76,6 +76,23 @@ def test_it_cancels_from_the_change_page(admin_client, book):
     # A cancelled appointment's page offers nothing left to move or cancel.
     fields = admin_client.get(change_url(appointment)).context["adminform"].form.fields
     assert {"local_day", "cancel", "set_status"}.isdisjoint(fields)
+
+
+def test_cancelling_asks_why_and_says_cancelled(admin_client, book):
+    appointment = book(at(9, 30))
+    page = admin_client.get(change_url(appointment))
+
+    refused = admin_client.post(change_url(appointment), change_form_data(page, cancel="on"))
+    assert "Say why it is cancelled" in error_text(refused)
+    appointment.refresh_from_db()
+    assert appointment.status != Appointment.Status.CANCELLED
+
+    done = admin_client.post(
+        change_url(appointment), change_form_data(page, cancel="on", cancel_note="car sold")
+    )
+    said = [str(m) for m in get_messages(done.wsgi_request)]
+    assert said == [f"Appointment #{appointment.pk} cancelled (car sold)."]
+    assert done["Location"] == CHANGELIST
 
 
 def test_it_refuses_cancelling_and_moving_at_once(admin_client, book):

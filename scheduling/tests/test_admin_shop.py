@@ -73,7 +73,7 @@ def test_it_refuses_overlapping_shifts(admin_client, shop):
     response = admin_client.post(
         reverse("admin:scheduling_businesshours_add"), {"weekday": 0, "opens": "12:00", "closes": "20:00"}
     )
-    assert "These hours overlap Monday 07:30–18:00" in error_text(response)
+    assert "These hours overlap Monday 7:30 AM–6:00 PM" in error_text(response)
     assert BusinessHours.objects.filter(weekday=0).count() == 1
 
 

@@ -63,7 +63,7 @@ def test_it_shows_each_appointment_and_capacity_used_vs_left(admin_client, busy_
     assert "Open 7:30 AM–6:00 PM" in page
     assert page.count("Dana Whitfield") == 5
     assert "9:30 AM–10:00 AM" in page and "10:00 AM–11:30 AM" in page  # shop time, not UTC
-    assert "Appointments (4)" in page
+    assert 'Appointments <span class="desk-count">4</span>' in page
     for appointment in Appointment.objects.all():
         assert reverse("admin:scheduling_appointment_change", args=[appointment.pk]) in page
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -62,3 +62,32 @@ def _password_check(password: str, *, user: AbstractUser) -> None:
             "Refusing a weak password outside DEBUG (demo logins exist only in the local demo): "
             + " ".join(error.messages)
         ) from None
+
+
+@transaction.atomic
+def demo_advisor_ensure(*, username: str, password: str) -> tuple[AbstractUser, AdminOutcome]:
+    """The local demo's service-advisor login: a staff user in the "Service advisor" group, no superuser.
+
+    Demo only: refused outside DEBUG (a production shop adds its advisors under Users). The password
+    still goes through the validators, so the printed demo password is one they accept. An existing
+    user keeps its password; it is (again) put in the group."""
+    from dealership.core.groups import SERVICE_ADVISOR
+
+    if not settings.DEBUG:
+        raise ApplicationError("The demo advisor login exists only in the local demo (DJANGO_DEBUG=1).")
+    users = get_user_model()
+    user = users._default_manager.filter(**{users.USERNAME_FIELD: username}).first()
+    outcome = AdminOutcome.EXISTS
+    if user is None:
+        user = users(username=username)
+        try:
+            validate_password(password, user=user)
+        except ValidationError as error:
+            raise ApplicationError(" ".join(error.messages)) from None
+        user.set_password(password)
+        user.is_staff = True
+        user.save()
+        outcome = AdminOutcome.CREATED
+    group = Group.objects.get(name=SERVICE_ADVISOR)
+    user.groups.add(group)
+    return user, outcome

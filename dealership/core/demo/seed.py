@@ -17,10 +17,12 @@ from crm.phones import normalize_phone
 from crm.vin import validate_vin
 from dealership.core.demo.appointments import demo_appointments_book
 from dealership.core.demo.data import HOURS, SERVICES, SHOP, SHOP_ANSWERS
+from dealership.core.demo.desk import demo_desk_seed
 from dealership.core.demo.holidays import TRAINING_DAY, holidays_between, training_day
 from dealership.core.demo.people import CustomerSpec, demo_customers, vehicle_history
 from scheduling.models import BusinessHours, Closure, ServiceType, Shop, ShopAnswer
 from scheduling.shop import shop_get
+from voice.models import Call, CallbackRequest
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,11 @@ def demo_seed(*, now: datetime | None = None) -> SeedSummary:
         summary.add("appointments", created=booked, present=present)
         if skipped:
             summary.notes.append(f"{skipped} appointment slots skipped as unavailable")
+        calls, callbacks = demo_desk_seed(shop=shop, customers=customers, now=now)
+        summary.add("calls", created=calls, present=0 if calls else Call.objects.count())
+        summary.add(
+            "callback requests", created=callbacks, present=0 if calls else CallbackRequest.objects.count()
+        )
     return summary
 
 

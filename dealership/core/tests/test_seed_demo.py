@@ -245,3 +245,21 @@ def test_outside_debug_it_refuses_and_loads_nothing(settings):
         seed()
     assert counts() == before
     assert not Customer.objects.exists()
+
+
+def test_it_adds_calls_handled_by_the_ai_and_open_callbacks_for_today():
+    from voice.models import Call, CallbackRequest
+
+    seed()
+
+    calls = Call.objects.all()
+    assert calls.count() == 4
+    assert {c.outcome for c in calls} == {"booked", "message_taken", "information"}
+    assert all(c.turns.count() >= 3 and c.customer_id for c in calls)
+    assert all(NOW - timedelta(hours=12) < c.started_at < NOW for c in calls)  # on Today's call list
+    assert calls.filter(tool_calls__isnull=False).distinct().count() == 2
+    open_messages = CallbackRequest.objects.filter(handled=False)
+    assert open_messages.count() == 2 and open_messages.filter(urgent=True).count() == 1
+
+    seed()  # again: nothing doubled, and a handled message stays handled
+    assert (Call.objects.count(), CallbackRequest.objects.count()) == (4, 2)

@@ -7,7 +7,11 @@
     return;
   }
   const readable = JSON.parse(data.textContent);
-  const help = $(".field-crontab .help");
+  // Django's admin marks the help text ".help"; the admin theme (unfold) renders a plain div under the field.
+  let help = $(".field-crontab .help");
+  if (!help.length) {
+    help = $(".field-crontab .leading-relaxed.text-xs").first().addClass("help");
+  }
   const originalHelp = help.text().trim();
 
   $(".field-crontab_translation").hide();
