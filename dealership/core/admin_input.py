@@ -18,11 +18,11 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin import ModelAdmin
-from unfold.sites import UnfoldAdminSite
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from unfold.sites import UnfoldAdminSite
 
 from dealership.core.parsing import small_int
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from dealership.core.checks import checks_run
 from integrations.telephony import telephony_is_configured
 from reminders.models import Reminder
 from scheduling.agenda import Agenda, agenda_for_day, shop_today
@@ -34,13 +35,28 @@ class DeskWarning(NamedTuple):
     detail: str
 
 
-def today_warnings() -> list[DeskWarning]:
-    """Checks of the deployment (database, Redis, Celery heartbeats, provider credentials).
+CHECK_TITLES = {
+    "database": "Database",
+    "redis": "Redis",
+    "worker": "Celery worker",
+    "beat": "Celery beat",
+    "openai": "OpenAI",
+    "deepgram": "Deepgram",
+    "google_calendar": "Google Calendar",
+}
 
-    The slot for the hardening issue's "checks" selector, which lands from another branch: the lead
-    wires it in here. Until then it reports nothing; `desk_warnings` adds the telephony check.
-    """
-    return []
+
+def today_warnings() -> list[DeskWarning]:
+    """The failing checks of the deployment, from the one checks selector that /health/ready/ uses
+    (database, Redis, Celery heartbeats, provider credentials). Telephony is left to `desk_warnings`,
+    which also says how many reminders wait for it."""
+    return [
+        DeskWarning(
+            CHECK_TITLES.get(check.name, check.name.replace("_", " ").capitalize()), False, check.message
+        )
+        for check in checks_run()
+        if not check.ok and check.name != "twilio"
+    ]
 
 
 def desk_warnings() -> list[DeskWarning]:

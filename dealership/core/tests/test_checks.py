@@ -122,3 +122,14 @@ def test_the_beat_task_records_beats_sign_of_life():
     beat_heartbeat()
 
     assert Heartbeat.objects.filter(name="beat").exists()
+
+
+def test_todays_warning_panel_names_what_readiness_finds_missing(admin_client, shop, configured, settings):
+    heartbeat_record(name="worker")  # beat never reported
+    settings.OPENAI_API_KEY = ""
+
+    page = admin_client.get("/admin/").content.decode()
+
+    warnings = page.split('id="today-warnings"', 1)[1]
+    assert "Celery beat" in warnings and "OpenAI" in warnings
+    assert "Celery worker" not in page  # it reported: nothing to say about it
