@@ -14,6 +14,7 @@ from unfold.admin import ModelAdmin
 from dealership.core.display import phone
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
+from voice.summaries import SUMMARY_FIELDS
 
 
 def _short(text: str, limit: int = 90) -> str:
@@ -56,19 +57,7 @@ class CallAdmin(ModelAdmin):
         (None, {"fields": ("call_sid", "direction", "from_number", "to_number", "customer", "engine")}),
         (
             "Summary",
-            {
-                "fields": (
-                    "summary",
-                    "reason_for_calling",
-                    "vehicle_mentioned",
-                    "service_wanted",
-                    "urgency",
-                    "sentiment",
-                    "follow_up_needed",
-                    "follow_up_reason",
-                    "summarized_at",
-                )
-            },
+            {"fields": (*SUMMARY_FIELDS, "summarized_at")},
         ),
         (
             "How it went",

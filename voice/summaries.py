@@ -57,6 +57,9 @@ SUMMARY_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+# The Call fields a summary fills, in the schema's order (the call page shows them so).
+SUMMARY_FIELDS: tuple[str, ...] = tuple(SUMMARY_SCHEMA["required"])
+
 INSTRUCTIONS = (
     "You summarise phone calls between a car repair shop's automated receptionist and a caller, for the "
     "shop's service advisors. Answer in English with the JSON the schema asks for. The summary is two "
