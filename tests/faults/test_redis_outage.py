@@ -69,6 +69,9 @@ def test_send_now_without_a_broker_says_the_next_dispatch_sends_them(
     broker,  # noqa: F811
     settings,
 ):
+    # Telephony is configured (without it Send now refuses before queueing anything).
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC" + "0" * 32, "token"
+    settings.TWILIO_PHONE_NUMBER = "+13125550100"
     queue = redis.Redis.from_url(settings.REDIS_URL)
     queue.delete("celery")
     broker.cut("refuse")
