@@ -261,6 +261,12 @@ def customer_create_on_call(
         )
     same = next((c for c in on_number if c.name.casefold() == clean_name.casefold()), None)
     if same is not None:
+        # Verifying one person on a shared number is not verifying the others: naming another
+        # one must not open their record.
+        if not own_number and same.pk not in trusted_ids:
+            raise VerificationRequired(
+                "That customer must be verified before the caller acts for them.", customer_id=same.pk
+            )
         return CallRegistration(same, _vehicle_for(same, vehicle), created=False)
 
     if on_number:

@@ -283,3 +283,24 @@ def test_one_call_cannot_sweep_many_accounts_by_guessing(shop, customer):
 
     assert right["success"] is False
     assert not context.may_see(customer.pk)
+
+
+def test_verifying_one_person_on_a_shared_number_does_not_open_the_others(shop, customer):
+    """Naming another person on a number whose first customer the caller verified must not return
+    (and so trust) that other person."""
+    sam = Customer.objects.create(name="Sam Whitfield", phone=customer.phone, zip_code="60601")
+    context = verified_stranger(customer)
+
+    result = execute_tool(
+        "create_customer",
+        {
+            "name": "sam whitfield",
+            "phone": customer.phone,
+            "vehicle": {"year": 2020, "make": "Kia", "model": "Soul"},
+        },
+        context=context,
+    )
+
+    assert result["error"] == PRIVACY_REFUSAL and result["customer_id"] == sam.pk
+    assert not sam.vehicles.exists()
+    assert not execute_tool("get_service_history", {"customer_id": sam.pk}, context=context)["success"]

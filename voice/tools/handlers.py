@@ -234,7 +234,8 @@ def schedule_appointment(args: schemas.ScheduleAppointmentArgs, context: ToolCon
     _require_access(customer.pk, context)
     vehicle = None
     if args.vehicle_id is not None:
-        vehicle = Vehicle.objects.filter(pk=args.vehicle_id).first()
+        # Only this customer's cars: another customer's vehicle id answers like an unknown one.
+        vehicle = Vehicle.objects.filter(pk=args.vehicle_id, customer=customer).first()
         if vehicle is None:
             raise NotFound(f"I can't find vehicle {args.vehicle_id}.")
     appointment = appointment_book(
@@ -326,12 +327,7 @@ def end_call(args: schemas.EndCallArgs, context: ToolContext) -> Result:
 
 
 def confirm_appointment(args: schemas.ConfirmAppointmentArgs, context: ToolContext) -> Result:
-    customer_id = (
-        Appointment.objects.filter(pk=args.appointment_id).values_list("customer_id", flat=True).first()
-    )
-    if customer_id is None:
-        raise NotFound(f"I can't find appointment number {args.appointment_id}.")
-    _require_access(customer_id, context)
+    _appointment_owner(args.appointment_id, context)
     appointment, changed = appointment_confirm(
         appointment_id=args.appointment_id, detail="confirmed by voice on a call"
     )
