@@ -66,7 +66,6 @@ class CallSession:
         self._started_at: float | None = None
         self._last_activity = self._opened_at
         self._caller_spoke_at: float | None = None  # the barge-in histogram measures from here
-        self._counted_live = False
         self._idle_notified_at = 0.0
         self._time_limit_at: float | None = None
         self._finished = False
@@ -153,14 +152,15 @@ class CallSession:
         self._last_activity = self._loop.time()
         return await self._playout.play(audio, label=label, final=final)
 
-    async def interrupt(self) -> dict[str, Utterance]:
+    async def interrupt(self, *, barge_in: bool = False) -> dict[str, Utterance]:
         """Barge-in: send `clear`, stop every utterance not fully heard, and return those
         utterances (label -> Utterance with `heard_bytes`/`heard_fraction`) so the engine keeps
         only what the caller heard. Cancel your LLM and TTS work before or right after calling."""
         if self._playout is None:
             return {}
         cut = await self._playout.interrupt()
-        if cut and self._caller_spoke_at is not None:
+        if cut and barge_in and self._caller_spoke_at is not None:
+            # Caller speech → `clear`; cuts for a time limit, a control message or keys are not barge-ins.
             metrics.BARGE_IN.observe(max(0.0, self._loop.time() - self._caller_spoke_at))
         if cut:
             self.log.info(
@@ -257,8 +257,7 @@ class CallSession:
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
-        metrics.LIVE_CALLS.inc()
-        self._counted_live = True
+        metrics.LIVE_CALLS.inc()  # down again in _finish, with the playout
         if claim.replaces_stream_sid:
             # A reconnect: the session it replaces (in whichever process holds it) ends cleanly.
             self.log.info("stream %s replaces stream %s", frame.stream_sid, claim.replaces_stream_sid)
@@ -287,12 +286,10 @@ class CallSession:
         if self._finished:
             return
         self._finished = True
-        if self._counted_live:
-            metrics.LIVE_CALLS.dec()
-            self._counted_live = False
         self.tasks.begin_ending(reason)
         if self._playout is not None:
             self._playout.close()
+            metrics.LIVE_CALLS.dec()
         # Detached first so no frame reaches an engine that is stopping or stopped.
         engine, self._engine = self._engine, None
         # The socket closes before the engine stops: an engine's stop() may cancel the very task

@@ -40,8 +40,9 @@ class CallTransport(Protocol):
         that utterance was interrupted or finished, or the call has ended."""
         ...
 
-    async def interrupt(self) -> dict[str, Utterance]:
-        """Barge-in: drop the caller's buffered agent audio; the utterances cut, with what was heard."""
+    async def interrupt(self, *, barge_in: bool = False) -> dict[str, Utterance]:
+        """Drop the caller's buffered agent audio; the utterances cut, with what was heard.
+        `barge_in`: the caller's speech caused it (counted in the barge-in latency metric)."""
         ...
 
     async def wait_until_heard(self, label: str | None = None, *, max_wait: float | None = 30.0) -> bool:

@@ -35,7 +35,7 @@ async def test_the_end_of_a_call_cancels_its_work_and_finishes_guarded_work(answ
     await stream.disconnect()
 
 
-async def test_a_broken_task_is_logged_and_the_call_goes_on(answered_call, engines):
+async def test_a_broken_task_is_logged_and_the_call_goes_on(answered_call, engines, caplog):
     stream, engine = await started_stream(answered_call, engines)
 
     async def broken() -> None:
@@ -47,6 +47,7 @@ async def test_a_broken_task_is_logged_and_the_call_goes_on(answered_call, engin
 
     await eventually(lambda: engine.frames == 1)
     assert not engine.session.tasks.ending
+    assert "a bug in one part" in caplog.text  # logged with the call, not lost
     await stream.disconnect()
 
 

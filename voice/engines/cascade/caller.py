@@ -81,7 +81,7 @@ class CallerInput:
             if not turn.keypad and is_backchannel(turn.text):
                 replies.held = turn
                 return
-            await replies.stop(interrupt=self.transport.audio_pending)
+            await replies.stop(interrupt=self.transport.audio_pending, barge_in=True)
         if replies.held is not None:
             replies.queued.append(replies.held)
             replies.held = None
@@ -98,6 +98,6 @@ class CallerInput:
         reply = self.replies.current
         if reply is not None and reply.active:
             if not reply.uninterruptible:
-                await self.replies.stop(interrupt=True)
+                await self.replies.stop(interrupt=True, barge_in=True)
         elif self.flow.mode != CLOSING:
-            await self.transport.interrupt()
+            await self.transport.interrupt(barge_in=True)

@@ -85,10 +85,11 @@ class Replies:
     def say(self, line: Line) -> Reply:
         return self.start(script=list(line.sentences), uninterruptible=line.uninterruptible, then=line.then)
 
-    async def stop(self, *, interrupt: bool) -> None:
-        """Barge-in (interrupt=True sends Twilio `clear`) or a newer caller turn: stop the reply."""
+    async def stop(self, *, interrupt: bool, barge_in: bool = False) -> None:
+        """Stop the reply: `interrupt` also sends Twilio `clear`; `barge_in` says the caller's
+        speech caused it (a barge-in or a newer caller turn, not a time limit or a control message)."""
         if interrupt:
-            await self.transport.interrupt()
+            await self.transport.interrupt(barge_in=barge_in)
         await self.speech.clear()
         reply = self.current
         if reply is not None and reply.task is not None and reply.task is not asyncio.current_task():

@@ -51,7 +51,7 @@ class CallerTurns:
         self._speaking[event.item_id] = self._entry(event.item_id, started_at=event.received_at)
         if self._sync.protected is None and self._call.listening():
             # With interrupt_response on, the server cancels its response itself.
-            await self._voice.cut(rt, cancel=not self._sync.server_interrupts)
+            await self._voice.cut(rt, cancel=not self._sync.server_interrupts, barge_in=True)
 
     async def stopped(self, event: SpeechStopped) -> None:
         self._call.session.note_caller_activity()

@@ -152,7 +152,7 @@ class RealtimeEngine(Engine):
         if self.tasks is None:
             return  # never started
         try:
-            await self.tasks.close(cancel_within=2.0, guarded_within=5.0)
+            await self.tasks.close()
             if (parts := self._parts) is not None:
                 await parts.call.connection.close()
                 await parts.call.tools.settle(within=5.0)

@@ -110,7 +110,9 @@ class AgentVoice:
 
     # --- barge-in -------------------------------------------------------------------------------------
 
-    async def cut(self, rt: RealtimeSession, *, cancel: bool, force: bool = False) -> None:
+    async def cut(
+        self, rt: RealtimeSession, *, cancel: bool, force: bool = False, barge_in: bool = False
+    ) -> None:
         """Stop the agent: the active response (unless it is an uninterruptible line and not
         `force`), Twilio's buffered audio, and the model's memory of what was not heard."""
         response = self._queue.active
@@ -118,7 +120,7 @@ class AgentVoice:
             return
         if response is not None:
             response.cut = True
-        cut = await self._session.interrupt() if self._session.audio_pending else {}
+        cut = await self._session.interrupt(barge_in=barge_in) if self._session.audio_pending else {}
         if cancel and response is not None:
             with contextlib.suppress(ProviderError):
                 await rt.cancel_response()  # "not active" is fine: it may have just finished
