@@ -114,6 +114,7 @@ def _groups() -> list[dict[str, Any]]:
                 _model("Business hours", "schedule", "scheduling.businesshours"),
                 _model("Closures", "event_busy", "scheduling.closure"),
                 _model("Services and prices", "sell", "scheduling.servicetype"),
+                _model("Shop knowledge", "quiz", "scheduling.shopanswer"),
             ],
         },
     ]

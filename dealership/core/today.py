@@ -59,9 +59,10 @@ def today_warnings() -> list[DeskWarning]:
     ]
 
 
-def desk_warnings() -> list[DeskWarning]:
-    """What Today shows in its warning panel: the failing checks."""
-    checks = list(today_warnings())
+def desk_warnings(*, deployment: bool = True) -> list[DeskWarning]:
+    """What Today shows in its warning panel: the failing checks. `deployment` (the server's own parts:
+    workers, keys) only for those who can fix them; an advisor sees what changes their day (telephony)."""
+    checks = list(today_warnings()) if deployment else []
     if not telephony_is_configured():
         held = Reminder.objects.filter(status=Reminder.Status.WAITING).count()
         checks.append(
@@ -132,7 +133,7 @@ def recent_calls(*, since: datetime) -> QuerySet[Call]:
     return Call.objects.filter(started_at__gte=since).select_related("customer").order_by("-started_at")
 
 
-def today_desk(*, now: datetime | None = None) -> TodayDesk:
+def today_desk(*, now: datetime | None = None, deployment_warnings: bool = True) -> TodayDesk:
     """Everything Today shows, for the shop-local date of `now`."""
     now = now or timezone.now()
     day = shop_today(now=now)
@@ -158,11 +159,13 @@ def today_desk(*, now: datetime | None = None) -> TodayDesk:
             _changelist(Call, {"started_at__gte": since.isoformat(timespec="seconds")}),
         ),
         calls_since=since,
-        warnings=desk_warnings(),
+        warnings=desk_warnings(deployment=deployment_warnings),
     )
 
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     """django-unfold's DASHBOARD_CALLBACK: Today on the admin's index page (templates/admin/index.html)."""
-    context.update({"desk": today_desk(), "title": "Today"})
+    # Workers and provider keys are for whoever runs the server (superusers), not the advisor at the counter.
+    desk = today_desk(deployment_warnings=request.user.is_superuser)
+    context.update({"desk": desk, "title": "Today"})
     return context

@@ -32,7 +32,8 @@ def number_allowed(phone: str) -> bool:
 
 
 def _join(*parts: str) -> str:
-    return " ".join(p for p in parts if p)[:300]
+    # A reason handed down twice (a first plan that falls back to a text) is said once.
+    return " ".join(dict.fromkeys(p for p in parts if p))[:300]
 
 
 def sms_plan(

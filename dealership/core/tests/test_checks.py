@@ -133,3 +133,16 @@ def test_todays_warning_panel_names_what_readiness_finds_missing(admin_client, s
     warnings = page.split('id="today-warnings"', 1)[1]
     assert "Celery beat" in warnings and "OpenAI" in warnings
     assert "Celery worker" not in page  # it reported: nothing to say about it
+
+
+def test_an_advisor_is_not_shown_the_servers_own_parts(client, shop, configured, settings):
+    from django.contrib.auth.models import Group, User
+
+    advisor = User.objects.create_user("desk", password="x", is_staff=True)
+    advisor.groups.add(Group.objects.get(name="Service advisor"))
+    client.force_login(advisor)
+    settings.OPENAI_API_KEY = ""  # and beat never reported
+
+    page = client.get("/admin/").content.decode()
+
+    assert "Celery beat" not in page and "OpenAI" not in page
