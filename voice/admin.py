@@ -29,7 +29,7 @@ def _pretty(value: Any) -> str:
 class CallAdmin(ModelAdmin):
     # Direction and the number called are filters and on the call page: the list fits 1366 px.
     list_display = (
-        "created_at",
+        "started_at",  # when the call rang, not when its row was written (the demo loads rows at once)
         "caller",
         "customer",
         "status",
@@ -84,9 +84,10 @@ class CallAdmin(ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
 
-    @admin.display(description="follow-up", boolean=True, ordering="follow_up_needed")
-    def follow_up(self, call: Call) -> bool:
-        return call.follow_up_needed
+    @admin.display(description="follow-up", ordering="follow_up_needed")
+    def follow_up(self, call: Call) -> str:
+        # A word only where someone must act: a red cross on every other row read as an error.
+        return "Yes" if call.follow_up_needed else ""
 
     @admin.display(description="Summary")
     def short_summary(self, call: Call) -> str:
