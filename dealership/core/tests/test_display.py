@@ -33,7 +33,7 @@ def test_call_and_callback_lists_show_national_phones_and_12_hour_times(shop, cu
     call = Call.objects.create(
         call_sid="CA" + "1" * 32, from_number="+13125550147", to_number=shop.phone_number, customer=customer
     )
-    Call.objects.filter(pk=call.pk).update(created_at=EIGHT_AM_CHICAGO)
+    Call.objects.filter(pk=call.pk).update(created_at=EIGHT_AM_CHICAGO, started_at=EIGHT_AM_CHICAGO)
     request = CallbackRequest.objects.create(phone="+13125550147", reason="Brakes")
     CallbackRequest.objects.filter(pk=request.pk).update(created_at=EIGHT_AM_CHICAGO)
 
