@@ -257,6 +257,9 @@ class Appointment(TimeStampedModel):
         "ready text", max_length=8, choices=ReadyText.choices, blank=True, default=ReadyText.NONE
     )
     ready_text_detail = models.CharField(max_length=200, blank=True)
+    # Booked during a test call from the back office (voice test-call page): a real hold on capacity
+    # until an advisor removes it, but never a real customer's booking and never in the shop's figures.
+    is_test = models.BooleanField("test booking", default=False, db_index=True)
 
     class Meta:
         ordering = ["start"]

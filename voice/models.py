@@ -90,6 +90,11 @@ class Call(TimeStampedModel):
     follow_up_needed = models.BooleanField("human follow-up needed", default=False, db_index=True)
     follow_up_reason = models.CharField(max_length=300, blank=True)
     summarized_at = models.DateTimeField(null=True, blank=True)
+    # A call placed from the back office's test-call page, not by a real caller: hidden from the call
+    # list and left out of every figure by default.
+    is_test = models.BooleanField("test call", default=False, db_index=True)
+    # The language the caller spoke ("en", "es"), as detected on the call; empty until known.
+    language = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
