@@ -67,15 +67,18 @@ def _close_async_worker_connections(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _no_failed_sign_ins_carried_over(settings) -> None:
-    """Failed sign-ins are counted per client address in the shared cache (Redis), which outlives a test
-    and a run; every test starts with none (the Redis database also holds Celery's queues, so only
-    axes' counters go)."""
+    """Failed sign-ins (per client address) and failed identity checks (per customer) are counted in
+    the shared cache (Redis), which outlives a test and a run; every test starts with none (the Redis
+    database also holds Celery's queues, so only those counters go)."""
     if not settings.REDIS_URL:
         cache.clear()
         return
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
     try:
-        keys = list(client.scan_iter(match="*:axes-*", count=1000))
+        keys = [
+            *client.scan_iter(match="*:axes-*", count=1000),
+            *client.scan_iter(match="*:crm:verify-failures:*", count=1000),
+        ]
         if keys:
             client.delete(*keys)
     finally:

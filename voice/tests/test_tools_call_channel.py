@@ -16,7 +16,12 @@ import time_machine
 from crm.models import Customer, Vehicle
 from crm.selectors import customer_find_by_phone
 from scheduling.models import Appointment
-from voice.tools.context import PRIVACY_REFUSAL, ToolContext, tool_context_for_call
+from voice.tools.context import (
+    APPOINTMENT_PRIVACY_REFUSAL,
+    PRIVACY_REFUSAL,
+    ToolContext,
+    tool_context_for_call,
+)
 from voice.tools.registry import TOOLS, execute_tool
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -135,8 +140,12 @@ def test_a_stranger_cannot_act_for_or_learn_about_another_customer(shop, catalog
         assert result["found"] is True and result["verification_required"] is True
         assert result["name"] is None and result["vehicles"] == [] and result["upcoming_appointments"] == []
     else:
-        assert result["success"] is False
-        assert result["error"] == PRIVACY_REFUSAL and result["verification_required"] is True
+        assert result["success"] is False and result["verification_required"] is True
+        if "appointment_id" in case.arguments(customer, booked):
+            # An appointment number must not tell a stranger whose account it is.
+            assert result["error"] == APPOINTMENT_PRIVACY_REFUSAL and result["customer_id"] is None
+        else:
+            assert result["error"] == PRIVACY_REFUSAL
     said = json.dumps(result)
     assert not [secret for secret in DANA_SECRETS if secret in said], said
     assert state(customer) == before
@@ -304,3 +313,38 @@ def test_verifying_one_person_on_a_shared_number_does_not_open_the_others(shop, 
     assert result["error"] == PRIVACY_REFUSAL and result["customer_id"] == sam.pk
     assert not sam.vehicles.exists()
     assert not execute_tool("get_service_history", {"customer_id": sam.pk}, context=context)["success"]
+
+
+def test_guessing_one_customer_across_many_calls_locks_that_account_for_the_day(shop, customer):
+    """Each call stops after a few misses; new calls must not get fresh tries at the same account."""
+    for _ in range(4):  # four calls, three wrong ZIP codes each: ten misses in all would be reached
+        context = stranger()
+        for guess in ("60601", "60602", "60603"):
+            execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": guess}, context=context)
+
+    right_answer = execute_tool(
+        "verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=stranger()
+    )
+
+    assert right_answer["success"] is False and "wasn't able to verify" in right_answer["error"]
+    # Another customer's account is not locked by these misses.
+    other = Customer.objects.create(name="Sam Lee", phone="+13125550123", zip_code="60601")
+    other_check = execute_tool(
+        "verify_customer", {"customer_id": other.pk, "zip_code": "60601"}, context=stranger()
+    )
+    assert other_check == {"success": True, "verified": True}
+
+
+def test_the_http_tools_api_is_not_locked_by_failed_checks_on_calls(shop, customer):
+    for _ in range(4):
+        context = stranger()
+        for guess in ("60601", "60602", "60603"):
+            execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": guess}, context=context)
+
+    result = execute_tool(
+        "verify_customer",
+        {"customer_id": customer.pk, "zip_code": "60614"},
+        context=ToolContext(channel="web"),
+    )
+
+    assert result == {"success": True, "verified": True}

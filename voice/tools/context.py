@@ -13,6 +13,13 @@ WEB = Appointment.Channel.WEB.value
 PRIVACY_REFUSAL = (
     "For your privacy I need to verify who you are first: what's your date of birth or ZIP code?"
 )
+# An appointment number alone must not tell a stranger whose account it is (that would turn numbers
+# into customer ids to guess at); the caller names the phone the booking is under, and verification
+# goes through that number's account instead.
+APPOINTMENT_PRIVACY_REFUSAL = (
+    "For your privacy I need to find that booking under your account first: "
+    "what's the phone number it was booked under?"
+)
 MAX_FAILED_VERIFICATIONS = 3  # per customer on one call
 MAX_FAILED_VERIFICATIONS_PER_CALL = 5  # across customers, so one call cannot sweep many accounts
 

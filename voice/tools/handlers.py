@@ -16,6 +16,7 @@ from crm.models import Customer, Vehicle
 from crm.phones import normalize_phone
 from crm.selectors import customer_find_by_phone, customer_summary, service_history_list
 from crm.services import customer_create, customer_create_on_call, customer_verify
+from crm.verification_attempts import verification_failed, verification_locked
 from dealership.core.errors import ApplicationError, NotFound, VerificationRequired
 from reminders.services import appointment_confirm, opt_out_record
 from scheduling.formatting import say_datetime
@@ -31,6 +32,7 @@ from scheduling.shop import shop_get
 from scheduling.work_status import vehicle_status_list, vehicle_status_of
 from voice.tools import schemas
 from voice.tools.context import (
+    APPOINTMENT_PRIVACY_REFUSAL,
     MAX_FAILED_VERIFICATIONS,
     MAX_FAILED_VERIFICATIONS_PER_CALL,
     PRIVACY_REFUSAL,
@@ -78,7 +80,10 @@ def _appointment_owner(appointment_id: int, context: ToolContext) -> int:
     owner = Appointment.objects.filter(pk=appointment_id).values_list("customer_id", flat=True).first()
     if owner is None:
         raise NotFound(f"I can't find appointment number {appointment_id}.")
-    _require_access(owner, context)
+    try:
+        _require_access(owner, context)
+    except VerificationRequired:
+        raise VerificationRequired(APPOINTMENT_PRIVACY_REFUSAL, customer_id=None) from None
     return owner
 
 
@@ -144,7 +149,9 @@ def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> R
     failures = context.failed_verifications.get(args.customer_id, 0)
     all_failures = sum(context.failed_verifications.values())
     if context.is_call and (
-        failures >= MAX_FAILED_VERIFICATIONS or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL
+        failures >= MAX_FAILED_VERIFICATIONS
+        or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL
+        or verification_locked(customer_id=args.customer_id)
     ):
         # Stops a caller from guessing ZIP codes until one fits.
         raise ApplicationError(
@@ -157,8 +164,9 @@ def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> R
     )
     if verified:
         context.verified_customer_ids.add(args.customer_id)
-    else:
+    elif context.is_call:
         context.failed_verifications[args.customer_id] = failures + 1
+        verification_failed(customer_id=args.customer_id)
     return {"success": True, "verified": verified}
 
 
