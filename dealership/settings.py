@@ -198,6 +198,7 @@ UNFOLD = {
     "SITE_SUBHEADER": "Back office",
     "SITE_URL": "/admin/",  # "View site" leads home: the product has no public site of its own
     "SITE_SYMBOL": "car_repair",
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "dealership.core.navigation.favicon"}],
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "dealership.core.today.dashboard_callback",
     "STYLES": ["dealership.core.navigation.stylesheets"],
