@@ -5,29 +5,36 @@ the TCPA expect. Keep each under one SMS segment where possible.
 """
 
 from reminders.script import ReminderFacts
+from voice.agent.lines import DEFAULT_LANGUAGE, line
 
 SMS_SCRIPT_VERSION = "reminder-sms-v1"
 
 
-def _call_us(callback_number: str) -> str:
-    return f"call {callback_number}" if callback_number else "call us"
+def _call_us(callback_number: str, language: str = DEFAULT_LANGUAGE) -> str:
+    if callback_number:
+        return line("call_number", language, number=callback_number)
+    return line("call_us", language)
 
 
 def reminder_text(facts: ReminderFacts) -> str:
-    return (
-        f"{facts.shop_name}: reminder of your {facts.service} appointment on {facts.when}. "
-        f"Reply C to confirm, or {_call_us(facts.callback_number)} to reschedule. Reply STOP to opt out."
+    """The reminder text, in the customer's preferred language (`facts.language`)."""
+    return line(
+        "reminder_text",
+        facts.language,
+        shop_name=facts.shop_name,
+        service=facts.service,
+        when=facts.when,
+        call_us=_call_us(facts.callback_number, facts.language),
     )
 
 
-def opted_out_text(shop_name: str, *, cancel_hint: str = "") -> str:
+def opted_out_text(shop_name: str, *, cancel_hint: str = "", language: str = DEFAULT_LANGUAGE) -> str:
     """`cancel_hint`: the callback number, for someone who replied CANCEL perhaps meaning the visit.
-    No `shop_name` (the database is down and the opt-out waits in the local spool): no prefix."""
-    hint = f" To cancel an appointment, call {cancel_hint}." if cancel_hint else ""
-    return (
-        f"{shop_name + ': y' if shop_name else 'Y'}ou won't get any more reminder texts or calls from us. "
-        f"Reply START to receive them again.{hint}"
-    )
+    No `shop_name` (the database is down and the opt-out waits in the local spool): no prefix.
+    `language`: the one the opt-out was asked in (ALTO gets its answer in Spanish)."""
+    hint = line("opted_out_cancel_hint", language, number=cancel_hint) if cancel_hint else ""
+    text = line("opted_out_text", language, hint=hint)
+    return f"{shop_name}: {text[0].lower()}{text[1:]}" if shop_name else text
 
 
 # Anything but an opt-out, when we could not act on it.

@@ -24,10 +24,15 @@ from voice.services import callback_request_create
 
 logger = logging.getLogger(__name__)
 
-# domain.md: STOP/QUIT/END/REVOKE/OPT OUT/CANCEL/UNSUBSCRIBE (plus the carrier-standard STOPALL).
-OPT_OUT_WORDS = frozenset(
-    {"STOP", "STOPALL", "QUIT", "END", "REVOKE", "OPT OUT", "OPTOUT", "CANCEL", "UNSUBSCRIBE"}
-)
+# domain.md: STOP/QUIT/END/REVOKE/OPT OUT/CANCEL/UNSUBSCRIBE (plus the carrier-standard STOPALL), and
+# their Spanish counterparts; the reply to an opt-out is in the language of the word used (data).
+OPT_OUT_WORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        {"STOP", "STOPALL", "QUIT", "END", "REVOKE", "OPT OUT", "OPTOUT", "CANCEL", "UNSUBSCRIBE"}
+    ),
+    "es": frozenset({"ALTO", "PARE", "NO ME LLAMEN", "NO ME LLAME", "NO ME ESCRIBAN", "BAJA"}),
+}
+OPT_OUT_WORDS = frozenset().union(*OPT_OUT_WORDS_BY_LANGUAGE.values())
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 CONFIRM_WORDS = frozenset({"C", "CONFIRM", "CONFIRMED"})
@@ -36,6 +41,11 @@ CONFIRM_WORDS = frozenset({"C", "CONFIRM", "CONFIRMED"})
 def keyword(body: str) -> str:
     """'  Stop. ' → 'STOP'; 'opt-out' → 'OPT OUT'. Keywords count only as the whole message."""
     return " ".join(re.sub(r"[^A-Za-z0-9]+", " ", body or "").upper().split())
+
+
+def opt_out_language(word: str) -> str:
+    """The language of an opt-out keyword (English when it is not one)."""
+    return next((code for code, words in OPT_OUT_WORDS_BY_LANGUAGE.items() if word in words), "en")
 
 
 def appointment_confirm(*, appointment_id: int, detail: str) -> tuple[Appointment, bool]:
@@ -132,7 +142,9 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
         if word == "CANCEL":
             # A carrier opt-out word, but the texter may have meant their visit: tell an advisor.
             _cancel_may_mean_the_visit(from_number, now)
-        return messages.opted_out_text(shop.name, cancel_hint=callback if word == "CANCEL" else "")
+        return messages.opted_out_text(
+            shop.name, cancel_hint=callback if word == "CANCEL" else "", language=opt_out_language(word)
+        )
     if word in OPT_IN_WORDS:
         _opt_in(from_number, word, message_sid, now)
         return messages.opted_in_text(shop.name)
@@ -203,5 +215,5 @@ def sms_receive(*, from_number: str, body: str, message_sid: str, now: datetime 
         logger.warning(
             "opt-out from %s kept in the spool until the database is back", mask_phone(from_number)
         )
-        return messages.opted_out_text("")
+        return messages.opted_out_text("", language=opt_out_language(word))
     return messages.SORRY_TEXT

@@ -188,6 +188,12 @@ class CallActions:
         self.taking_message = True
         self._unfinished_reason = reason or UNFINISHED_MESSAGE
 
+    def start_in(self, language: str) -> None:
+        """The call starts in `language` (a known customer's preferred one): kept on the call record."""
+        self.language = language
+        if language != DEFAULT_LANGUAGE:
+            self.recorder.language(language, customer_id=self.customer_id)
+
     def heard_language(self, *, reported: tuple[str, ...] | list[str], text: str) -> str | None:
         """One caller turn (`reported`: the languages speech recognition heard in it): the caller's
         new language when it changed, recorded on the call and learnt for the customer; else None."""

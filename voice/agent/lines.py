@@ -121,3 +121,58 @@ LINES.update(
         },
     }
 )
+
+# --- reminders (reminders.script and reminders.messages): the call, the voicemail and the texts -------
+LINES.update(
+    {
+        "reminder_opening": {
+            "en": "Hi, this is the automated assistant for {shop_name}, calling to remind you about your "
+            "{service} appointment on {when}. This call may be recorded. Will you be able to make it? I can "
+            "also reschedule or cancel it for you. If you'd rather not get these calls, press {press} or just "
+            "tell me.",
+            "es": "Hola, le habla el asistente automático de {shop_name}, para recordarle su cita de "
+            "{service} el {when}. Esta llamada puede ser grabada. ¿Podrá venir? También puedo cambiarla "
+            "o cancelarla. Si prefiere no recibir estas llamadas, marque {press} o dígamelo.",
+        },
+        "reminder_voicemail_call_us": {
+            "en": "To confirm, reschedule or cancel, please call us at {digits}. ",
+            "es": "Para confirmar, cambiar o cancelar, llámenos al {digits}. ",
+        },
+        "reminder_voicemail_give_us_a_call": {
+            "en": "To confirm, reschedule or cancel, please give us a call. ",
+            "es": "Para confirmar, cambiar o cancelar, llámenos por favor. ",
+        },
+        "reminder_voicemail": {
+            "en": "Hello, this is the automated assistant for {shop_name}, with a reminder about your "
+            "appointment on {when}. {callback}If you don't want these reminder calls, call us and ask us to "
+            "stop, and we will. Thank you, goodbye.",
+            "es": "Hola, le habla el asistente automático de {shop_name}, con un recordatorio de su cita "
+            "el {when}. {callback}Si no quiere recibir estas llamadas, llámenos y pídanos que paremos, y "
+            "lo haremos. Gracias, adiós.",
+        },
+        "reminder_no_longer_needed": {
+            "en": "Hello, this is the automated assistant for {shop_name}. Sorry, this reminder is no longer "
+            "needed. Goodbye.",
+            "es": "Hola, le habla el asistente automático de {shop_name}. Disculpe, este recordatorio ya no "
+            "es necesario. Adiós.",
+        },
+        "reminder_text": {
+            "en": "{shop_name}: reminder of your {service} appointment on {when}. Reply C to confirm, or "
+            "{call_us} to reschedule. Reply STOP to opt out.",
+            "es": "{shop_name}: recordatorio de su cita de {service} el {when}. Responda C para confirmar, o "
+            "{call_us} para cambiarla. Responda ALTO para no recibir más mensajes.",
+        },
+        "call_number": {"en": "call {number}", "es": "llame al {number}"},
+        "call_us": {"en": "call us", "es": "llámenos"},
+        "opted_out_text": {
+            "en": "You won't get any more reminder texts or calls from us. Reply START to receive them "
+            "again.{hint}",
+            "es": "Ya no recibirá más mensajes ni llamadas de recordatorio. Responda START para "
+            "recibirlos de nuevo.{hint}",
+        },
+        "opted_out_cancel_hint": {
+            "en": " To cancel an appointment, call {number}.",
+            "es": " Para cancelar una cita, llame al {number}.",
+        },
+    }
+)

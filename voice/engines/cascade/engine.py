@@ -177,7 +177,7 @@ class CascadeEngine(Engine):
             transfer_number=setup.transfer_number,
             customer_id=setup.caller.customer_id,
         )
-        actions.language = setup.language  # a known Spanish speaker is greeted in Spanish
+        actions.start_in(setup.language)  # a known Spanish speaker is greeted in Spanish
         self.speech.use_voice(tts_voice(setup.language))
         chat, chat_error = None, None
         try:
