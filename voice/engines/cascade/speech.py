@@ -78,7 +78,7 @@ class SpeechOut:
         self._last_progress = 0.0
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
-        self._voice: str | None = None  # None: DEEPGRAM_TTS_MODEL
+        self._voice: str = settings.DEEPGRAM_TTS_MODEL
         self._wanted_voice: str | None = None
 
     def use_voice(self, voice: str) -> None:
