@@ -127,9 +127,9 @@ LINES.update(
     {
         "reminder_opening": {
             "en": "Hi, this is the automated assistant for {shop_name}, calling to remind you about your "
-            "{service} appointment on {when}. This call may be recorded. Will you be able to make it? I can "
-            "also reschedule or cancel it for you. If you'd rather not get these calls, press {press} or just "
-            "tell me.",
+            "{service} appointment on {when}. This call may be recorded. Will you be able to make it? "
+            "I can also reschedule or cancel it for you. If you'd rather not get these calls, press {press} "
+            "or just tell me.",
             "es": "Hola, le habla el asistente automático de {shop_name}, para recordarle su cita de "
             "{service} el {when}. Esta llamada puede ser grabada. ¿Podrá venir? También puedo cambiarla "
             "o cancelarla. Si prefiere no recibir estas llamadas, marque {press} o dígamelo.",
