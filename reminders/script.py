@@ -96,7 +96,8 @@ def instructions(facts: ReminderFacts) -> str:
 
 _OPT_OUT_PHRASES = re.compile(
     # Spanish: "no me llame(n)", "deje(n) de llamar", "ya no me llamen", "quíteme de la lista", "alto".
-    r"\b(no me (?:llamen|llame|vuelva[ns]? a llamar|manden|env[ií]en)\b(?!\s+(?:de vuelta|m[aá]s tarde|luego))"
+    r"\b(no me (?:llamen|llame|vuelva[ns]? a llamar|manden|env[ií]en)\b"
+    r"(?!\s+(?:de vuelta|m[aá]s tarde|luego))"
     r"|dej(?:e|en|a) de (?:llamar|llamarme|mandar|enviar)"
     r"|(?:qu[ií]te|qu[ií]ten|s[aá]que|s[aá]quen|b[oó]rre|b[oó]rren)me de (?:la|su|sus) lista"
     r"|no (?:quiero|deseo) (?:m[aá]s )?(?:llamadas|recordatorios|mensajes)"
