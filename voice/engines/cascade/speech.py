@@ -156,7 +156,9 @@ class SpeechOut:
             try:
                 new = await self._connect(voice)
             except ProviderError as exc:
-                self.transport.log.warning("voice %s unavailable (%s); keeping the current one", voice, exc)
+                self.transport.log.warning(
+                    "voice %s unavailable (%s); keeping the current one", voice, exc.message
+                )
                 self._wanted_voice = self._voice
                 return
             old, self._tts, self._voice = self._tts, new, voice
