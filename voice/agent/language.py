@@ -151,7 +151,8 @@ def language_instructions(language: str) -> str:
     return (
         f"Languages: you speak {names}. Answer in the language the caller speaks; when they switch, "
         f"switch with them. The caller's language so far: {language_name(language)}. Tool arguments "
-        "stay in English (service codes, dates in ISO format); say their results in the caller's language."
+        "stay in English (service codes, dates in ISO format, notes and the message of transfer_to_human "
+        "translated to English for the advisors); say tool results in the caller's language."
     )
 
 
