@@ -160,9 +160,10 @@ class CallActions:
             text = self.session.tasks.guard(self._confirm_by_sms(name, result), name="sms-confirmation")
             self._texts.add(text)
             text.add_done_callback(self._texts.discard)
-        elif name == "create_customer" and result.get("customer_id") and self.language != DEFAULT_LANGUAGE:
-            # A new customer met in another language: their reminders and next call use it.
-            self.recorder.language(self.language, customer_id=int(result["customer_id"]))
+        elif name == "create_customer" and isinstance(result.get("customer_id"), int):
+            if self.language != DEFAULT_LANGUAGE:
+                # A new customer met in another language: their reminders and next call use it.
+                self.recorder.language(self.language, customer_id=result["customer_id"])
         elif name == "end_call" and result.get("success"):
             self.pending = HANG_UP
         elif name == "transfer_to_human":
