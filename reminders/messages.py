@@ -45,19 +45,16 @@ def opted_in_text(shop_name: str) -> str:
     return f"{shop_name}: you'll receive appointment reminders again. Reply STOP to opt out."
 
 
-def help_text(shop_name: str, callback_number: str) -> str:
-    return (
-        f"{shop_name} appointment reminders. For help, {_call_us(callback_number)}. "
-        "Reply C to confirm your next appointment, STOP to opt out. Msg & data rates may apply."
-    )
+def help_text(shop_name: str, callback_number: str, language: str = DEFAULT_LANGUAGE) -> str:
+    return line("sms_help", language, shop_name=shop_name, call_us=_call_us(callback_number, language))
 
 
-def confirmed_text(shop_name: str, service: str, when: str) -> str:
-    return f"{shop_name}: thanks, your {service} appointment on {when} is confirmed. See you then!"
+def confirmed_text(shop_name: str, service: str, when: str, language: str = DEFAULT_LANGUAGE) -> str:
+    return line("sms_confirmed", language, shop_name=shop_name, service=service, when=when)
 
 
-def already_confirmed_text(shop_name: str, service: str, when: str) -> str:
-    return f"{shop_name}: your {service} appointment on {when} is already confirmed. See you then!"
+def already_confirmed_text(shop_name: str, service: str, when: str, language: str = DEFAULT_LANGUAGE) -> str:
+    return line("sms_already_confirmed", language, shop_name=shop_name, service=service, when=when)
 
 
 def no_appointment_text(shop_name: str, callback_number: str) -> str:
@@ -74,8 +71,7 @@ def unknown_number_text(shop_name: str, callback_number: str) -> str:
     )
 
 
-def message_received_text(shop_name: str, callback_number: str) -> str:
-    return (
-        f"{shop_name}: thanks, we've passed your message to our service team. "
-        f"Reply C to confirm your appointment, or {_call_us(callback_number)}. Reply STOP to opt out."
+def message_received_text(shop_name: str, callback_number: str, language: str = DEFAULT_LANGUAGE) -> str:
+    return line(
+        "sms_message_received", language, shop_name=shop_name, call_us=_call_us(callback_number, language)
     )

@@ -18,6 +18,7 @@ from reminders.services.spool import opt_out_spool_apply
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, AppointmentChange
 from scheduling.shop import shop_get
+from voice.agent.language import language_or_default
 from voice.models import WebhookReceipt
 from voice.receipts import webhook_receipt_record
 from voice.services import callback_request_create
@@ -148,9 +149,11 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
     if word in OPT_IN_WORDS:
         _opt_in(from_number, word, message_sid, now)
         return messages.opted_in_text(shop.name)
-    if word in HELP_WORDS:
-        return messages.help_text(shop.name, callback)
     customers = list(customers_with_phone(phone=from_number)[:5])
+    # A known customer is answered in their preferred language (the reminder they reply to used it).
+    language = language_or_default(customers[0].preferred_language) if customers else "en"
+    if word in HELP_WORDS:
+        return messages.help_text(shop.name, callback, language)
     if word in CONFIRM_WORDS:
         appointment = next_appointment_for_phone(phone=from_number, now=now)
         if appointment is None:
@@ -161,9 +164,10 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
         appointment, changed = appointment_confirm(
             appointment_id=appointment.pk, detail="customer replied C by text"
         )
-        when = say_datetime(appointment.start, shop.zone)
+        language = language_or_default(appointment.customer.preferred_language)
+        when = say_datetime(appointment.start, shop.zone, language=language)
         reply = messages.confirmed_text if changed else messages.already_confirmed_text
-        return reply(shop.name, appointment.service_type.name, when)
+        return reply(shop.name, appointment.service_type.name, when, language)
     customer = customers[0] if customers else None
     callback_request_create(
         phone=from_number,
@@ -174,7 +178,7 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
     logger.info("text from %s kept for an advisor", mask_phone(from_number))
     if customer is None:
         return messages.unknown_number_text(shop.name, callback)
-    return messages.message_received_text(shop.name, callback)
+    return messages.message_received_text(shop.name, callback, language)
 
 
 def sms_receive(*, from_number: str, body: str, message_sid: str, now: datetime | None = None) -> str | None:

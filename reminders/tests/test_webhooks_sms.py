@@ -236,3 +236,20 @@ def test_a_spanish_opt_out_word_stops_texts_and_calls_and_is_answered_in_spanish
     )
     event = ConsentEvent.objects.get(customer=customer)
     assert (event.action, event.scope, event.source) == ("opt_out", "all", "sms_keyword")
+
+
+@pytest.mark.django_db
+def test_a_spanish_speaker_confirming_by_text_is_answered_in_spanish(client, customer, appointment):
+    customer.preferred_language = "es"
+    customer.save()
+
+    confirmed = reply(text(client, "C"))
+    again = reply(text(client, "c"))
+    helped = reply(text(client, "AYUDA por favor"))
+
+    assert confirmed.startswith("Lakeside Auto Service: gracias, su cita de oil change el ")
+    assert confirmed.endswith("está confirmada. ¡Lo esperamos!")
+    assert "ya está confirmada" in again
+    assert "pasamos su mensaje a nuestro equipo de servicio" in helped
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CONFIRMED

@@ -176,3 +176,30 @@ LINES.update(
         },
     }
 )
+
+# Replies to a known customer's texts (reminders.services.sms), in their preferred language.
+LINES.update(
+    {
+        "sms_help": {
+            "en": "{shop_name} appointment reminders. For help, {call_us}. Reply C to confirm your next "
+            "appointment, STOP to opt out. Msg & data rates may apply.",
+            "es": "Recordatorios de citas de {shop_name}. Para ayuda, {call_us}. Responda C para confirmar "
+            "su próxima cita, ALTO para no recibir más mensajes. Pueden aplicarse tarifas de mensajes y "
+            "datos.",
+        },
+        "sms_confirmed": {
+            "en": "{shop_name}: thanks, your {service} appointment on {when} is confirmed. See you then!",
+            "es": "{shop_name}: gracias, su cita de {service} el {when} está confirmada. ¡Lo esperamos!",
+        },
+        "sms_already_confirmed": {
+            "en": "{shop_name}: your {service} appointment on {when} is already confirmed. See you then!",
+            "es": "{shop_name}: su cita de {service} el {when} ya está confirmada. ¡Lo esperamos!",
+        },
+        "sms_message_received": {
+            "en": "{shop_name}: thanks, we've passed your message to our service team. Reply C to confirm "
+            "your appointment, or {call_us}. Reply STOP to opt out.",
+            "es": "{shop_name}: gracias, pasamos su mensaje a nuestro equipo de servicio. Responda C para "
+            "confirmar su cita, o {call_us}. Responda ALTO para no recibir más mensajes.",
+        },
+    }
+)
