@@ -347,6 +347,24 @@ DEEPGRAM_API_KEY = env.str("DEEPGRAM_API_KEY", default="")
 DEEPGRAM_BASE_URL = env.str("DEEPGRAM_BASE_URL", default="").rstrip("/")
 DEEPGRAM_STT_MODEL = env.str("DEEPGRAM_STT_MODEL", default="nova-3")
 DEEPGRAM_TTS_MODEL = env.str("DEEPGRAM_TTS_MODEL", default="aura-2-thalia-en")
+# Speech recognition language: "multi" (Nova-3 multilingual: English and Spanish on one stream, each
+# result tagged with the languages heard), or one code such as "en" to recognise a single language.
+DEEPGRAM_STT_LANGUAGE = env.str("DEEPGRAM_STT_LANGUAGE", default="multi")
+
+
+def _tts_voices(raw: str) -> dict[str, str]:
+    """DEEPGRAM_TTS_VOICES "en=aura-2-thalia-en,es=aura-2-celeste-es": a voice per language code.
+    Spanish defaults to a Spanish Aura-2 voice; a language without one uses DEEPGRAM_TTS_MODEL."""
+    voices = {"es": "aura-2-celeste-es"}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        code, sep, voice = (piece.strip() for piece in pair.partition("="))
+        if not sep or not code or not voice:
+            raise ImproperlyConfigured(f"DEEPGRAM_TTS_VOICES: {pair!r} is not language=voice")
+        voices[code.lower()] = voice
+    return voices
+
+
+DEEPGRAM_TTS_VOICES = _tts_voices(env.str("DEEPGRAM_TTS_VOICES", default=""))
 
 VOICE_ENGINE = env.str("VOICE_ENGINE", default="cascade")
 # The engine by the number called (Twilio's "To"), e.g. "+13125550100=realtime,+13125550101=cascade";

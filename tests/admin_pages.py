@@ -72,6 +72,7 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
         status=Call.Status.COMPLETED,
         outcome=Call.Outcome.BOOKED,
         engine="cascade",
+        language="es",  # the language column and the callback's "(Spanish)" in the width checks
         started_at=now - timedelta(minutes=5),
         ended_at=now - timedelta(minutes=2),
         duration_seconds=180,

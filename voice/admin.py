@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone
+from voice.agent.language import language_name
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
@@ -31,6 +32,7 @@ class CallAdmin(ModelAdmin):
     list_display = (
         "started_at",  # when the call rang, not when its row was written (the demo loads rows at once)
         "caller",
+        "language_shown",
         "customer",
         "status",
         "outcome",
@@ -45,6 +47,7 @@ class CallAdmin(ModelAdmin):
         "outcome",
         "urgency",
         "follow_up_needed",
+        "language",
         "engine",
         ("started_at", admin.DateFieldListFilter),
     )
@@ -52,7 +55,20 @@ class CallAdmin(ModelAdmin):
     search_fields = ("call_sid", "from_number", "to_number", "customer__name", "summary")
     date_hierarchy = "created_at"
     fieldsets = (
-        (None, {"fields": ("call_sid", "direction", "from_number", "to_number", "customer", "engine")}),
+        (
+            None,
+            {
+                "fields": (
+                    "call_sid",
+                    "direction",
+                    "from_number",
+                    "to_number",
+                    "customer",
+                    "language",
+                    "engine",
+                )
+            },
+        ),
         (
             "Summary",
             {"fields": (*SUMMARY_FIELDS, "summarized_at")},
@@ -96,6 +112,11 @@ class CallAdmin(ModelAdmin):
     @admin.display(description="from", ordering="from_number")
     def caller(self, call: Call) -> str:
         return phone(call.from_number)
+
+    @admin.display(description="language", ordering="language")
+    def language_shown(self, call: Call) -> str:
+        # Only where it is not English: the summary is English either way, the callback may not be.
+        return language_name(call.language) if call.language not in ("", "en") else ""
 
     @admin.display(description="to", ordering="to_number")
     def called(self, call: Call) -> str:
@@ -161,8 +182,11 @@ class CallbackRequestAdmin(ModelAdmin):
 
     @admin.display(description="caller", ordering="name")
     def caller(self, obj: CallbackRequest) -> str:
-        # The customer on file when known, else the name the caller gave (one column: the list fits).
-        return obj.customer.name if obj.customer else (obj.name or "—")
+        # The customer on file when known, else the name the caller gave (one column: the list fits),
+        # with the language of the call when it was not English (call them back in it).
+        name = obj.customer.name if obj.customer else (obj.name or "—")
+        language = obj.call.language if obj.call is not None else ""
+        return f"{name} ({language_name(language)})" if language not in ("", "en") else name
 
     @admin.display(description="phone", ordering="phone")
     def phone_display(self, obj: CallbackRequest) -> str:

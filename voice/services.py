@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from crm.phones import mask_phone, try_normalize_phone
+from crm.services import customer_set_preferred_language
 from dealership import metrics
 from scheduling.shop import shop_get
 from voice.models import Call, CallbackRequest, ToolCall, Turn, WebhookReceipt
@@ -148,6 +149,16 @@ def call_record_error(*, call_id: int, error: str) -> None:
 def call_set_outcome(*, call_id: int, outcome: str) -> None:
     """What the call achieved (booked, transferred, message taken…). The latest outcome wins."""
     Call.objects.filter(pk=call_id).update(outcome=Call.Outcome(outcome), updated_at=timezone.now())
+
+
+def call_set_language(*, call_id: int, language: str, customer_id: int | None = None) -> None:
+    """The language the caller speaks, as detected on the call; it becomes the preferred language of
+    the customer the call is for (`customer_id`, else the customer matched to the call)."""
+    Call.objects.filter(pk=call_id).update(language=language, updated_at=timezone.now())
+    if customer_id is None:
+        customer_id = Call.objects.filter(pk=call_id).values_list("customer_id", flat=True).first()
+    if customer_id is not None:
+        customer_set_preferred_language(customer_id=customer_id, language=language)
 
 
 def call_set_recording_consent(*, call_id: int, consent: str) -> None:

@@ -37,8 +37,14 @@ def _response(*verbs: str) -> str:
     return f"{_PROLOG}<Response>{''.join(verbs)}</Response>"
 
 
-def say(text: str) -> str:
-    return f"<Say>{escape(xml_text(text))}</Say>"
+# The <Say language> Twilio reads each of our languages in (data: a new language adds its locale).
+SAY_LANGUAGES = {"en": "en-US", "es": "es-MX"}
+
+
+def say(text: str, language: str = "") -> str:
+    """`language`: one of our codes ("es"); the default is Twilio's (English)."""
+    locale = SAY_LANGUAGES.get(language, "") if language and language != "en" else ""
+    return f"<Say{_attrs({'language': locale})}>{escape(xml_text(text))}</Say>"
 
 
 def dial_verb(number: str, *, caller_id: str = "") -> str:
@@ -86,8 +92,8 @@ def fallback(*, transfer_number: str = "", message: str = FALLBACK_MESSAGE) -> s
     return _response(fallback_verbs(transfer_number=transfer_number, message=message))
 
 
-def say_and_hangup(message: str) -> str:
-    return _response(say(message), hangup_verb())
+def say_and_hangup(message: str, language: str = "") -> str:
+    return _response(say(message, language), hangup_verb())
 
 
 def empty() -> str:

@@ -9,6 +9,8 @@
 - A successful booking, reschedule or cancellation sets the call's outcome and texts the customer a
   confirmation unless they opted out of texts. SMS failures are logged; they never break the call.
 - When speech synthesis is gone for good, `speak_with_twilio()` has Twilio say the apology itself.
+- `language` is the caller's language (voice.agent.language): fixed lines and texts use it, and
+  `heard_language()` changes it per caller turn (recorded on the call and learnt for the customer).
 
 Call control goes through the call's transport (`voice.transport.CallTransport`: Twilio by CallSid
 for a phone call); work that must outlive a hang-up (a confirmation text) is guarded in the call's
@@ -27,8 +29,12 @@ from channels.db import database_sync_to_async
 from crm.phones import mask_phone
 from integrations.errors import ProviderError
 from integrations.telephony import TelephonyClient, telephony_is_configured
+from scheduling.formatting import say_datetime
 from scheduling.models import Appointment
+from scheduling.shop import shop_get
 from voice import twiml
+from voice.agent.language import turn_language
+from voice.agent.lines import DEFAULT_LANGUAGE, line
 from voice.agent.records import CallRecorder
 from voice.services import callback_request_create
 
@@ -57,10 +63,27 @@ VOICE_LOST = "Our assistant's voice failed during the call (speech synthesis). P
 _NAME_AND_MESSAGE = re.compile(r"^\s*([^:]{1,60}?)\s*:\s*(.+)$", re.DOTALL)
 
 
-def sms_confirmation_body(*, shop_name: str, tool: str, confirmation: str) -> str:
-    """The confirmation text for a booking change made on a call."""
-    lead = CHANGES[tool][1]
-    return f"{shop_name}: {f'{lead} ' if lead else ''}{confirmation} Reply STOP to opt out of texts."
+def sms_confirmation_body(
+    *,
+    shop_name: str,
+    tool: str,
+    confirmation: str,
+    language: str = DEFAULT_LANGUAGE,
+    service: str = "",
+    when: str = "",
+    number: object = "",
+) -> str:
+    """The confirmation text for a booking change made on a call, in the caller's `language`
+    (English quotes the tool's `confirmation`; other languages use `service`, `when`, `number`)."""
+    return line(
+        f"sms_{CHANGES[tool][0]}",
+        language,
+        shop_name=shop_name,
+        confirmation=confirmation,
+        service=service,
+        when=when,
+        number=number,
+    )
 
 
 def split_name_and_message(text: str) -> tuple[str, str]:
@@ -71,16 +94,20 @@ def split_name_and_message(text: str) -> tuple[str, str]:
     return match.group(1), match.group(2).strip()
 
 
-def _sms_target(appointment_id: int) -> str | None:
-    """The phone to text about an appointment, or None when its customer opted out of texts."""
-    customer = (
-        Appointment.objects.filter(pk=appointment_id)
-        .select_related("customer")
-        .values_list("customer__phone", "customer__sms_opted_out_at")
-    ).first()
-    if customer is None or customer[1] is not None or not customer[0]:
+def _sms_target(appointment_id: int, language: str) -> tuple[str, dict[str, str]] | None:
+    """The phone to text about an appointment and the facts a text in `language` names (service,
+    when), or None when its customer opted out of texts."""
+    appointment = (
+        Appointment.objects.filter(pk=appointment_id).select_related("customer", "service_type").first()
+    )
+    if (
+        appointment is None
+        or appointment.customer.sms_opted_out_at is not None
+        or not appointment.customer.phone
+    ):
         return None
-    return customer[0]
+    when = say_datetime(appointment.start, shop_get().zone, language=language)
+    return appointment.customer.phone, {"service": appointment.service_type.name, "when": when}
 
 
 class CallActions:
@@ -107,6 +134,7 @@ class CallActions:
         self.taking_message = False
         self.message_taken = False
         self.outcome = ""
+        self.language = DEFAULT_LANGUAGE  # the caller's language; the engine sets the one it starts in
         self._unfinished_reason = UNFINISHED_MESSAGE
         self._telephony: TelephonyClient | None = None  # for confirmation texts only
         self._texts: set[asyncio.Task[None]] = set()  # confirmations being sent (guarded tasks)
@@ -132,6 +160,10 @@ class CallActions:
             text = self.session.tasks.guard(self._confirm_by_sms(name, result), name="sms-confirmation")
             self._texts.add(text)
             text.add_done_callback(self._texts.discard)
+        elif name == "create_customer" and isinstance(result.get("customer_id"), int):
+            if self.language != DEFAULT_LANGUAGE:
+                # A new customer met in another language: their reminders and next call use it.
+                self.recorder.language(self.language, customer_id=result["customer_id"])
         elif name == "end_call" and result.get("success"):
             self.pending = HANG_UP
         elif name == "transfer_to_human":
@@ -156,6 +188,23 @@ class CallActions:
         `reason` (default UNFINISHED_MESSAGE) so the caller still gets a call back."""
         self.taking_message = True
         self._unfinished_reason = reason or UNFINISHED_MESSAGE
+
+    def start_in(self, language: str) -> None:
+        """The call starts in `language` (a known customer's preferred one): kept on the call record."""
+        self.language = language
+        if language != DEFAULT_LANGUAGE:
+            self.recorder.language(language, customer_id=self.customer_id)
+
+    def heard_language(self, *, reported: tuple[str, ...] | list[str], text: str) -> str | None:
+        """One caller turn (`reported`: the languages speech recognition heard in it): the caller's
+        new language when it changed, recorded on the call and learnt for the customer; else None."""
+        language = turn_language(reported=reported, text=text)
+        if language is None or language == self.language:
+            return None
+        self.language = language
+        self.log.info("caller's language now %s", language)
+        self.recorder.language(language, customer_id=self.customer_id)
+        return language
 
     def set_outcome(self, outcome: str, *, only_if_unset: bool = False) -> None:
         if only_if_unset and self.outcome:
@@ -278,15 +327,21 @@ class CallActions:
     async def _confirm_by_sms(self, tool: str, result: dict[str, Any]) -> None:
         try:
             appointment_id = int(result["appointment_id"])
-            to = await database_sync_to_async(_sms_target)(appointment_id)
-            if to is None:
+            target = await database_sync_to_async(_sms_target)(appointment_id, self.language)
+            if target is None:
                 self.log.info("no SMS confirmation for appointment %s: opted out or no phone", appointment_id)
                 return
             if not telephony_is_configured():
                 self.log.info("no SMS confirmation for appointment %s: telephony is off", appointment_id)
                 return
+            to, facts = target
             body = sms_confirmation_body(
-                shop_name=self.shop_name, tool=tool, confirmation=str(result.get("confirmation", ""))
+                shop_name=self.shop_name,
+                tool=tool,
+                confirmation=str(result.get("confirmation", "")),
+                language=self.language,
+                number=appointment_id,
+                **facts,
             )
             await self._client().send_sms(to, body)
         except Exception as exc:  # a confirmation text must never break the call

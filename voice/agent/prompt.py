@@ -5,6 +5,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from scheduling.formatting import say_datetime
+from voice.agent.language import language_instructions
+from voice.agent.lines import DEFAULT_LANGUAGE, line
 
 
 @dataclass(frozen=True)
@@ -15,22 +17,28 @@ class CallerContext:
     vehicles: list[str] = field(default_factory=list)
     upcoming: list[str] = field(default_factory=list)
     purpose: str = ""  # e.g. an outbound reminder: "remind about appointment 42 on …"
+    language: str = DEFAULT_LANGUAGE  # the customer's preferred language (what the call starts in)
 
 
 def first_name(name: str) -> str:
     return name.split()[0] if name.strip() else ""
 
 
-def greeting(*, shop_name: str, extra: str = "", caller: CallerContext | None = None) -> str:
-    """The first words of every inbound call: who we are, that this is automated, that it may be recorded."""
-    hello = f"Hi {first_name(caller.name)}, thanks" if caller and caller.name else "Thanks"
+def greeting(
+    *, shop_name: str, extra: str = "", caller: CallerContext | None = None, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """The first words of every inbound call: who we are, that this is automated, that it may be
+    recorded, in `language`. The shop's `extra` sentence is written in English, so only English
+    greetings say it."""
+    name = first_name(caller.name) if caller else ""
+    thanks = line("greeting_thanks_name", language, name=name, shop_name=shop_name) if name else ""
     sentences = [
-        f"{hello} for calling {shop_name}.",
-        "I'm the shop's automated assistant, and this call may be recorded.",
+        thanks or line("greeting_thanks", language, shop_name=shop_name),
+        line("greeting_disclosure", language),
     ]
-    if extra:
+    if extra and language == DEFAULT_LANGUAGE:
         sentences.append(extra.strip())
-    sentences.append("How can I help you today?")
+    sentences.append(line("greeting_ask", language))
     return " ".join(sentences)
 
 
@@ -92,6 +100,7 @@ How to talk:
   under and look that number up first.
 - Use end_call only after saying goodbye. Use transfer_to_human only after telling the caller you will.
 - Digits pressed on the keypad arrive as "[keypad: N]".
+- {language_instructions(caller.language)}
 - When a caller asks whether their car is ready or how the work is going, use get_vehicle_status and
   say its status_text, promised time and note as they are; never guess when a car will be ready.
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from dealership import metrics
 from voice.services import (
     call_record_error,
+    call_set_language,
     call_set_outcome,
     call_set_recording_consent,
     tool_call_record,
@@ -110,6 +111,12 @@ class CallRecorder:
 
     def consent(self, consent: str) -> None:
         self._put(call_set_recording_consent, {"call_id": self.call_id, "consent": consent})
+
+    def language(self, language: str, *, customer_id: int | None = None) -> None:
+        """The caller's language changed: on the call, and learnt as the customer's preference."""
+        self._put(
+            call_set_language, {"call_id": self.call_id, "language": language, "customer_id": customer_id}
+        )
 
     def error(self, error: str) -> None:
         self._put(call_record_error, {"call_id": self.call_id, "error": error})

@@ -181,6 +181,7 @@ def _customer_create(spec: CustomerSpec, *, phone: str, region: str) -> Customer
         zip_code=spec.zip_code,
         date_of_birth=spec.date_of_birth,
         notes=spec.notes,
+        preferred_language=spec.preferred_language,
     )
 
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from integrations.errors import ProviderError
 from voice.agent.flow import NORMAL, CallFlow, Line, escalation_note
+from voice.agent.language import language_note
 from voice.agent.records import CallRecorder
 from voice.engines.cascade.reply import Parts, Reply
-from voice.engines.cascade.speech import SpeechOut
+from voice.engines.cascade.speech import SpeechOut, tts_voice
 from voice.engines.cascade.turns import CallerTurn
 from voice.transport import CallTransport
 
@@ -67,6 +68,10 @@ class Replies:
                 note = escalation_note(turn.text, transfer_available=bool(parts.actions.transfer_number))
                 if note is not None:
                     parts.conversation.add_note(note)
+                if language := parts.actions.heard_language(reported=turn.languages, text=turn.text):
+                    # Per turn: the model answers in it, and the voice speaking it changes.
+                    parts.conversation.add_note(language_note(language))
+                    self.speech.use_voice(tts_voice(language))
                 caller_turn = turn
             self.queued.clear()
         self._count += 1

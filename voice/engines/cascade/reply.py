@@ -21,9 +21,10 @@ from integrations.errors import ProviderError
 from integrations.llm import ChatClient, TextDelta, ToolCallRequest
 from voice.agent.actions import CallActions
 from voice.agent.heard import SpokenSentence, heard_text
+from voice.agent.lines import line
 from voice.agent.records import CallRecorder, ms_between
 from voice.agent.sentences import SentenceChunker
-from voice.agent.tooling import FILLER, FILLER_AFTER_SECONDS, ToolOutcome, ToolRunner
+from voice.agent.tooling import FILLER_AFTER_SECONDS, ToolOutcome, ToolRunner
 from voice.engines.cascade.conversation import TOOL_WAIT_SECONDS, Conversation, Item, ToolResult
 from voice.engines.cascade.speech import Sentence, SpeechOut
 from voice.engines.cascade.turns import CallerTurn
@@ -196,8 +197,9 @@ class Reply:
         _, pending = await asyncio.wait(step.tasks, timeout=self.parts.timings.filler_after)
         if pending and not self._filler_said and not step.sentences:
             self._filler_said = True
-            step.text = f"{step.text.strip()} {FILLER}".strip()
-            await self._say(step, FILLER)
+            filler = line("one_moment", self.parts.actions.language)  # FILLER in the caller's language
+            step.text = f"{step.text.strip()} {filler}".strip()
+            await self._say(step, filler)
         if pending:
             await asyncio.wait(pending, timeout=TOOL_WAIT_SECONDS)  # asyncio.wait never cancels them
 
