@@ -73,6 +73,12 @@ def _groups() -> list[dict[str, Any]]:
             "items": [
                 _model("Callback requests", "phone_callback", "voice.callbackrequest"),
                 _model("Calls", "call", "voice.call"),
+                {
+                    "title": "Test call",
+                    "icon": "headset_mic",
+                    "link": reverse_lazy("admin:voice_call_test_call"),
+                    "permission": lambda request: request.user.has_perm("voice.place_test_call"),
+                },
             ],
         },
         {

@@ -18,7 +18,6 @@ task set, and `ended` is the call's one "ending" flag (`transport.tasks.ending`)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,6 @@ from channels.db import database_sync_to_async
 
 from crm.phones import mask_phone
 from integrations.errors import ProviderError
-from integrations.telephony import TelephonyClient, telephony_is_configured
 from scheduling.models import Appointment
 from voice import twiml
 from voice.agent.records import CallRecorder
@@ -108,7 +106,6 @@ class CallActions:
         self.message_taken = False
         self.outcome = ""
         self._unfinished_reason = UNFINISHED_MESSAGE
-        self._telephony: TelephonyClient | None = None  # for confirmation texts only
         self._texts: set[asyncio.Task[None]] = set()  # confirmations being sent (guarded tasks)
 
     @property
@@ -256,7 +253,7 @@ class CallActions:
 
     async def finish(self, *, within: float = 5.0) -> None:
         """At the end of the call: save a message that was started but never left, wait (bounded)
-        for confirmations being sent, release the telephony client. Never raises."""
+        for confirmations being sent. Never raises."""
         try:
             if self.taking_message and not self.message_taken:
                 await self._take_unfinished_message()
@@ -264,11 +261,6 @@ class CallActions:
                 await asyncio.wait(set(self._texts), timeout=within)
         except Exception:
             self.log.exception("call actions did not finish cleanly")
-        finally:
-            if self._telephony is not None:
-                with contextlib.suppress(Exception):
-                    await self._telephony.aclose()
-                self._telephony = None
 
     # --- internals ------------------------------------------------------------------------------------
 
@@ -282,13 +274,14 @@ class CallActions:
             if to is None:
                 self.log.info("no SMS confirmation for appointment %s: opted out or no phone", appointment_id)
                 return
-            if not telephony_is_configured():
+            telephony = self.session.telephony  # Twilio, or the page for a test call
+            if not telephony.sms_enabled:
                 self.log.info("no SMS confirmation for appointment %s: telephony is off", appointment_id)
                 return
             body = sms_confirmation_body(
                 shop_name=self.shop_name, tool=tool, confirmation=str(result.get("confirmation", ""))
             )
-            await self._client().send_sms(to, body)
+            await telephony.send_sms(to, body)
         except Exception as exc:  # a confirmation text must never break the call
             self.log.warning("SMS confirmation failed: %s", exc)
             self.recorder.error(f"SMS confirmation failed: {exc}")
@@ -297,8 +290,3 @@ class CallActions:
         self.log.error("%s failed: %s; closing the stream for the TwiML fallback", what, exc.message)
         self.recorder.error(f"The {what} failed: {exc.message}")
         await self.session.end(f"{what} failed")
-
-    def _client(self) -> TelephonyClient:
-        if self._telephony is None:
-            self._telephony = TelephonyClient()
-        return self._telephony
