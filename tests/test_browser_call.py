@@ -1,0 +1,202 @@
+"""Talking to the receptionist from the browser, for real: Debian's Chromium with its fake microphone
+(a tone from a WAV file) opens the test-call page of the running ASGI server (`dealership.serve`, a
+second process on the test database), presses Call, and books an oil change by voice. Deepgram and
+OpenAI are the fake servers: the fake Deepgram hears the page's µ-law and says what the caller said;
+the fake model looks for a slot and books it. The transcript grows on the page as the call goes, the
+confirmation text is shown instead of sent, and the booking is a test booking."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connections
+
+from scheduling.models import Appointment
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    VIEWPORT,
+    PageProblems,
+    log_in,
+    staff_groups_restore,
+)
+from tests.calls import last_message, last_tool_result
+from tests.fakes.deepgram_messages import results_message, speech_started_message
+from tests.fakes.fake_openai import TextReply, tool_reply
+from tests.web_process import web_process
+from voice.models import Call
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+
+PASSWORD = "browser-advisor-password"
+WAIT_MS = 20_000  # a turn on the fake providers takes well under a second; the page polls its transcript
+TRANSCRIPT = "#test-call-transcript"
+
+
+def microphone_wav(path: Path) -> Path:
+    """Two seconds of a 440 Hz tone with a little noise (Chromium loops it as the microphone)."""
+    rate = 16_000
+    frames = b"".join(
+        struct.pack("<h", int(9000 * math.sin(2 * math.pi * 440 * n / rate) + (n * 7919 % 601) - 300))
+        for n in range(rate * 2)
+    )
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+    return path
+
+
+def booking_brain(customer, vehicle):
+    """The model: look for a slot, offer it, book it when the caller agrees, read the confirmation."""
+    offered: dict = {}
+
+    def reply(request):
+        last = last_message(request)
+        result = last_tool_result(request)
+        if result is None and "oil change" in last["content"]:
+            return tool_reply("check_availability", {"service_type": "oil_change"})
+        if result and result[0] == "check_availability":
+            offered.update(result[1]["slots"][0])
+            return TextReply(f"The earliest opening is {offered['spoken']}. Shall I book that?")
+        if result is None and "book it" in last["content"]:
+            arguments = {
+                "customer_id": customer.pk,
+                "vehicle_id": vehicle.pk,
+                "service_type": "oil_change",
+                "datetime": offered["start"],
+            }
+            return tool_reply("schedule_appointment", arguments)
+        if result and result[0] == "schedule_appointment":
+            return TextReply(f"You're all set. {result[1]['confirmation']}")
+        return TextReply("Sorry, could you say that again?")
+
+    return reply
+
+
+def caller_says(fake_deepgram, text: str) -> None:
+    """What Deepgram sends when it hears the caller say `text` (on the page's latest call)."""
+    fake_deepgram.emit(speech_started_message(0.5), results_message(text, start=0.5, duration=1.0))
+
+
+@pytest.fixture
+def advisor(settings) -> User:
+    """A member of the Service advisor group, as the migrations set it up (test calls included)."""
+    staff_groups_restore()
+    user = User.objects.create_user("desk", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Service advisor"))
+    return user
+
+
+@pytest.fixture
+def web(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog) -> Iterator[str]:
+    """The ASGI server, its providers on the fake servers (Twilio too: nothing may reach it)."""
+    env = {
+        "VOICE_ENGINE": "cascade",
+        "TRANSFER_PHONE_NUMBER": "",
+        "VOICE_IDLE_SECONDS": "60",
+        "TWILIO_ACCOUNT_SID": settings.TWILIO_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": settings.TWILIO_AUTH_TOKEN,
+        "TWILIO_PHONE_NUMBER": settings.TWILIO_PHONE_NUMBER,
+        "TWILIO_API_BASE_URL": settings.TWILIO_API_BASE_URL,
+        "DEEPGRAM_API_KEY": settings.DEEPGRAM_API_KEY,
+        "DEEPGRAM_BASE_URL": settings.DEEPGRAM_BASE_URL,
+        "OPENAI_API_KEY": settings.OPENAI_API_KEY,
+        "OPENAI_BASE_URL": settings.OPENAI_BASE_URL,
+    }
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    with web_process(**env) as origin:
+        yield f"http://{origin}"
+
+
+@pytest.fixture
+def microphone_page(web, monkeypatch, tmp_path) -> Iterator[tuple[object, PageProblems]]:
+    """Chromium whose microphone is a WAV file (allowed without asking), on the web process."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/test` (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this sync test
+    wav = microphone_wav(tmp_path / "caller.wav")
+    media = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    problems = PageProblems(origin=web)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *media], timeout=30_000
+        )
+        try:
+            context = chromium.new_context(viewport=VIEWPORT, base_url=web)
+            context.set_default_timeout(TIMEOUT_MS)
+            problems.attach(context)
+            yield context.new_page(), problems
+        finally:
+            # The ORM connections this test opened live in Playwright's contextvars context: closed
+            # here, inside it, or they would outlive the test database (as in tests/browser.py).
+            connections.close_all()
+            chromium.close()
+
+
+def test_a_test_call_in_the_browser_books_an_appointment_and_shows_the_transcript(
+    microphone_page, advisor, customer, fake_deepgram, fake_openai, fake_twilio, tmp_path_factory
+):
+    page, problems = microphone_page
+    vehicle = customer.vehicles.get()
+    fake_openai.script = booking_brain(customer, vehicle)
+    shots = Path(os.environ.get("BROWSER_SCREENSHOTS") or tmp_path_factory.mktemp("test-call"))
+    log_in(page, "desk", PASSWORD)
+
+    page.goto("/admin/voice/call/test-call/")
+    page.select_option("#test-call-customer", str(customer.pk))
+    page.check("input[name=engine][value=cascade]")
+    page.click("#test-call-start")
+
+    # The greeting plays in the page, and shows in the transcript once it was heard.
+    page.wait_for_selector(f"{TRANSCRIPT} li.agent", timeout=WAIT_MS)
+    fake_deepgram.wait_for(lambda: fake_deepgram.listen.audio_bytes >= 8000, within=10)  # 1 s of microphone
+    caller_says(fake_deepgram, "Hi, I need an oil change for my Civic.")
+    page.wait_for_selector(f"{TRANSCRIPT} li.agent:has-text('Shall I book that?')", timeout=WAIT_MS)
+    caller_says(fake_deepgram, "Yes, please book it.")
+    page.wait_for_selector(f"{TRANSCRIPT} li.agent:has-text('all set')", timeout=WAIT_MS)
+    page.wait_for_selector("#test-call-events li:has-text('Would text')", timeout=WAIT_MS)
+    page.screenshot(path=shots / "test_call_in_progress.png", full_page=True)
+
+    caller_lines = page.locator(f"{TRANSCRIPT} li.caller").all_inner_texts()
+    assert [line.split("\n")[-1] for line in caller_lines] == [
+        "Hi, I need an oil change for my Civic.",
+        "Yes, please book it.",
+    ]
+    assert "schedule_appointment" in page.locator(f"{TRANSCRIPT} li.tool").all_inner_texts()[-1]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= VIEWPORT["width"]
+
+    page.click("#test-call-hang-up")
+    page.wait_for_selector("#test-call-status:has-text('You hung up')")
+    page.screenshot(path=shots / "test_call_ended.png", full_page=True)
+
+    call = Call.objects.get()
+    booking = Appointment.objects.get(call=call)
+    assert call.is_test and call.customer == customer and call.engine == "cascade"
+    assert booking.is_test and booking.customer == customer
+    # The microphone's audio reached speech recognition as Twilio's µ-law would: 8 kHz, 1 byte a sample.
+    assert {"encoding": "mulaw", "sample_rate": "8000"}.items() <= fake_deepgram.listen_sessions[
+        0
+    ].query.items()
+    assert fake_twilio.requests == []  # no call update, no text: the page got them
+    fake_deepgram.wait_for(lambda: Call.objects.get().status == Call.Status.COMPLETED, within=10)
+    problems.assert_none()
+    print(f"screenshots in {shots}; transcript:", json.dumps(page.locator(TRANSCRIPT).all_inner_texts()))
