@@ -7,10 +7,12 @@ confirmation text is shown instead of sent, and the booking is a test booking.""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
 import struct
+import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +84,19 @@ def booking_brain(customer, vehicle):
         return TextReply("Sorry, could you say that again?")
 
     return reply
+
+
+def watch_socket(page) -> tuple[list, list]:
+    """(monotonic time, frame) of every frame the page sends and receives on its WebSocket."""
+    sent: list = []
+    received: list = []
+
+    def on_socket(socket) -> None:
+        socket.on("framesent", lambda payload: sent.append((time.monotonic(), json.loads(payload))))
+        socket.on("framereceived", lambda payload: received.append((time.monotonic(), json.loads(payload))))
+
+    page.on("websocket", on_socket)
+    return sent, received
 
 
 def caller_says(fake_deepgram, text: str) -> None:
@@ -160,6 +175,7 @@ def test_a_test_call_in_the_browser_books_an_appointment_and_shows_the_transcrip
     fake_openai.script = booking_brain(customer, vehicle)
     shots = Path(os.environ.get("BROWSER_SCREENSHOTS") or tmp_path_factory.mktemp("test-call"))
     log_in(page, "desk", PASSWORD)
+    sent, received = watch_socket(page)
 
     page.goto("/admin/voice/call/test-call/")
     page.select_option("#test-call-customer", str(customer.pk))
@@ -183,6 +199,18 @@ def test_a_test_call_in_the_browser_books_an_appointment_and_shows_the_transcrip
     ]
     assert "schedule_appointment" in page.locator(f"{TRANSCRIPT} li.tool").all_inner_texts()[-1]
     assert page.evaluate("() => document.documentElement.scrollWidth") <= VIEWPORT["width"]
+
+    # The page speaks Media Streams: 20 ms of µ-law per media frame (the tone, not silence), and each
+    # mark back in order once the audio before it has played (the first 100 ms of the greeting takes
+    # 100 ms to play; an echo sent on arrival would come back at once).
+    microphone = [base64.b64decode(f["media"]["payload"]) for _, f in sent if f["event"] == "media"]
+    assert microphone and {len(chunk) for chunk in microphone} == {160}
+    assert len(set(b"".join(microphone))) > 16
+    marks_in = [(at, f["mark"]["name"]) for at, f in received if f["event"] == "mark"]
+    marks_out = [(at, f["mark"]["name"]) for at, f in sent if f["event"] == "mark"]
+    assert len(marks_out) >= 3 and [n for _, n in marks_out] == [n for _, n in marks_in][: len(marks_out)]
+    first_audio = next(at for at, f in received if f["event"] == "media")
+    assert marks_out[0][0] - first_audio >= 0.08
 
     page.click("#test-call-hang-up")
     page.wait_for_selector("#test-call-status:has-text('You hung up')")
