@@ -14,7 +14,8 @@ import os
 import struct
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,8 @@ from tests.browser import (
 from tests.calls import last_message, last_tool_result
 from tests.fakes.deepgram_messages import results_message, speech_started_message
 from tests.fakes.fake_openai import TextReply, tool_reply
+from tests.fakes.fake_realtime import CallFunction, Say
+from tests.realtime_calls import Brain
 from tests.web_process import web_process
 from voice.models import Call
 
@@ -59,8 +62,9 @@ def microphone_wav(path: Path) -> Path:
     return path
 
 
-def booking_brain(customer, vehicle):
-    """The model: look for a slot, offer it, book it when the caller agrees, read the confirmation."""
+def cascade_brain(customer, vehicle):
+    """The cascade's model: look for a slot, offer it, book it when the caller agrees, read back the
+    confirmation."""
     offered: dict = {}
 
     def reply(request):
@@ -86,6 +90,84 @@ def booking_brain(customer, vehicle):
     return reply
 
 
+def realtime_brain(customer, vehicle) -> Brain:
+    """The Realtime model: the same conversation (it says "Let me check." while it looks)."""
+    offered: dict = {}
+    caller_turns: list[dict] = []
+
+    def answer(session, event):
+        if event["type"] == "input_audio_buffer.committed":  # the server answers a caller turn
+            caller_turns.append(event)
+            if len(caller_turns) == 1:
+                return [
+                    Say("Let me check."),
+                    CallFunction("check_availability", {"service_type": "oil_change"}),
+                ]
+            arguments = {
+                "customer_id": customer.pk,
+                "vehicle_id": vehicle.pk,
+                "service_type": "oil_change",
+                "datetime": offered["start"],
+            }
+            return CallFunction("schedule_appointment", arguments)
+        result = json.loads(session.function_outputs[-1]["output"])  # asked to go on after a tool
+        if "slots" in result:
+            offered.update(result["slots"][0])
+            return Say(f"The earliest opening is {offered['spoken']}. Shall I book that?")
+        return Say(f"You're all set. {result['confirmation']}")
+
+    return Brain(answer)
+
+
+@dataclass
+class Providers:
+    """One engine's fake providers: the web process's settings for them, the caller's words, and how
+    much microphone audio they received."""
+
+    engine: str
+    env: dict[str, str]
+    says: Callable[[str], None]
+    audio_bytes: Callable[[], int]
+
+
+@pytest.fixture(params=["cascade", "realtime"])
+def providers(request, settings, customer) -> Providers:
+    vehicle = customer.vehicles.get()
+    if request.param == "cascade":
+        deepgram, openai = request.getfixturevalue("fake_deepgram"), request.getfixturevalue("fake_openai")
+        openai.script = cascade_brain(customer, vehicle)
+
+        def deepgram_hears(text: str) -> None:
+            deepgram.emit(speech_started_message(0.5), results_message(text, start=0.5, duration=1.0))
+
+        return Providers(
+            "cascade",
+            {
+                "DEEPGRAM_API_KEY": deepgram.api_key,
+                "DEEPGRAM_BASE_URL": deepgram.http_url,
+                "OPENAI_API_KEY": openai.api_key,
+                "OPENAI_BASE_URL": openai.base_url,
+            },
+            deepgram_hears,
+            lambda: sum(session.audio_bytes for session in deepgram.listen_sessions),
+        )
+    realtime = request.getfixturevalue("fake_realtime")
+    realtime.on_response_create = realtime_brain(customer, vehicle)
+
+    def server_hears(text: str) -> None:  # the Realtime server's turn detection and transcription
+        end = max(1000, realtime.session.audio_bytes // 8)
+        item_id = realtime.speech_started(end - 1000)
+        realtime.speech_stopped(end, item_id=item_id)
+        realtime.caller_transcript(text, item_id=item_id)
+
+    return Providers(
+        "realtime",
+        {"DEEPGRAM_API_KEY": "", "OPENAI_API_KEY": realtime.api_key, "OPENAI_BASE_URL": realtime.base_url},
+        server_hears,
+        lambda: sum(session.audio_bytes for session in realtime.sessions),
+    )
+
+
 def watch_socket(page) -> tuple[list, list]:
     """(monotonic time, frame) of every frame the page sends and receives on its WebSocket."""
     sent: list = []
@@ -99,11 +181,6 @@ def watch_socket(page) -> tuple[list, list]:
     return sent, received
 
 
-def caller_says(fake_deepgram, text: str) -> None:
-    """What Deepgram sends when it hears the caller say `text` (on the page's latest call)."""
-    fake_deepgram.emit(speech_started_message(0.5), results_message(text, start=0.5, duration=1.0))
-
-
 @pytest.fixture
 def advisor(settings) -> User:
     """A member of the Service advisor group, as the migrations set it up (test calls included)."""
@@ -114,20 +191,17 @@ def advisor(settings) -> User:
 
 
 @pytest.fixture
-def web(settings, fake_twilio, fake_deepgram, fake_openai, shop, catalog) -> Iterator[str]:
+def web(settings, providers, fake_twilio, shop, catalog) -> Iterator[str]:
     """The ASGI server, its providers on the fake servers (Twilio too: nothing may reach it)."""
     env = {
-        "VOICE_ENGINE": "cascade",
+        **providers.env,
+        "VOICE_ENGINE": "cascade",  # the page chooses the engine
         "TRANSFER_PHONE_NUMBER": "",
         "VOICE_IDLE_SECONDS": "60",
         "TWILIO_ACCOUNT_SID": settings.TWILIO_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": settings.TWILIO_AUTH_TOKEN,
         "TWILIO_PHONE_NUMBER": settings.TWILIO_PHONE_NUMBER,
         "TWILIO_API_BASE_URL": settings.TWILIO_API_BASE_URL,
-        "DEEPGRAM_API_KEY": settings.DEEPGRAM_API_KEY,
-        "DEEPGRAM_BASE_URL": settings.DEEPGRAM_BASE_URL,
-        "OPENAI_API_KEY": settings.OPENAI_API_KEY,
-        "OPENAI_BASE_URL": settings.OPENAI_BASE_URL,
     }
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
@@ -168,29 +242,27 @@ def microphone_page(web, monkeypatch, tmp_path) -> Iterator[tuple[object, PagePr
 
 
 def test_a_test_call_in_the_browser_books_an_appointment_and_shows_the_transcript(
-    microphone_page, advisor, customer, fake_deepgram, fake_openai, fake_twilio, tmp_path_factory
+    microphone_page, providers, advisor, customer, fake_twilio, tmp_path_factory
 ):
     page, problems = microphone_page
-    vehicle = customer.vehicles.get()
-    fake_openai.script = booking_brain(customer, vehicle)
     shots = Path(os.environ.get("BROWSER_SCREENSHOTS") or tmp_path_factory.mktemp("test-call"))
     log_in(page, "desk", PASSWORD)
     sent, received = watch_socket(page)
 
     page.goto("/admin/voice/call/test-call/")
     page.select_option("#test-call-customer", str(customer.pk))
-    page.check("input[name=engine][value=cascade]")
+    page.check(f"input[name=engine][value={providers.engine}]")
     page.click("#test-call-start")
 
     # The greeting plays in the page, and shows in the transcript once it was heard.
     page.wait_for_selector(f"{TRANSCRIPT} li.agent", timeout=WAIT_MS)
-    fake_deepgram.wait_for(lambda: fake_deepgram.listen.audio_bytes >= 8000, within=10)  # 1 s of microphone
-    caller_says(fake_deepgram, "Hi, I need an oil change for my Civic.")
+    fake_twilio.wait_for(lambda: providers.audio_bytes() >= 8000, within=10)  # 1 s of the microphone
+    providers.says("Hi, I need an oil change for my Civic.")
     page.wait_for_selector(f"{TRANSCRIPT} li.agent:has-text('Shall I book that?')", timeout=WAIT_MS)
-    caller_says(fake_deepgram, "Yes, please book it.")
+    providers.says("Yes, please book it.")
     page.wait_for_selector(f"{TRANSCRIPT} li.agent:has-text('all set')", timeout=WAIT_MS)
     page.wait_for_selector("#test-call-events li:has-text('Would text')", timeout=WAIT_MS)
-    page.screenshot(path=shots / "test_call_in_progress.png", full_page=True)
+    page.screenshot(path=shots / f"test_call_{providers.engine}_in_progress.png", full_page=True)
 
     caller_lines = page.locator(f"{TRANSCRIPT} li.caller").all_inner_texts()
     assert [line.split("\n")[-1] for line in caller_lines] == [
@@ -214,17 +286,12 @@ def test_a_test_call_in_the_browser_books_an_appointment_and_shows_the_transcrip
 
     page.click("#test-call-hang-up")
     page.wait_for_selector("#test-call-status:has-text('You hung up')")
-    page.screenshot(path=shots / "test_call_ended.png", full_page=True)
+    page.screenshot(path=shots / f"test_call_{providers.engine}_ended.png", full_page=True)
 
     call = Call.objects.get()
     booking = Appointment.objects.get(call=call)
-    assert call.is_test and call.customer == customer and call.engine == "cascade"
+    assert call.is_test and call.customer == customer and call.engine == providers.engine
     assert booking.is_test and booking.customer == customer
-    # The microphone's audio reached speech recognition as Twilio's µ-law would: 8 kHz, 1 byte a sample.
-    assert {"encoding": "mulaw", "sample_rate": "8000"}.items() <= fake_deepgram.listen_sessions[
-        0
-    ].query.items()
     assert fake_twilio.requests == []  # no call update, no text: the page got them
-    fake_deepgram.wait_for(lambda: Call.objects.get().status == Call.Status.COMPLETED, within=10)
+    fake_twilio.wait_for(lambda: Call.objects.get().status == Call.Status.COMPLETED, within=10)
     problems.assert_none()
-    print(f"screenshots in {shots}; transcript:", json.dumps(page.locator(TRANSCRIPT).all_inner_texts()))
