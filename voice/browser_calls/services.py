@@ -17,7 +17,6 @@ from crm.selectors import customer_find_by_phone, customer_search
 from dealership.core.errors import ApplicationError
 from scheduling.shop import shop_get
 from voice.models import Call, ToolCall, Turn
-from voice.services import call_record_status
 
 logger = logging.getLogger(__name__)
 
@@ -120,15 +119,18 @@ def browser_call_place(*, engine: str, customer_id: int | None = None, phone: st
 
 def browser_call_finish(*, call_id: int) -> None:
     """The page's socket closed: the test call is over (no Twilio status callback will say so)."""
-    call = Call.objects.filter(pk=call_id, is_test=True).first()
+    now = timezone.now()
+    call = Call.objects.filter(pk=call_id, is_test=True).exclude(status__in=Call.FINAL_STATUSES).first()
     if call is None:
         return
-    started = call.started_at or call.created_at
-    call_record_status(
-        call_sid=call.call_sid,
-        twilio_status="completed",
-        duration_seconds=max(0, round((timezone.now() - started).total_seconds())),
+    # Not through call_record_status: that counts the call in the shop's figures (metrics).
+    Call.objects.filter(pk=call.pk).update(
+        status=Call.Status.COMPLETED,
+        ended_at=now,
+        duration_seconds=max(0, round((now - (call.started_at or call.created_at)).total_seconds())),
+        updated_at=now,
     )
+    Call.objects.filter(pk=call.pk, outcome="").update(outcome=Call.Outcome.ABANDONED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@
   const empty = document.getElementById("test-call-empty");
   const events = document.getElementById("test-call-events");
   const recordLink = document.getElementById("test-call-record");
+  const choices = document.getElementById("test-call-choices"); // engine and caller: fixed during a call
 
   let call = null; // {socket, context, node, microphone, streamSid, callSid, open, ended}
 
@@ -148,6 +149,7 @@
     ended.context.close();
     startButton.disabled = false;
     hangUpButton.disabled = true;
+    choices.disabled = false;
     setStatus(ended.endedBy ? `Call ended: ${ended.endedBy}` : reason);
   }
 
@@ -190,8 +192,10 @@
     // Created inside the click, so the browser lets it play sound.
     const context = new AudioContext();
     let microphone = null;
+    const placing = new FormData(form); // read before the choices are disabled (disabled fields are not sent)
+    choices.disabled = true;
     try {
-      const response = await fetch(location.pathname, { method: "POST", body: new FormData(form), credentials: "same-origin" });
+      const response = await fetch(location.pathname, { method: "POST", body: placing, credentials: "same-origin" });
       const placed = await response.json().catch(() => ({ error: `The server answered ${response.status}.` }));
       if (!response.ok) throw new Error(placed.error || `The server answered ${response.status}.`);
       setStatus("Asking for the microphone…");
@@ -223,6 +227,7 @@
       showError(error.message);
       setStatus("Not in a call.");
       startButton.disabled = false;
+      choices.disabled = false;
     }
   }
 
