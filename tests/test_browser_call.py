@@ -295,3 +295,50 @@ def test_a_test_call_in_the_browser_books_an_appointment_and_shows_the_transcrip
     assert fake_twilio.requests == []  # no call update, no text: the page got them
     fake_twilio.wait_for(lambda: Call.objects.get().status == Call.Status.COMPLETED, within=10)
     problems.assert_none()
+
+
+LONG_REPLY = " ".join(
+    [
+        "We do oil changes every weekday from seven thirty in the morning until six in the evening.",
+        "Most of them take about thirty minutes and you are welcome to wait in our lounge with coffee.",
+        "We can also pick the car up from your home or office if you would rather not come in yourself.",
+    ]
+)
+
+
+@pytest.mark.parametrize("providers", ["cascade"], indirect=True)
+def test_interrupting_the_receptionist_flushes_what_the_page_had_queued(
+    microphone_page, providers, advisor, customer, fake_deepgram, fake_openai, tmp_path_factory
+):
+    page, problems = microphone_page
+    fake_openai.script = lambda request: TextReply(LONG_REPLY)
+    log_in(page, "desk", PASSWORD)
+    sent, received = watch_socket(page)
+    page.goto("/admin/voice/call/test-call/")
+    page.click("#test-call-start")
+    page.wait_for_selector(f"{TRANSCRIPT} li.agent", timeout=WAIT_MS)
+
+    providers.says("What are your hours for oil changes?")
+    # The whole reply (about 5 s of audio) reaches the page at once and waits in its playback queue.
+    fake_deepgram.wait_for(lambda: len(fake_deepgram.speak_sessions[-1].texts) >= 3, within=10)
+    page.wait_for_timeout(1500)
+    fake_deepgram.emit(
+        speech_started_message(), results_message("wait hold on please", is_final=False, speech_final=False)
+    )
+    page.wait_for_selector(f"{TRANSCRIPT} li.agent .cut", timeout=WAIT_MS)
+    page.screenshot(
+        path=Path(os.environ.get("BROWSER_SCREENSHOTS") or tmp_path_factory.mktemp("test-call"))
+        / "test_call_barge_in.png",
+        full_page=True,
+    )
+
+    [cleared_at] = [at for at, f in received if f["event"] == "clear"]
+    queued = {f["mark"]["name"] for at, f in received if f["event"] == "mark" and at < cleared_at}
+    echoed_before = {f["mark"]["name"] for at, f in sent if f["event"] == "mark" and at <= cleared_at}
+    echoed_after = {f["mark"]["name"] for at, f in sent if f["event"] == "mark" and at > cleared_at}
+    assert queued - echoed_before, "nothing was left to play when the caller interrupted"
+    assert not echoed_after & queued  # flushed audio never reports as played
+    cut = page.locator(f"{TRANSCRIPT} li.agent").last
+    assert cut.locator(".cut").inner_text().strip()  # the part not heard is shown struck through
+    page.click("#test-call-hang-up")
+    problems.assert_none()
