@@ -335,10 +335,14 @@ def test_interrupting_the_receptionist_flushes_what_the_page_had_queued(
     [cleared_at] = [at for at, f in received if f["event"] == "clear"]
     queued = {f["mark"]["name"] for at, f in received if f["event"] == "mark" and at < cleared_at}
     echoed_before = {f["mark"]["name"] for at, f in sent if f["event"] == "mark" and at <= cleared_at}
-    echoed_after = {f["mark"]["name"] for at, f in sent if f["event"] == "mark" and at > cleared_at}
+    # A mark the audio thread released just before it took the clear can still be on its way out;
+    # audio that was flushed would go on "playing" for seconds.
+    echoed_later = {f["mark"]["name"] for at, f in sent if f["event"] == "mark" and at > cleared_at + 0.25}
     assert queued - echoed_before, "nothing was left to play when the caller interrupted"
-    assert not echoed_after & queued  # flushed audio never reports as played
+    assert not echoed_later & queued  # flushed audio never reports as played
     cut = page.locator(f"{TRANSCRIPT} li.agent").last
-    assert cut.locator(".cut").inner_text().strip()  # the part not heard is shown struck through
+    heard, unheard = cut.inner_text().split("\n")[-1], cut.locator(".cut").inner_text()
+    assert heard.startswith("We do oil changes")  # what the caller heard, then the rest struck through
+    assert unheard.strip() and not unheard.startswith("We do") and LONG_REPLY.endswith(unheard.strip())
     page.click("#test-call-hang-up")
     problems.assert_none()

@@ -68,7 +68,9 @@
       const cut = document.createElement("span");
       cut.className = "cut";
       cut.title = "Not heard: you interrupted";
-      cut.textContent = frame.text.startsWith(heard) ? frame.text.slice(heard.length) : frame.text;
+      // The heard part may end with a dash where the caller cut in ("until six in—").
+      const said = heard.replace(/[\s—–…-]+$/, "");
+      cut.textContent = said && frame.text.startsWith(said) ? frame.text.slice(said.length) : frame.text;
       item.append(cut);
     } else {
       item.append(document.createTextNode(frame.text));
