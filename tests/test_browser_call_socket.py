@@ -16,6 +16,7 @@ from django.test import Client
 
 from dealership.asgi import application
 from tests.calls import STREAM_SID, FakePhone, eventually
+from voice.agent.control import TRANSFERRING
 from voice.browser_calls.services import browser_call_place
 from voice.control import call_control_send
 from voice.models import Call
@@ -43,9 +44,9 @@ def session_cookie(user: User | None) -> str:
     return client.cookies["sessionid"].value
 
 
-async def socket(user: User | None, *, origin: str = PAGE) -> WebsocketCommunicator:
+async def socket(user: User | None, *, origin: str = PAGE, host: str = HOST) -> WebsocketCommunicator:
     cookie = await database_sync_to_async(session_cookie)(user)
-    headers = [(b"host", HOST.encode()), (b"origin", origin.encode())]
+    headers = [(b"host", host.encode()), (b"origin", origin.encode())]
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     return WebsocketCommunicator(application, "/voice/test-call/stream/", headers=headers)
@@ -86,6 +87,9 @@ async def page_dials(user: User, call: Call) -> FakePhone:
         pytest.param({"permitted": False}, id="staff without the permission"),
         pytest.param({"origin": "http://evil.example"}, id="a page of another site"),
         pytest.param({"origin": ""}, id="no origin"),
+        pytest.param(
+            {"origin": "http://rebound.example", "host": "rebound.example"}, id="a host we do not serve"
+        ),
     ],
 )
 async def test_only_a_permitted_staff_page_of_this_site_may_open_the_socket(who, shop):
@@ -94,7 +98,7 @@ async def test_only_a_permitted_staff_page_of_this_site_may_open_the_socket(who,
     else:
         options = {k: who[k] for k in ("staff", "permitted") if k in who}
         user = await database_sync_to_async(member)("someone", **options)
-    stream = await socket(user, origin=who.get("origin", PAGE))
+    stream = await socket(user, origin=who.get("origin", PAGE), host=who.get("host", HOST))
 
     connected, code = await stream.connect()
 
@@ -132,16 +136,19 @@ async def test_a_transfer_is_shown_on_the_page_and_ends_the_test_call(live, cust
     phone = await page_dials(user, call)
     try:
         await live.greeted(phone)
+        # The transcript reaches the page as it is recorded: the greeting, once it was heard.
+        await eventually(lambda: _shown(phone, "turn"), within=5, what="the greeting in the transcript")
         await asyncio.to_thread(call_control_send, call.call_sid, "transfer", number=ADVISOR)
         await eventually(lambda: phone.closed, within=10, what="the test call ended")
     finally:
         await phone.hang_up()
 
-    [shown] = [f for f in phone.frames if f["event"] == "testcall" and f["kind"] == "transfer"]
+    [shown] = _shown(phone, "transfer")
     assert shown["text"] == "Would transfer to (312) 555-0199."
     assert fake_twilio.requests == []  # nothing reached Twilio
-    turns = [f for f in phone.frames if f["event"] == "testcall" and f["kind"] == "turn"]
-    assert turns and turns[0]["role"] == "agent"  # the transcript reached the page as it happened
+    # The transcript on the page ends with the receptionist's last line before the transfer.
+    turns = _shown(phone, "turn")
+    assert turns[0]["role"] == "agent" and turns[-1]["text"] == TRANSFERRING
     for _ in range(50):  # the socket's end is recorded just after it closed
         await database_sync_to_async(call.refresh_from_db)()
         if call.status == Call.Status.COMPLETED:
@@ -150,3 +157,8 @@ async def test_a_transfer_is_shown_on_the_page_and_ends_the_test_call(live, cust
     assert call.status == Call.Status.COMPLETED
     assert call.is_test and call.outcome == Call.Outcome.TRANSFERRED
     assert call.from_number == customer.phone and call.customer_id == customer.pk
+
+
+def _shown(phone: FakePhone, kind: str) -> list[dict[str, Any]]:
+    """The test-call frames of `kind` the page received."""
+    return [f for f in phone.frames if f["event"] == "testcall" and f["kind"] == kind]

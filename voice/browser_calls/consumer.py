@@ -21,7 +21,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.db import DatabaseError
+from django.http.request import split_domain_port, validate_host
 
 from scheduling.shop import shop_get
 from voice.browser_calls.services import PERMISSION, browser_call_finish, browser_call_news
@@ -43,12 +45,19 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
 
 
 def same_origin(scope: dict[str, Any]) -> bool:
-    """The socket was opened by a page of this site: the Origin's host:port is the Host header's."""
+    """The socket was opened by a page of this site: the Origin's host:port is the Host header's, and
+    that host is one we serve (ALLOWED_HOSTS, as for any request)."""
     origin, host = _header(scope, b"origin"), _header(scope, b"host")
     if not origin or not host:
         return False
     parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
+    domain, _ = split_domain_port(host)
+    return (
+        parts.scheme in ("http", "https")
+        and parts.netloc.lower() == host.lower()
+        and bool(domain)
+        and validate_host(domain, settings.ALLOWED_HOSTS)
+    )
 
 
 def _may_place_test_calls(user: Any) -> bool:

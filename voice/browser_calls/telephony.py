@@ -15,6 +15,10 @@ from typing import Any
 
 from crm.phones import format_phone_for_display
 
+# How long a transferred or hung-up test call stays open: the page's transcript (pushed as the call's
+# records are written, voice.browser_calls.consumer) catches up with the last line before the socket closes.
+END_AFTER_SECONDS = 1.0
+
 
 class PageTelephony:
     def __init__(
@@ -59,4 +63,8 @@ class PageTelephony:
         # and ending the session stops the engine, which cancels the caller's task. A phone call ends
         # the same way: Twilio closes the stream after the REST update returned.
         if self._ending is None:
-            self._ending = asyncio.get_running_loop().create_task(self._end(reason))
+            self._ending = asyncio.get_running_loop().create_task(self._end_after(reason))
+
+    async def _end_after(self, reason: str) -> None:
+        await asyncio.sleep(END_AFTER_SECONDS)
+        await self._end(reason)
