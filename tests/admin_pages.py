@@ -105,6 +105,15 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
     CallbackRequest.objects.create(
         call=call, customer=customer, phone=customer.phone, reason="Price of brakes"
     )
+    # A browser test call (the test-call page, /admin/voice/call/test-call/, is found from get_urls).
+    Call.objects.create(
+        call_sid="TC" + "0" * 32,
+        from_number="+13125550142",
+        status=Call.Status.COMPLETED,
+        engine="cascade",
+        started_at=now - timedelta(minutes=9),
+        is_test=True,
+    )
 
     reminder = Reminder.objects.create(appointment=appointment, due_at=now + timedelta(hours=3))
     ReminderAttempt.objects.create(

@@ -64,6 +64,8 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     "scheduling_appointment_agenda": {"scheduling.view_appointment"},
     # The booking form's open times (GET only, JSON): for those who may book or move appointments.
     "scheduling_appointment_open_times": {"scheduling.add_appointment"},
+    # Talk to the receptionist from the browser: GET the page, POST places a test call (a Call row).
+    "voice_call_test_call": {"voice.place_test_call"},
     # The admin theme's page search (GET only), open to every staff user like the index: it lists only
     # the pages the user may view, so someone with no permission finds nothing.
     "search": set(),

@@ -8,11 +8,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import URLPattern, path
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone
 from voice.agent.language import language_name
+from voice.browser_calls.views import test_call_view
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
@@ -24,6 +26,28 @@ def _short(text: str, limit: int = 90) -> str:
 
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+class TestCallFilter(admin.SimpleListFilter):
+    """Test calls (placed from the test-call page) are left out of the list unless asked for."""
+
+    title = "test calls"
+    parameter_name = "is_test"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Only test calls"), ("all", "Real and test calls")]
+
+    def choices(self, changelist: Any) -> list[dict[str, Any]]:
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = "Real calls only"  # Django's "All" is, here, the default without tests
+        return choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Call]) -> QuerySet[Call]:
+        if self.value() == "yes":
+            return queryset.filter(is_test=True)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(is_test=False)
 
 
 @admin.register(Call)
@@ -42,6 +66,7 @@ class CallAdmin(ModelAdmin):
     )
     # started_at: Today links to "calls in the last hours" (started_at__gte), which needs a filter on it.
     list_filter = (
+        TestCallFilter,
         "direction",
         "status",
         "outcome",
@@ -66,6 +91,7 @@ class CallAdmin(ModelAdmin):
                     "customer",
                     "language",
                     "engine",
+                    "is_test",
                 )
             },
         ),
@@ -99,6 +125,11 @@ class CallAdmin(ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        test_call = self.admin_site.admin_view(lambda request: test_call_view(request, model_admin=self))
+        own = [path("test-call/", test_call, name="voice_call_test_call")]
+        return own + super().get_urls()  # before "<object_id>/", which would swallow "test-call/"
 
     @admin.display(description="follow-up", ordering="follow_up_needed")
     def follow_up(self, call: Call) -> str:

@@ -98,6 +98,9 @@ class Call(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("place_test_call", "Can talk to the receptionist from the browser (test calls)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} call {self.call_sid}"

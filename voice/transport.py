@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from voice.call_tasks import CallTasks
     from voice.playout import Utterance
+    from voice.telephony import CallTelephony
 
 
 class CallTransport(Protocol):
     log: logging.Logger | logging.LoggerAdapter[Any]
     tasks: CallTasks
+    telephony: CallTelephony  # transfers, hang-ups and texts: Twilio, or the page for a test call
 
     @property
     def audio_pending(self) -> bool:

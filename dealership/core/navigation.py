@@ -51,6 +51,11 @@ def _on_appointments_list(request: HttpRequest) -> bool:
     return request.path.startswith(base) and request.path != reverse("admin:scheduling_appointment_agenda")
 
 
+def _on_calls_list(request: HttpRequest) -> bool:
+    base = reverse("admin:voice_call_changelist")
+    return request.path.startswith(base) and request.path != reverse("admin:voice_call_test_call")
+
+
 def _superuser(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_superuser
 
@@ -77,7 +82,14 @@ def _groups() -> list[dict[str, Any]]:
             "title": "Calls and callbacks",
             "items": [
                 _model("Callback requests", "phone_callback", "voice.callbackrequest"),
-                _model("Calls", "call", "voice.call"),
+                # Not lit up on the test-call page, which lives under the calls' URL.
+                {**_model("Calls", "call", "voice.call"), "active": _on_calls_list},
+                {
+                    "title": "Test call",
+                    "icon": "headset_mic",
+                    "link": reverse_lazy("admin:voice_call_test_call"),
+                    "permission": lambda request: request.user.has_perm("voice.place_test_call"),
+                },
             ],
         },
         {

@@ -130,7 +130,12 @@ def reminders_needing_a_person() -> QuerySet[Reminder]:
 
 
 def recent_calls(*, since: datetime) -> QuerySet[Call]:
-    return Call.objects.filter(started_at__gte=since).select_related("customer").order_by("-started_at")
+    # Test calls from the back office are left out, as in the call list the panel links to.
+    return (
+        Call.objects.filter(started_at__gte=since, is_test=False)
+        .select_related("customer")
+        .order_by("-started_at")
+    )
 
 
 def today_desk(*, now: datetime | None = None, deployment_warnings: bool = True) -> TodayDesk:

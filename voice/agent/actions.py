@@ -20,7 +20,6 @@ task set, and `ended` is the call's one "ending" flag (`transport.tasks.ending`)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,6 @@ from channels.db import database_sync_to_async
 
 from crm.phones import mask_phone
 from integrations.errors import ProviderError
-from integrations.telephony import TelephonyClient, telephony_is_configured
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment
 from scheduling.shop import shop_get
@@ -136,7 +134,6 @@ class CallActions:
         self.outcome = ""
         self.language = DEFAULT_LANGUAGE  # the caller's language; the engine sets the one it starts in
         self._unfinished_reason = UNFINISHED_MESSAGE
-        self._telephony: TelephonyClient | None = None  # for confirmation texts only
         self._texts: set[asyncio.Task[None]] = set()  # confirmations being sent (guarded tasks)
 
     @property
@@ -305,7 +302,7 @@ class CallActions:
 
     async def finish(self, *, within: float = 5.0) -> None:
         """At the end of the call: save a message that was started but never left, wait (bounded)
-        for confirmations being sent, release the telephony client. Never raises."""
+        for confirmations being sent. Never raises."""
         try:
             if self.taking_message and not self.message_taken:
                 await self._take_unfinished_message()
@@ -313,11 +310,6 @@ class CallActions:
                 await asyncio.wait(set(self._texts), timeout=within)
         except Exception:
             self.log.exception("call actions did not finish cleanly")
-        finally:
-            if self._telephony is not None:
-                with contextlib.suppress(Exception):
-                    await self._telephony.aclose()
-                self._telephony = None
 
     # --- internals ------------------------------------------------------------------------------------
 
@@ -331,7 +323,8 @@ class CallActions:
             if target is None:
                 self.log.info("no SMS confirmation for appointment %s: opted out or no phone", appointment_id)
                 return
-            if not telephony_is_configured():
+            telephony = self.session.telephony  # Twilio, or the page for a test call
+            if not telephony.sms_enabled:
                 self.log.info("no SMS confirmation for appointment %s: telephony is off", appointment_id)
                 return
             to, facts = target
@@ -343,7 +336,7 @@ class CallActions:
                 number=appointment_id,
                 **facts,
             )
-            await self._client().send_sms(to, body)
+            await telephony.send_sms(to, body)
         except Exception as exc:  # a confirmation text must never break the call
             self.log.warning("SMS confirmation failed: %s", exc)
             self.recorder.error(f"SMS confirmation failed: {exc}")
@@ -352,8 +345,3 @@ class CallActions:
         self.log.error("%s failed: %s; closing the stream for the TwiML fallback", what, exc.message)
         self.recorder.error(f"The {what} failed: {exc.message}")
         await self.session.end(f"{what} failed")
-
-    def _client(self) -> TelephonyClient:
-        if self._telephony is None:
-            self._telephony = TelephonyClient()
-        return self._telephony

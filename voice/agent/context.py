@@ -148,7 +148,10 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
         greeting=opening,
         instructions=text,
         tool_context=tool_context_for_call(
-            call_id=call.call_id, caller_phone=caller.phone, caller_customer_id=caller.customer_id
+            call_id=call.call_id,
+            caller_phone=caller.phone,
+            caller_customer_id=caller.customer_id,
+            is_test=call.is_test,
         ),
         transfer_number=transfer_number,
         language=caller.language,

@@ -43,6 +43,7 @@ class ToolContext:
     caller_customer_id: int | None = None
     verified_customer_ids: set[int] = field(default_factory=set)
     failed_verifications: dict[int, int] = field(default_factory=dict)
+    is_test: bool = False  # a test call from the back office: what it books is a test booking
 
     def __post_init__(self) -> None:
         if self.channel not in (AI_PHONE, WEB):
@@ -72,7 +73,7 @@ class ToolContext:
 
 
 def tool_context_for_call(
-    *, call_id: int | None, caller_phone: str, caller_customer_id: int | None = None
+    *, call_id: int | None, caller_phone: str, caller_customer_id: int | None = None, is_test: bool = False
 ) -> ToolContext:
     """The context for a live call. Sync (it may query the database): in async code wrap it in
     database_sync_to_async. When `caller_customer_id` is not given it is looked up from the caller ID."""
@@ -84,4 +85,5 @@ def tool_context_for_call(
         call_id=call_id,
         caller_phone=caller_phone or "",
         caller_customer_id=caller_customer_id,
+        is_test=is_test,
     )

@@ -255,6 +255,7 @@ def schedule_appointment(args: schemas.ScheduleAppointmentArgs, context: ToolCon
         waiter=args.waiter,
         notes=args.notes,
         call_id=context.call_id,
+        is_test=context.is_test,
     )
     return {
         "success": True,

@@ -36,6 +36,7 @@ ADVISOR_PERMISSIONS = {
     "scheduling.view_calendarsyncstate",
     "scheduling.view_appointmentcalendarsync",
     "voice.view_call",
+    "voice.place_test_call",
     *(f"voice.{verb}_callbackrequest" for verb in CRUD),
     *(f"reminders.{verb}_reminder" for verb in CRUD),
     "reminders.send_reminder",
