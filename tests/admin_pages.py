@@ -136,6 +136,8 @@ def admin_page_paths(user: AbstractBaseUser) -> list[str]:
     site = admin.site
     paths = [reverse("admin:index"), reverse("admin:password_change"), reverse("admin:password_change_done")]
     paths += [reverse("admin:app_list", args=[label]) for label in sorted(_app_labels())]
+    if user.has_perm("voice.configure_telephony"):  # the site's own page, not a model's
+        paths.append(reverse("admin:setup"))
     missing: list[str] = []
     for model, model_admin in site._registry.items():
         opts = model._meta

@@ -67,6 +67,8 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     # The admin theme's page search (GET only), open to every staff user like the index: it lists only
     # the pages the user may view, so someone with no permission finds nothing.
     "search": set(),
+    # The set-up check asks every provider on each view and its POST rewrites the Twilio number's webhooks.
+    "setup": {"voice.configure_telephony"},
 }
 REFUSED = (302, 403, 405)
 
