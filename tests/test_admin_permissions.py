@@ -69,6 +69,9 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     "search": set(),
     # The set-up check asks every provider on each view and its POST rewrites the Twilio number's webhooks.
     "setup": {"voice.configure_telephony"},
+    # Bringing a shop's CSV export in: the upload and preview, and the confirmation (POST only).
+    "crm_customer_import": {"crm.import_customers"},
+    "crm_customer_process_import": {"crm.import_customers"},
 }
 REFUSED = (302, 403, 405)
 
