@@ -109,12 +109,12 @@ def _twilio_account(shown_number: str) -> SetupRow:
 def _webhook_problems(number: telephony_setup.NumberWebhooks, expected: dict[str, str]) -> list[str]:
     problems = []
     for what, current, wanted in (
-        ("calls", number.voice_url, expected["voice"]),
-        ("call status", number.status_callback, expected["status"]),
-        ("texts", number.sms_url, expected["sms"]),
+        ("calls go", number.voice_url, expected["voice"]),
+        ("call status goes", number.status_callback, expected["status"]),
+        ("texts go", number.sms_url, expected["sms"]),
     ):
         if current != wanted:
-            problems.append(f"{what} go to {current or 'nowhere'}")
+            problems.append(f"{what} to {current or 'nowhere'}")
     return problems
 
 
