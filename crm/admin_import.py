@@ -22,6 +22,7 @@ class CustomerImport(ImportMixin):
     resource_classes = [ShopExportResource]
     import_form_class = ImportForm
     formats = [CSV]
+    from_encoding = "utf-8-sig"  # Excel's "CSV UTF-8" starts with a byte-order mark
     import_error_display = ("message", "row")
     skip_admin_log = True  # the library's log entry per row would double the import's time
 

@@ -34,6 +34,7 @@ from dealership.core.errors import ApplicationError
 
 CLEAN = "__clean"  # where a row carries its cleaned values between the hooks
 CUSTOMER_FIELDS = ("name", "phone", "email", "address_line", "city", "state", "zip_code")
+PREVIEW_HEADERS = ("Name", "Phone", "Email", "Address", "City", "State", "ZIP", "Vehicle", "Visit")
 
 
 def _invalid(error: RowErrors) -> ValidationError:
@@ -61,6 +62,9 @@ class ShopExportResource(resources.ModelResource):
     @classmethod
     def get_display_name(cls) -> str:
         return "Customers, vehicles and service history"
+
+    def get_diff_headers(self) -> list[str]:
+        return list(PREVIEW_HEADERS)
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         try:

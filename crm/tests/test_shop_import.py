@@ -197,7 +197,16 @@ def test_a_file_that_is_not_text_is_refused(advisor):
     response = _upload(advisor, b"\xff\xfe\x00\x00garbage\x00\x01")
 
     assert response.status_code == 200
+    assert "'UnicodeDecodeError' encountered while trying to read file." in _text(response)
     assert _counts() == (0, 0, 0)
+
+
+def test_a_file_saved_as_excel_csv_utf8_reads_its_first_header(advisor):
+    preview = _upload(advisor, "\ufeffName,Phone\nJosé Núñez,(312) 555-0133\n".encode())
+
+    _confirm(advisor, preview)
+
+    assert Customer.objects.get(phone="+13125550133").name == "José Núñez"
 
 
 def test_an_expired_upload_asks_for_the_file_again(advisor):
