@@ -29,6 +29,20 @@ class CustomerImport(ImportMixin):
     def has_import_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(PERMISSION)
 
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # A row that fails at the confirm step (the records changed since the preview) undoes them all.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request,
+                "Nothing was imported: some rows no longer pass (the records changed since the preview). "
+                "Upload the file again to see which.",
+            )
+            return HttpResponseRedirect(reverse("admin:crm_customer_import"))
+        return super().process_result(result, request)
+
     def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         """The confirm step; an upload that expired or never existed asks for the file again."""
         try:

@@ -175,6 +175,21 @@ def test_a_vin_on_file_for_another_customer_is_refused(advisor, customer):
     assert not Customer.objects.filter(name="Eve Stone").exists()
 
 
+def test_a_row_that_fails_at_the_confirm_step_undoes_the_whole_import(advisor):
+    preview = _upload(advisor, SAMPLE.read_bytes())
+    # Between the preview and the confirmation, the Accord is entered for someone else.
+    other = Customer.objects.create(name="Sam Other", phone="+13125550111")
+    Vehicle.objects.create(customer=other, vin="1HGCM82633A004352", year=2019, make="Honda", model="Accord")
+
+    page = preview.content.decode()
+    stored = re.search(r'name="import_file_name" value="([^"]+)"', page).group(1)
+    form = {"import_file_name": stored, "original_file_name": "export.csv", "format": "0", "resource": "0"}
+    response = advisor.post(CONFIRM, form, follow=True)
+
+    assert "Nothing was imported: some rows no longer pass" in _text(response)
+    assert _counts() == (1, 1, 0)  # only what was there before
+
+
 def test_another_name_on_a_number_on_file_is_added_as_a_second_person(advisor, customer):
     number = customer.phone
 
