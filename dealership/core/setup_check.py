@@ -9,44 +9,35 @@ checks selector, dealership.core.checks. `setup_number_point` (service) sets the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Max
-from django.urls import reverse
 from django.utils import timezone
 
-from dealership.core import checks
+from dealership.core import checks, setup_probes
 from dealership.core.display import phone, shop_when
 from dealership.core.errors import ApplicationError
-from integrations import account_checks, telephony_setup
-from integrations.calendar import calendar_is_configured
+from dealership.core.setup_probes import (
+    OFF,
+    OK,
+    PROBES,
+    TODO,
+    SetupRow,
+    expected_webhooks,
+    twilio_configured,
+)
+from integrations import telephony_setup
 from integrations.errors import ProviderError
 from voice.models import Call, WebhookReceipt
 
 logger = logging.getLogger(__name__)
 
-OK, TODO, OFF = "ok", "todo", "off"  # green; needs doing; optional and switched off
-# Each provider request's own bound, and how long the page waits for all of them together.
-PROBE_TIMEOUT = 4.0
+# How long the page waits for all the providers together (each request has its own bound as well).
 PROBE_DEADLINE = 5.0
 CHECK_TITLES = {"database": "Database", "redis": "Redis", "worker": "Celery worker", "beat": "Celery beat"}
-
-
-@dataclass(frozen=True)
-class SetupRow:
-    key: str
-    title: str
-    state: str  # OK, TODO or OFF
-    message: str  # what works, or one sentence saying what to do
-    action: str = ""  # a button the page offers for this row ("point_number")
-
-    @property
-    def ok(self) -> bool:
-        return self.state != TODO
 
 
 @dataclass(frozen=True)
@@ -57,216 +48,6 @@ class SetupPage:
     @property
     def todo(self) -> int:
         return sum(1 for row in self.rows if not row.ok)
-
-
-def expected_webhooks() -> dict[str, str] | None:
-    """The URLs Twilio must call, from PUBLIC_BASE_URL (None when it is not set)."""
-    base = settings.PUBLIC_BASE_URL
-    if not base:
-        return None
-    return {
-        "voice": base + reverse("voice:inbound"),
-        "status": base + reverse("voice:status"),
-        "sms": base + reverse("reminders:sms"),
-    }
-
-
-# --- provider rows (run in threads: no database access here) --------------------------------------------
-
-
-def _twilio_configured() -> bool:
-    return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN)
-
-
-def _twilio_account(shown_number: str) -> SetupRow:
-    title = "Twilio account"
-    if not _twilio_configured():
-        return SetupRow(
-            "twilio",
-            title,
-            TODO,
-            "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio Console → Account info).",
-        )
-    try:
-        status = telephony_setup.account_status(timeout=PROBE_TIMEOUT)
-    except ProviderError as error:
-        if telephony_setup.refused_credentials(error):
-            return SetupRow(
-                "twilio",
-                title,
-                TODO,
-                "Twilio refused TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN: copy both again "
-                "from the Twilio Console (Account info).",
-            )
-        return SetupRow("twilio", title, TODO, f"{error.message}. Try again in a minute.")
-    if status != "active":
-        return SetupRow(
-            "twilio", title, TODO, f"The Twilio account is {status}: reactivate it in the Twilio Console."
-        )
-    return SetupRow("twilio", title, OK, "Credentials accepted; the account is active.")
-
-
-def _webhook_problems(number: telephony_setup.NumberWebhooks, expected: dict[str, str]) -> list[str]:
-    problems = []
-    for what, current, wanted in (
-        ("calls go", number.voice_url, expected["voice"]),
-        ("call status goes", number.status_callback, expected["status"]),
-        ("texts go", number.sms_url, expected["sms"]),
-    ):
-        if current != wanted:
-            problems.append(f"{what} to {current or 'nowhere'}")
-    return problems
-
-
-def _twilio_number(shown_number: str) -> SetupRow:
-    title = "The shop's number"
-    number = settings.TWILIO_PHONE_NUMBER
-    if not number:
-        return SetupRow("number", title, TODO, "Set TWILIO_PHONE_NUMBER to the shop's Twilio number (E.164).")
-    if not _twilio_configured():
-        return SetupRow("number", title, TODO, "Set the Twilio credentials first (row above).")
-    try:
-        found = telephony_setup.number_find(number, timeout=PROBE_TIMEOUT)
-    except ProviderError as error:
-        return SetupRow("number", title, TODO, f"Cannot look up {shown_number}: {error.message}.")
-    if found is None:
-        return SetupRow(
-            "number",
-            title,
-            TODO,
-            f"{shown_number} is not a number of this Twilio account: buy it or correct TWILIO_PHONE_NUMBER.",
-        )
-    expected = expected_webhooks()
-    if expected is None:
-        return SetupRow(
-            "number",
-            title,
-            TODO,
-            "Set PUBLIC_BASE_URL to the https address Twilio reaches this server at "
-            "(e.g. https://desk.example.com); then point the number at it here.",
-        )
-    problems = _webhook_problems(found, expected)
-    if problems:
-        return SetupRow(
-            "number",
-            title,
-            TODO,
-            f"{shown_number}: {'; '.join(problems)}. Press “Point the number at this server”.",
-            action="point_number",
-        )
-    return SetupRow("number", title, OK, f"{shown_number} sends calls, call status and texts here.")
-
-
-def _is_toll_free(e164: str) -> bool:
-    return e164[:5] in {"+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888"}
-
-
-def _texting(shown_number: str) -> SetupRow:
-    title = "US texting (A2P 10DLC)"
-    number = settings.TWILIO_PHONE_NUMBER
-    if not number or not _twilio_configured():
-        return SetupRow("a2p", title, TODO, "Set the Twilio credentials and number first (rows above).")
-    if not number.startswith("+1"):
-        return SetupRow("a2p", title, OFF, "Not needed: the number is not a US or Canadian number.")
-    if _is_toll_free(number):
-        return SetupRow(
-            "a2p",
-            title,
-            OFF,
-            "Toll-free number: texting needs toll-free verification in the Twilio Console "
-            "(Messaging → Regulatory compliance), not A2P 10DLC.",
-        )
-    try:
-        registration = telephony_setup.texting_registration(number, timeout=PROBE_TIMEOUT)
-    except ProviderError as error:
-        return SetupRow("a2p", title, TODO, f"Cannot read the texting registration: {error.message}.")
-    if registration.verified:
-        return SetupRow("a2p", title, OK, "The A2P 10DLC campaign is verified: texts reach US phones.")
-    if registration.messaging_service_sid is None:
-        return SetupRow(
-            "a2p",
-            title,
-            TODO,
-            "The number is in no Messaging Service: register a brand and a campaign in the "
-            "Twilio Console (Messaging → Regulatory compliance) and add the number to the campaign's "
-            "Messaging Service; until then US carriers block reminder texts.",
-        )
-    statuses = ", ".join(registration.campaign_statuses) or "none"
-    if not registration.campaign_statuses:
-        advice = "register an A2P 10DLC campaign on it in the Twilio Console"
-    elif "FAILED" in registration.campaign_statuses:
-        advice = "the campaign was rejected: read the reasons in the Twilio Console and submit it again"
-    else:
-        advice = "the campaign is under review; texts are blocked until it is verified (usually days)"
-    return SetupRow(
-        "a2p",
-        title,
-        TODO,
-        f"Messaging Service {registration.messaging_service_sid} (campaigns: {statuses}): {advice}.",
-    )
-
-
-def _key_row(key: str, title: str, variable: str, probe: Callable[[], object], *, required: bool) -> SetupRow:
-    try:
-        probe()
-    except ProviderError as error:
-        if error.permanent and "not configured" in error.message:
-            state = TODO if required else OFF
-            return SetupRow(key, title, state, f"Set {variable}" + ("." if required else " to turn it on."))
-        if account_checks.refused_key(error):
-            return SetupRow(key, title, TODO, f"{title} refused {variable}: create a new key and set it.")
-        return SetupRow(key, title, TODO, f"{error.message}. Try again in a minute.")
-    return SetupRow(key, title, OK, "Key accepted.")
-
-
-def _deepgram(shown_number: str) -> SetupRow:
-    engines = {settings.VOICE_ENGINE, *(settings.VOICE_ENGINE_BY_NUMBER or {}).values()}
-    return _key_row(
-        "deepgram",
-        "Deepgram",
-        "DEEPGRAM_API_KEY",
-        lambda: account_checks.deepgram_key_check(timeout=PROBE_TIMEOUT),
-        required="cascade" in {engine.strip() for engine in engines},
-    )
-
-
-def _openai(shown_number: str) -> SetupRow:
-    return _key_row(
-        "openai",
-        "OpenAI",
-        "OPENAI_API_KEY",
-        lambda: account_checks.openai_key_check(timeout=PROBE_TIMEOUT),
-        required=True,
-    )
-
-
-def _calendar(shown_number: str) -> SetupRow:
-    title = "Google Calendar"
-    if not calendar_is_configured():
-        return SetupRow(
-            "google_calendar",
-            title,
-            OFF,
-            "Off. To mirror appointments, set GOOGLE_CALENDAR_ID and Google "
-            "credentials (README, Google Calendar).",
-        )
-    try:
-        account_checks.calendar_check(timeout=PROBE_TIMEOUT)
-    except ProviderError as error:
-        return SetupRow(
-            "google_calendar", title, TODO, f"{error.message}: check the calendar's sharing and keys."
-        )
-    return SetupRow("google_calendar", title, OK, "The calendar answers with these credentials.")
-
-
-PROBES: dict[str, tuple[str, Callable[[str], SetupRow]]] = {
-    "twilio": ("Twilio account", _twilio_account),
-    "number": ("The shop's number", _twilio_number),
-    "a2p": ("US texting (A2P 10DLC)", _texting),
-    "deepgram": ("Deepgram", _deepgram),
-    "openai": ("OpenAI", _openai),
-    "google_calendar": ("Google Calendar", _calendar),
-}
 
 
 def _probe_all(deadline: float, shown_number: str) -> dict[str, SetupRow]:
@@ -337,7 +118,7 @@ def setup_rows(*, now: datetime | None = None, deadline: float | None = None) ->
         server = _server_rows()
         webhook = _last_webhook(now)
         probed = providers.result()
-    if probed["twilio"].state == TODO and _twilio_configured():
+    if probed["twilio"].state == TODO and twilio_configured():
         # Wrong credentials fail every Twilio row the same way: say it once, above.
         for key in ("number", "a2p"):
             if probed[key].state == TODO:
@@ -357,10 +138,10 @@ def setup_number_point() -> telephony_setup.NumberWebhooks:
     if expected is None:
         raise ApplicationError("Set PUBLIC_BASE_URL first: Twilio needs the https address of this server.")
     number = settings.TWILIO_PHONE_NUMBER
-    if not number or not _twilio_configured():
+    if not number or not twilio_configured():
         raise ApplicationError("Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER first.")
     try:
-        found = telephony_setup.number_find(number, timeout=PROBE_TIMEOUT)
+        found = telephony_setup.number_find(number, timeout=setup_probes.PROBE_TIMEOUT)
         if found is None:
             raise ApplicationError(f"{phone(number)} is not a number of this Twilio account.")
         return telephony_setup.number_point(
@@ -368,7 +149,7 @@ def setup_number_point() -> telephony_setup.NumberWebhooks:
             voice_url=expected["voice"],
             status_url=expected["status"],
             sms_url=expected["sms"],
-            timeout=PROBE_TIMEOUT,
+            timeout=setup_probes.PROBE_TIMEOUT,
         )
     except ProviderError as error:
         raise ApplicationError(f"Twilio did not take the change: {error.message}.") from error

@@ -10,7 +10,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from dealership.core.errors import ApplicationError
-from dealership.core.setup_check import expected_webhooks, setup_number_point, setup_rows
+from dealership.core.setup_check import setup_number_point, setup_rows
+from dealership.core.setup_probes import expected_webhooks
 
 PERMISSION = "voice.configure_telephony"
 
