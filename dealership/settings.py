@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     # config, because the default one replaces admin.site with its own and GuardedAdminSite (an
     # UnfoldAdminSite) would be lost; see dealership/core/admin_input.py.
     "unfold.apps.BasicAppConfig",
+    "unfold.contrib.import_export",  # the theme's templates for django-import-export; before it
     "dealership.core.admin_apps.GuardedAdminConfig",  # django.contrib.admin, see admin_input.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "axes",
+    "import_export",
     "dealership.core",
     "crm",
     "scheduling",
@@ -125,6 +127,10 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # The admin alone is loosened, in dealership/core/admin_csp.py (ADMIN_CSP_UPDATE), with the reasons there.
+
+# The customer import (crm/admin_import.py): one transaction per import, rolled back after the preview and
+# on any failing row.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 ROOT_URLCONF = "dealership.urls"
 ASGI_APPLICATION = "dealership.asgi.application"

@@ -69,6 +69,11 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     # The admin theme's page search (GET only), open to every staff user like the index: it lists only
     # the pages the user may view, so someone with no permission finds nothing.
     "search": set(),
+    # The set-up check asks every provider on each view and its POST rewrites the Twilio number's webhooks.
+    "setup": {"voice.configure_telephony"},
+    # Bringing a shop's CSV export in: the upload and preview, and the confirmation (POST only).
+    "crm_customer_import": {"crm.import_customers"},
+    "crm_customer_process_import": {"crm.import_customers"},
 }
 REFUSED = (302, 403, 405)
 

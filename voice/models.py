@@ -207,6 +207,8 @@ class WebhookReceipt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="voice_webhook_receipt_once")]
+        # The set-up check (/admin/setup/) asks every provider and may rewrite the Twilio number's webhooks.
+        permissions = [("configure_telephony", "Can check the set-up and point the Twilio number here")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.key}"

@@ -56,6 +56,10 @@ def _on_calls_list(request: HttpRequest) -> bool:
     return request.path.startswith(base) and request.path != reverse("admin:voice_call_test_call")
 
 
+def _may_check_setup(request: HttpRequest) -> bool:
+    return request.user.has_perm("voice.configure_telephony")
+
+
 def _superuser(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_superuser
 
@@ -132,6 +136,12 @@ def _groups() -> list[dict[str, Any]]:
                 _model("Closures", "event_busy", "scheduling.closure"),
                 _model("Services and prices", "sell", "scheduling.servicetype"),
                 _model("Shop knowledge", "quiz", "scheduling.shopanswer"),
+                {
+                    "title": "Set-up check",
+                    "icon": "checklist",
+                    "link": reverse_lazy("admin:setup"),
+                    "permission": _may_check_setup,
+                },
             ],
         },
     ]

@@ -24,6 +24,7 @@ TUESDAY = date(2026, 11, 24)
 CRUD = ("view", "add", "change")
 ADVISOR_PERMISSIONS = {
     *(f"crm.{verb}_{model}" for model in ("customer", "vehicle", "servicerecord") for verb in CRUD),
+    "crm.import_customers",
     *(f"scheduling.{verb}_appointment" for verb in CRUD),
     "scheduling.view_appointmentchange",
     "scheduling.set_work_status",
