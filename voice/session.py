@@ -28,6 +28,7 @@ from voice import twiml
 from voice.call_tasks import CallTasks
 from voice.control import call_stream_end
 from voice.engines.base import CallContext, Engine
+from voice.handoffs import warm_dial_twiml
 from voice.limits import SessionLimits
 from voice.logs import call_log
 from voice.media_streams import Dtmf, Encoder, Mark, Media, ProtocolError, Start, Stop, parse_frame
@@ -188,10 +189,13 @@ class CallSession:
         TwiML fallback; to end the call itself, `hang_up()` first."""
         await self._finish(reason, close_socket=True)
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "") -> None:
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
         """Dial `number` on the live call through Twilio's REST API (Twilio says `announce` first,
-        if given); the stream then ends. ProviderError on failure."""
-        if announce:
+        if given); the stream then ends. `handoff`: a warm hand-off's token (voice.handoffs), so the
+        advisor hears the whisper and the dial's result comes back to us. ProviderError on failure."""
+        if handoff:
+            await self._twilio().update_call_twiml(call_sid, warm_dial_twiml(number=number, token=handoff))
+        elif announce:
             await self._twilio().update_call_twiml(call_sid, twiml.dial(number, message=announce))
         else:
             await self._twilio().transfer(call_sid, number)
