@@ -38,7 +38,7 @@ from voice.agent.lines import DEFAULT_LANGUAGE, line
 from voice.agent.records import CallRecorder
 from voice.handoffs import handoff_start, warm_handoff_available
 from voice.safety import unsafe_car_phrase
-from voice.services import call_mark_urgent, callback_request_create
+from voice.services import callback_request_create
 
 if TYPE_CHECKING:
     from voice.engines.base import CallContext
@@ -167,13 +167,13 @@ class CallActions:
 
     async def caller_said(self, text: str) -> None:
         """Every caller turn (final transcript) passes here: the safety backstop. A phrase of an unsafe
-        car marks the call urgent for advisors, whatever the model makes of it. Never raises."""
+        car marks the call urgent for advisors, whatever the model makes of it. Never raises, never
+        waits on the database (the write is queued, ahead of any message left later in the call)."""
         if self.urgent or not (phrase := unsafe_car_phrase(text)):
             return
         self.urgent = True
         self.log.warning("safety phrase heard; call marked urgent")
-        reason = f"caller said: {phrase}"
-        await self.recorder.write(call_mark_urgent, call_id=self.call.call_id, reason=reason)
+        self.recorder.urgent(f"caller said: {phrase}")
 
     async def _message_step(
         self, reason: str, result: dict[str, Any], *, urgent: bool = False
