@@ -134,3 +134,14 @@ def test_marking_a_call_urgent_makes_its_messages_urgent_and_happens_once(shop, 
     assert CallbackRequest.objects.get(pk=earlier.pk).urgent is True
     later = callback_request_create(phone=call.from_number, reason="and again", call_id=call.pk)
     assert later.urgent is True
+
+
+def test_the_call_page_shows_each_warm_transfer_and_how_it_ended(warm, call, admin_client):
+    dial_for(call, reason="brake quote").result("busy")
+    request = CallbackRequest.objects.get()
+
+    page = admin_client.get(f"/admin/voice/call/{call.pk}/change/").content.decode()
+
+    assert "Warm transfers" in page
+    assert "to (312) 555-0199: Busy. Whisper: &quot;Dana Whitfield: brake quote.&quot;" in page
+    assert f"Callback request #{request.pk}." in page
