@@ -112,6 +112,16 @@ def shop(db) -> Shop:
 
 
 @pytest.fixture
+def open_around_the_clock(shop) -> Shop:
+    """The shop with hours covering the whole week, so its advisor line takes transfers whenever the
+    test runs (after hours the agent does not transfer; see scheduling.opening)."""
+    BusinessHours.objects.all().delete()
+    for weekday in range(7):
+        BusinessHours.objects.create(weekday=weekday, opens=time(0), closes=time.max)
+    return shop
+
+
+@pytest.fixture
 def catalog(db) -> dict[str, ServiceType]:
     services = {}
     for code, name, minutes, price, waiter, limit in CATALOG:

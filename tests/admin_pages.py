@@ -27,7 +27,7 @@ from django_celery_beat.models import (
 from crm.models import ServiceRecord
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import BusyBlock, CalendarSyncState, Closure, ShopAnswer, WorkStatus
-from voice.models import Call, CallbackRequest, ToolCall, Turn
+from voice.models import Call, CallbackRequest, Handoff, ToolCall, Turn
 
 STANDARD_URL_SUFFIXES = ("changelist", "add", "history", "delete", "change")
 # URL arguments a custom admin view may take, filled with the primary key of the model's sample object.
@@ -104,7 +104,7 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
         arguments={"service_type": "oil_change"},
         duration_ms=12,
     )
-    CallbackRequest.objects.create(
+    callback = CallbackRequest.objects.create(
         call=call, customer=customer, phone=customer.phone, reason="Price of brakes"
     )
     # A browser test call (the test-call page, /admin/voice/call/test-call/, is found from get_urls).
@@ -115,6 +115,15 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
         engine="cascade",
         started_at=now - timedelta(minutes=9),
         is_test=True,
+    )
+    Handoff.objects.create(
+        call=call,
+        number="+13125550199",
+        reason="Price of brakes",
+        summary=f"{customer.name}: Price of brakes.",
+        result=Handoff.Result.NO_ANSWER,
+        dial_status="no-answer",
+        callback_request=callback,
     )
 
     reminder = Reminder.objects.create(appointment=appointment, due_at=now + timedelta(hours=3))

@@ -9,10 +9,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
-from dealership.core.display import phone
+from dealership.core.display import phone, shop_when
 from voice.agent.language import language_name
 from voice.browser_calls.views import test_call_view
 from voice.models import Call, CallbackRequest
@@ -115,10 +116,11 @@ class CallAdmin(ModelAdmin):
             },
         ),
         ("Transcript", {"fields": ("transcript",)}),
+        ("Hand-off to an advisor", {"fields": ("handoffs_shown",)}),
         ("Tools used", {"fields": ("tools_used",)}),
         ("Latency per turn (ms)", {"fields": ("latency",)}),
     )
-    readonly_fields = ("transcript", "tools_used", "latency")
+    readonly_fields = ("transcript", "handoffs_shown", "tools_used", "latency")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -156,6 +158,19 @@ class CallAdmin(ModelAdmin):
     @admin.display(description="Transcript")
     def transcript(self, call: Call) -> SafeString:
         return render_to_string("voice/admin/transcript.html", {"turns": call.turns.all()})
+
+    @admin.display(description="Warm transfers")
+    def handoffs_shown(self, call: Call) -> SafeString | str:
+        """Each warm transfer: when, to whom, what the advisor heard and how it ended."""
+        lines = [
+            (
+                f"{shop_when(h.created_at)} to {phone(h.number)}: {h.get_result_display()}"
+                f'{" (accepted)" if h.accepted_at else ""}. Whisper: "{h.summary}"'
+                f"{f' Callback request #{h.callback_request_id}.' if h.callback_request_id else ''}",
+            )
+            for h in call.handoffs.all()
+        ]
+        return format_html_join("", "<div>{}</div>", lines) if lines else "None"
 
     @admin.display(description="Tool calls")
     def tools_used(self, call: Call) -> SafeString:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from integrations.telephony import TelephonyClient, telephony_is_configured
 from voice import twiml
+from voice.handoffs import warm_dial_twiml
 
 
 class CallTelephony(Protocol):
@@ -20,8 +21,9 @@ class CallTelephony(Protocol):
         """Texts can be sent (for Twilio: telephony is configured)."""
         ...
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "") -> None:
-        """Dial `number` on the live call (after saying `announce`, if given). ProviderError on failure."""
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+        """Dial `number` on the live call (after saying `announce`, if given); `handoff` is a warm
+        hand-off's token (voice.handoffs): the advisor hears a whisper first. ProviderError on failure."""
         ...
 
     async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
@@ -47,8 +49,10 @@ class TwilioTelephony:
     def sms_enabled(self) -> bool:
         return telephony_is_configured()
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "") -> None:
-        if announce:
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+        if handoff:
+            await self._twilio().update_call_twiml(call_sid, warm_dial_twiml(number=number, token=handoff))
+        elif announce:
             await self._twilio().update_call_twiml(call_sid, twiml.dial(number, message=announce))
         else:
             await self._twilio().transfer(call_sid, number)

@@ -11,6 +11,11 @@
 - When speech synthesis is gone for good, `speak_with_twilio()` has Twilio say the apology itself.
 - `language` is the caller's language (voice.agent.language): fixed lines and texts use it, and
   `heard_language()` changes it per caller turn (recorded on the call and learnt for the customer).
+- The agent's own transfer (transfer_to_human) is a warm hand-off when Twilio can reach us
+  (voice.handoffs): the advisor hears who is calling and why before taking the call.
+- Safety: report_safety_concern marks the call urgent (the tool does) and its result carries the fixed
+  don't-drive line under SPOKEN, which the engine says before the model goes on. A keyword backstop
+  on every caller turn (`caller_said`) marks the call urgent even when the model does not report it.
 
 Call control goes through the call's transport (`voice.transport.CallTransport`: Twilio by CallSid
 for a phone call); work that must outlive a hang-up (a confirmation text) is guarded in the call's
@@ -34,6 +39,8 @@ from voice import twiml
 from voice.agent.language import turn_language
 from voice.agent.lines import DEFAULT_LANGUAGE, line
 from voice.agent.records import CallRecorder
+from voice.handoffs import handoff_start, warm_handoff_available
+from voice.safety import unsafe_car_phrase
 from voice.services import callback_request_create
 
 if TYPE_CHECKING:
@@ -42,6 +49,10 @@ if TYPE_CHECKING:
 
 TRANSFER = "transfer"
 HANG_UP = "hang_up"
+# A tool result key: fixed words our code says to the caller before the model goes on (the engines
+# speak it; the model sees it was said).
+SPOKEN = "said_to_caller"
+SAFETY_TOOL = "report_safety_concern"
 
 # Tool name -> (call outcome, SMS wording) for a successful change.
 CHANGES = {
@@ -133,6 +144,9 @@ class CallActions:
         self.message_taken = False
         self.outcome = ""
         self.language = DEFAULT_LANGUAGE  # the caller's language; the engine sets the one it starts in
+        self.transfer_reason = ""  # what the agent gave transfer_to_human, for the advisor's whisper
+        self.known_customer_id = customer_id  # the caller-ID match, or whom the caller verified as
+        self.urgent = False  # the call was marked a safety issue
         self._unfinished_reason = UNFINISHED_MESSAGE
         self._texts: set[asyncio.Task[None]] = set()  # confirmations being sent (guarded tasks)
 
@@ -166,14 +180,34 @@ class CallActions:
         elif name == "transfer_to_human":
             if result.get("action") == "transfer" and result.get("success"):
                 self.pending = TRANSFER
+                self.transfer_reason = str(arguments.get("reason") or "")[:200]
             elif result.get("action") == "take_message":
-                return await self._message_step(str(arguments.get("reason") or ""), result)
+                urgent = arguments.get("urgent") is True
+                return await self._message_step(str(arguments.get("reason") or ""), result, urgent=urgent)
+        elif name == "verify_customer" and result.get("verified"):
+            if isinstance(arguments.get("customer_id"), int):
+                self.known_customer_id = arguments["customer_id"]
+        elif name == SAFETY_TOOL and result.get("success"):
+            self.urgent = True
+            return {**result, SPOKEN: line("safety_dont_drive", self.language)}
         return result
 
-    async def _message_step(self, reason: str, result: dict[str, Any]) -> dict[str, Any]:
+    async def caller_said(self, text: str) -> None:
+        """Every caller turn (final transcript) passes here: the safety backstop. A phrase of an unsafe
+        car marks the call urgent for advisors, whatever the model makes of it. Never raises, never
+        waits on the database (the write is queued, ahead of any message left later in the call)."""
+        if self.urgent or not (phrase := unsafe_car_phrase(text)):
+            return
+        self.urgent = True
+        self.log.warning("safety phrase heard; call marked urgent")
+        self.recorder.urgent(f"caller said: {phrase}")
+
+    async def _message_step(
+        self, reason: str, result: dict[str, Any], *, urgent: bool = False
+    ) -> dict[str, Any]:
         if self.taking_message and reason.strip() and not self.message_taken:
             name, message = split_name_and_message(reason)
-            await self.take_message(reason=message, name=name)
+            await self.take_message(reason=message, name=name, urgent=urgent)
             return {"success": True, "action": "message_taken", "instructions": MESSAGE_TAKEN_INSTRUCTIONS}
         if self.message_taken:
             return {"success": True, "action": "message_taken", "instructions": MESSAGE_TAKEN_INSTRUCTIONS}
@@ -235,14 +269,28 @@ class CallActions:
         return False
 
     async def transfer(self, number: str = "") -> bool:
-        """Dial `number` (default: the transfer number) on the live call. On failure the stream is
-        closed, so the TwiML fallback after <Connect> apologises and dials the transfer number."""
+        """Dial `number` (default: the transfer number, as a warm hand-off when Twilio can reach our
+        whisper) on the live call. On failure the stream is closed, so the TwiML fallback after
+        <Connect> apologises and dials the transfer number."""
+        warm = not number and warm_handoff_available()
         number = number or self.transfer_number
         if not number:
             return False
         self.session.tasks.begin_ending("transfer")
+        handoff = None
+        if warm:
+            handoff = await self.recorder.write(
+                handoff_start,
+                call_id=self.call.call_id,
+                number=number,
+                reason=self.transfer_reason,
+                customer_id=self.known_customer_id,
+            )
         try:
-            await self.session.transfer(self.call.call_sid, number)
+            if handoff is not None:
+                await self.session.transfer(self.call.call_sid, number, handoff=handoff.token)
+            else:
+                await self.session.transfer(self.call.call_sid, number)
         except ProviderError as exc:
             await self._failed("transfer", exc)
             return False
@@ -259,8 +307,9 @@ class CallActions:
             return False
         return True
 
-    async def take_message(self, *, reason: str, name: str = "") -> bool:
-        """Leave a CallbackRequest for advisors (phone = the caller's number). True if saved."""
+    async def take_message(self, *, reason: str, name: str = "", urgent: bool = False) -> bool:
+        """Leave a CallbackRequest for advisors (phone = the caller's number; urgent when asked or
+        when the call is a safety issue). True if saved."""
         self.taking_message = True
         saved = await self.recorder.write(
             callback_request_create,
@@ -269,6 +318,7 @@ class CallActions:
             reason=reason,
             call_id=self.call.call_id,
             customer_id=self.customer_id,
+            urgent=urgent or self.urgent,
         )
         if saved is None:
             return False

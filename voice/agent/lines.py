@@ -203,3 +203,43 @@ LINES.update(
         },
     }
 )
+
+
+# Warm hand-off and safety. Kept as one block of their own, added to LINES, so other lines can be
+# filled in above without touching these.
+LINES.update(
+    {
+        # Said by our code right after the model reports an unsafe car (report_safety_concern).
+        "safety_dont_drive": {
+            "en": (
+                "For your safety, please don't drive the car until it has been checked. "
+                "We can arrange a tow or get you the earliest appointment."
+            ),
+            "es": (
+                "Por su seguridad, no maneje el carro hasta que lo revisemos. "
+                "Podemos enviarle una grúa o darle la primera cita disponible."
+            ),
+        },
+        # The caller's side when the advisor line does not take a warm transfer (Twilio says it).
+        "transfer_nobody_free": {
+            "en": (
+                "Sorry, nobody is free to take your call right now. We've passed on your message "
+                "and the shop will call you back soon. Goodbye."
+            ),
+            "es": (
+                "Lo siento, en este momento nadie puede atender su llamada. Ya pasamos su mensaje "
+                "y el taller le devolverá la llamada pronto. Adiós."
+            ),
+        },
+        # The text the caller gets after that.
+        "transfer_callback_text": {
+            "en": (
+                "{shop_name}: sorry we missed you. An advisor will call you back soon. Reply STOP to opt out."
+            ),
+            "es": (
+                "{shop_name}: lamentamos no haber podido atenderle. Un asesor le devolverá la llamada "
+                "pronto. Responda ALTO para no recibir más mensajes."
+            ),
+        },
+    }
+)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from dealership import metrics
 from voice.services import (
+    call_mark_urgent,
     call_record_error,
     call_set_language,
     call_set_outcome,
@@ -63,8 +64,8 @@ async def _stop(worker: asyncio.Task[None]) -> None:
 class CallRecorder:
     """Ordered, non-blocking writes for one call. Create it in the call's event loop.
 
-    `turn`, `tool_call`, `outcome`, `consent` and `error` return at once; `write(fn, **kw)` queues any
-    other sync service and awaits its result (None if it failed). `close()` waits (bounded) for the
+    `turn`, `tool_call`, `outcome`, `consent`, `error` and `urgent` return at once; `write(fn, **kw)`
+    queues any other sync service and awaits its result (None if it failed). `close()` waits (bounded) for the
     queue to empty, so the records are complete when the call ends.
     """
 
@@ -120,6 +121,10 @@ class CallRecorder:
 
     def error(self, error: str) -> None:
         self._put(call_record_error, {"call_id": self.call_id, "error": error})
+
+    def urgent(self, reason: str) -> None:
+        """The call is a safety issue (voice.services.call_mark_urgent)."""
+        self._put(call_mark_urgent, {"call_id": self.call_id, "reason": reason})
 
     async def write(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
         """Run the sync service `fn(**kwargs)` after the writes queued before it; None if it failed."""

@@ -124,9 +124,10 @@ IDS = [f"{case.tool}-{index}" for index, case in enumerate(ACTING_FOR_DANA)]
 def test_every_tool_that_touches_a_customer_is_covered():
     covered = {case.tool for case in ACTING_FOR_DANA}
     no_customer = {"list_services", "check_availability", "transfer_to_human", "end_call"}
+    call_itself = {"report_safety_concern"}  # marks the call it is used on, nothing of a customer's
     verification = {"verify_customer"}
     own_only = {"record_opt_out"}  # acts on the caller-ID match only; see test_tools_reminder_calls
-    assert set(TOOLS) == covered | no_customer | verification | own_only
+    assert set(TOOLS) == covered | no_customer | verification | own_only | call_itself
 
 
 @pytest.mark.parametrize("case", ACTING_FOR_DANA, ids=IDS)
@@ -165,16 +166,24 @@ def test_a_caller_who_verified_may(shop, catalog, customer, booked, case):
     assert case.succeeded(result), result
 
 
-@pytest.mark.parametrize("tool", ["list_services", "check_availability", "transfer_to_human", "end_call"])
+@pytest.mark.parametrize(
+    "tool", ["list_services", "check_availability", "transfer_to_human", "end_call", "report_safety_concern"]
+)
 @pytest.mark.parametrize("who", ["own", "stranger", "withheld"])
-def test_tools_about_no_customer_work_for_any_caller(shop, catalog, customer, settings, tool, who):
+def test_tools_about_no_customer_work_for_any_caller(
+    open_around_the_clock, catalog, customer, settings, tool, who
+):
     settings.TRANSFER_PHONE_NUMBER = "+13125550100"
     context = {
         "own": own_number(customer),
         "stranger": stranger(),
         "withheld": tool_context_for_call(call_id=None, caller_phone=""),
     }[who]
-    arguments = {"check_availability": {"service_type": "oil_change"}, "transfer_to_human": {"reason": "x"}}
+    arguments = {
+        "check_availability": {"service_type": "oil_change"},
+        "transfer_to_human": {"reason": "x"},
+        "report_safety_concern": {"symptom": "smoke from under the hood"},
+    }
 
     result = execute_tool(tool, arguments.get(tool, {}), context=context)
 

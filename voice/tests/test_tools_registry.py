@@ -424,7 +424,7 @@ class TestCallOnlyAndFailures:
         assert execute_tool("end_call", "", context=call)["action"] == "end_call"
 
     @override_settings(TRANSFER_PHONE_NUMBER="+13125550100")
-    def test_it_transfers_when_a_number_is_set(self, call):
+    def test_it_transfers_when_a_number_is_set(self, call, open_around_the_clock):
         result = execute_tool("transfer_to_human", {"reason": "warranty question"}, context=call)
 
         assert (result["success"], result["action"], result["reason"]) == (

@@ -21,6 +21,7 @@ from dealership.core.errors import ApplicationError, NotFound, VerificationRequi
 from reminders.services import appointment_confirm, opt_out_record
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, ServiceType
+from scheduling.opening import shop_open_now
 from scheduling.selectors import availability_find
 from scheduling.services import (
     appointment_book,
@@ -30,6 +31,7 @@ from scheduling.services import (
 )
 from scheduling.shop import shop_get
 from scheduling.work_status import vehicle_status_list, vehicle_status_of
+from voice.services import call_mark_urgent
 from voice.tools import schemas
 from voice.tools.context import (
     APPOINTMENT_PRIVACY_REFUSAL,
@@ -323,12 +325,37 @@ def transfer_to_human(args: schemas.TransferToHumanArgs, context: ToolContext) -
             code="transfer_unavailable",
             extra={"action": "take_message"},
         )
+    hours = shop_open_now()
+    if not hours.is_open:
+        # After hours nobody is at the advisor line: no ringing out, say when the shop opens.
+        opens = hours.opens_in_words()
+        when = f" It opens {opens}." if opens else ""
+        raise ApplicationError(
+            f"The shop is closed right now, so nobody can take a transfer.{when} Tell the caller that, "
+            "and offer to take a message for a service advisor.",
+            code="shop_closed",
+            extra={"action": "take_message", "opens": opens},
+        )
     return {
         "success": True,
         "action": "transfer",
         "reason": args.reason,
         "instructions": "Tell the caller in one short sentence that you're transferring them now.",
     }
+
+
+SAFETY_INSTRUCTIONS = (
+    "The call is marked urgent for the advisors, and the caller has just been told, in the shop's own "
+    "words, not to drive the car. Do not repeat that and do not guess what is wrong: offer a tow (from "
+    "the shop's towing answer, if it has one) or the earliest appointment (check_availability for "
+    "diagnostic), or a transfer to an advisor."
+)
+
+
+def report_safety_concern(args: schemas.ReportSafetyConcernArgs, context: ToolContext) -> Result:
+    if context.call_id is not None:
+        call_mark_urgent(call_id=context.call_id, reason=args.symptom)
+    return {"success": True, "action": "safety", "instructions": SAFETY_INSTRUCTIONS}
 
 
 def end_call(args: schemas.EndCallArgs, context: ToolContext) -> Result:

@@ -89,6 +89,7 @@ class CallerTurns:
         self._call.flow.caller_spoke()
         # A reminder call's "stop calling me" is stored at once, whatever the model does next.
         await note_caller_words(call=self._call.context, customer_id=actions.customer_id, text=entry.text)
+        await actions.caller_said(entry.text)  # the safety backstop
         note = escalation_note(entry.text, transfer_available=bool(actions.transfer_number))
         if note is not None:
             # The answer to this turn may be under way already; the note shapes the next ones.

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from integrations.errors import ProviderError
 from integrations.realtime import FunctionCall
+from voice.agent.actions import SPOKEN
 from voice.agent.flow import Line
 from voice.agent.lines import line as line_text
 from voice.agent.tooling import outcome_result
@@ -97,6 +98,11 @@ class ToolCalls:
             if response.cut or response.status == "cancelled":
                 actions.drop_pending()
             elif self._call.listening():
+                # Words a result has our code say (the safety line) go first, as a fixed line.
+                for *_, task in response.calls:
+                    spoken = outcome_result(task).get(SPOKEN)
+                    if isinstance(spoken, str) and spoken:
+                        self._queue.ask(Request(LINE, line=Line((spoken,), uninterruptible=False)))
                 # No audio yet in this exchange: the follow-up's first audio answers the caller's turn.
                 held = response.hold is not None and response.hold.sent_at is not None
                 trigger = response.trigger_end if not response.items and not held else None
