@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('voice', '0008_test_call_flags'),
+        ('voice', '0010_setup_check_permission'),
     ]
 
     operations = [
