@@ -67,6 +67,10 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     # The admin theme's page search (GET only), open to every staff user like the index: it lists only
     # the pages the user may view, so someone with no permission finds nothing.
     "search": set(),
+    # The live board (read only; its WebSocket checks the same permission) and the take-over endpoint
+    # (POST only; dials, says, hangs up on a live call).
+    "voice_call_live": {"voice.view_call"},
+    "voice_call_take_over": {"voice.take_over_call"},
 }
 REFUSED = (302, 403, 405)
 

@@ -8,13 +8,16 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import URLPattern, path
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone
+from voice.admin_live import live_board_view, take_over_context, take_over_view
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
+from voice.takeover import call_is_live
 
 
 def _short(text: str, limit: int = 90) -> str:
@@ -75,8 +78,36 @@ class CallAdmin(ModelAdmin):
         ("Transcript", {"fields": ("transcript",)}),
         ("Tools used", {"fields": ("tools_used",)}),
         ("Latency per turn (ms)", {"fields": ("latency",)}),
+        ("Take-overs", {"fields": ("take_overs",)}),
     )
-    readonly_fields = ("transcript", "tools_used", "latency")
+    readonly_fields = ("transcript", "tools_used", "latency", "take_overs")
+
+    def get_urls(self) -> list[URLPattern]:
+        board = self.admin_site.admin_view(lambda request: live_board_view(request, model_admin=self))
+        own = [
+            path("live/", board, name="voice_call_live"),
+            path(
+                "<str:object_id>/take-over/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: take_over_view(request, object_id, model_admin=self)
+                ),
+                name="voice_call_take_over",
+            ),
+        ]
+        return own + super().get_urls()  # before "<object_id>/", which would swallow "live/"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        # The take-over panel (admin/voice/call/change_form.html) shows while the call is in progress.
+        live = object_id.isdigit() and call_is_live(call_id=int(object_id))
+        extra = {"call_live": live, **(take_over_context(request) if live else {})}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    @admin.display(description="Take-overs")
+    def take_overs(self, call: Call) -> SafeString:
+        controls = call.controls.select_related("user")
+        return render_to_string("voice/admin/take_overs.html", {"controls": controls})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -186,3 +217,6 @@ class CallbackRequestAdmin(ModelAdmin):
             request_ids=list(queryset.values_list("pk", flat=True)), user=request.user
         )
         self.message_user(request, f"{changed} message(s) marked handled.", messages.SUCCESS)
+
+
+from voice import admin_takeover  # noqa: E402, F401  (registers the take-over models' admins)

@@ -73,6 +73,13 @@ def _groups() -> list[dict[str, Any]]:
             "items": [
                 _model("Callback requests", "phone_callback", "voice.callbackrequest"),
                 _model("Calls", "call", "voice.call"),
+                {
+                    "title": "Live calls",
+                    "icon": "support_agent",
+                    "link": reverse_lazy("admin:voice_call_live"),
+                    "permission": _can_view("voice.call"),
+                },
+                _model("My phone for transfers", "contact_phone", "voice.staffprofile"),
             ],
         },
         {
@@ -115,6 +122,7 @@ def _groups() -> list[dict[str, Any]]:
                 _model("Closures", "event_busy", "scheduling.closure"),
                 _model("Services and prices", "sell", "scheduling.servicetype"),
                 _model("Shop knowledge", "quiz", "scheduling.shopanswer"),
+                _model("Transfer numbers", "phone_forwarded", "voice.transfernumber"),
             ],
         },
     ]
