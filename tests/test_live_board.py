@@ -24,7 +24,8 @@ LINE = "Let me check that for you."
 
 @pytest.fixture(autouse=True)
 def quick_heartbeat(settings):
-    settings.LIVE_CALL_HEARTBEAT_SECONDS = 0.3  # a call whose process died leaves within ~1 s
+    settings.LIVE_CALL_HEARTBEAT_SECONDS = 0.3
+    settings.LIVE_CALL_TTL_SECONDS = 1.0  # a call whose process died leaves within ~1 s
 
 
 def opened(call_id: int):

@@ -42,7 +42,7 @@ def heartbeat_seconds() -> float:
 
 
 def ttl_seconds() -> float:
-    return float(getattr(settings, "LIVE_CALL_TTL_SECONDS", 3 * heartbeat_seconds()))
+    return float(getattr(settings, "LIVE_CALL_TTL_SECONDS", 0) or 3 * heartbeat_seconds())
 
 
 def _key(name: str) -> str:
