@@ -40,7 +40,7 @@
       button.disabled = true;
       messageLine.textContent = "Sending…";
       try {
-        const answer = await fetch(form.action, {
+        const answer = await fetch(form.getAttribute("action"), {
           method: "POST",
           body: new FormData(form),
           headers: { Accept: "application/json" },
@@ -83,7 +83,8 @@
     if (takeOver) {
       const controls = takeOver.content.cloneNode(true);
       controls.querySelectorAll("form").forEach((form) => {
-        form.action = forId(board.dataset.takeOverUrl, id);
+        // setAttribute: the form's input named "action" shadows the form.action property.
+        form.setAttribute("action", forId(board.dataset.takeOverUrl, id));
         sendControl(form, id);
       });
       card.append(controls);
