@@ -131,7 +131,7 @@ class CallRecorder:
         (voice.summaries). Never raises."""
         if self._worker is None:
             return
-        await self.live.closed()  # it leaves the board now, while its last records are still written
+        self.live.close()  # it leaves the board now, while its last records are still written
         # Last in the queue, so the summary is asked for once every turn of the call is written.
         self._put(call_summary_queue, {"call_id": self.call_id})
         with contextlib.suppress(TimeoutError):
@@ -166,7 +166,7 @@ class CallRecorder:
             self._worker = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        await self.live.opened()
+        self.live.open()
         while True:
             fn, kwargs, future = await self._queue.get()
             try:

@@ -1,14 +1,16 @@
 """The live board's side of a call's records: register the call, publish what was written, unregister.
 
 Used by `voice.agent.records.CallRecorder`, the one path every engine and transport writes its
-turns, tool calls and outcome through; it runs on the recorder's background task, never on the
-audio path. Nothing here raises: after a failure the call is left off the board for
-`QUIET_AFTER_FAILURE` seconds instead of paying a timeout on every turn.
+turns, tool calls and outcome through; publishing runs on the recorder's background task, never on
+the audio path, and registering/unregistering run as tasks of their own, so a slow or vanished Redis
+delays neither the call's records nor its end. Nothing here raises: after a failure the call is left
+off the board for `QUIET_AFTER_FAILURE` seconds instead of paying a timeout on every turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,12 +27,41 @@ logger = logging.getLogger(__name__)
 QUIET_AFTER_FAILURE = 10.0  # seconds
 
 
+# Registrations still finishing after their call moved on (a reference keeps each task alive).
+_pending: set[asyncio.Task[None]] = set()
+
+
+def _background(coroutine: Any, name: str) -> asyncio.Task[None]:
+    task = asyncio.get_running_loop().create_task(coroutine, name=name)
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+    return task
+
+
 class LiveWatch:
     def __init__(self, call_id: int, log: logging.Logger | logging.LoggerAdapter = logger):
         self.call_id = call_id
         self.log = log
         self.registered = False
         self._quiet_until = 0.0
+        self._opening: asyncio.Task[None] | None = None
+        self._ended = False
+
+    def open(self) -> None:
+        """The call started: register it and tell the board, in the background."""
+        if self._opening is None and not self._ended:
+            self._opening = _background(self.opened(), f"live-open-{self.call_id}")
+
+    def close(self) -> None:
+        """The call ended: take it off the board, in the background (after the registration)."""
+        self._ended = True
+        _background(self._close_after_open(), f"live-close-{self.call_id}")
+
+    async def _close_after_open(self) -> None:
+        if self._opening is not None and not self._opening.done():
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._opening), REDIS_TIMEOUT * 3)
+        await self.closed()
 
     def _quiet(self) -> bool:
         return asyncio.get_running_loop().time() < self._quiet_until
