@@ -106,6 +106,7 @@ def test_an_advisor_watches_a_call_and_takes_it_over(
     expect(card.locator(".live-transcript li")).to_have_count(2)
     expect(card.locator(".live-transcript li").nth(1)).to_contain_text(LINE)
     until(lambda: phone.heard(LINE), "the line heard on the call")
+    expect(card.locator(".live-facts")).to_contain_text("inbound · cascade · 0:")
     screenshot(page, "live-board-call")
 
     card.get_by_role("button", name="Transfer to me").click()
@@ -117,18 +118,29 @@ def test_an_advisor_watches_a_call_and_takes_it_over(
     in_loop(phone.hang_up())
     expect(card).to_have_count(0)  # the call left the board
 
-    # A new caller: End call says goodbye and hangs up.
+    # A new caller, ended from the call's own page: End call says goodbye and hangs up.
     other = inbound_call(from_number="+17735550123", call_sid="CA" + "2" * 32)
     phone = in_loop(SocketPhone.dial(web, other))
     card = page.locator(f"#live-call-{other.pk}")
     expect(card).to_contain_text("Unknown caller")
     expect(card.locator(".live-transcript li")).to_have_count(1)
-    card.get_by_role("button", name="End call").click()
+    call_page = context.new_page()
+    call_page.goto(f"/admin/voice/call/{other.pk}/change/")
+    panel = call_page.locator("#call-live-panel")
+    expect(panel).to_contain_text("This call is in progress")
+    screenshot(call_page, "live-call-page")
+    with call_page.expect_navigation():
+        panel.get_by_role("button", name="End call").click()
+    expect(call_page.locator("body")).to_contain_text("Sent: End call.")
     until(lambda: call_updates(fake_twilio, other), "the hang-up reaching Twilio")
     assert phone.heard(GOODBYE)
     assert call_updates(fake_twilio, other)[0].value("Status") == "completed"
     in_loop(phone.hang_up())
-    expect(card).to_have_count(0)
+    expect(card).to_have_count(0)  # the board, still open in the first tab
+    call_page.reload()
+    expect(call_page.locator("#call-take-overs")).to_contain_text("End call")
+    expect(call_page.locator("#call-live-panel")).to_have_count(0)
     screenshot(page, "live-board-empty")
+    screenshot(call_page, "call-page-after")
     problems.assert_none()
     context.close()

@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.core.exceptions import PermissionDenied
 
 from crm.phones import mask_phone
 from dealership.core.errors import ApplicationError, NotFound
 from voice.agent.control import END_CALL, MAX_TEXT, SAY, TRANSFER
 from voice.control import call_control_send
-from voice.live.registry import live_calls
+from voice.live.registry import live_call_is_registered
 from voice.models import Call
 from voice.takeover_models import CallControl, StaffProfile, TransferNumber
 
@@ -34,7 +33,7 @@ def user_may_take_over(user: Any) -> bool:
 def call_is_live(*, call_id: int) -> bool:
     """Some web process holds the call now (the live-call registry; False if it cannot be read)."""
     try:
-        return call_id in async_to_sync(live_calls)()
+        return live_call_is_registered(call_id)
     except Exception:
         logger.warning("live calls: the registry could not be read", exc_info=True)
         return False

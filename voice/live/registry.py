@@ -119,6 +119,23 @@ async def live_calls() -> dict[int, dict[str, Any]]:
     return found
 
 
+def live_call_is_registered(call_id: int) -> bool:
+    """For sync code (views, services): whether call `call_id` is in progress in some process."""
+    if not settings.REDIS_URL:
+        entry = _local.get(call_id)
+        return entry is not None and entry[0] >= time.time()
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+    )
+    try:
+        deadline = client.zscore(_key("deadlines"), str(call_id))
+    finally:
+        client.close()
+    return deadline is not None and float(deadline) >= time.time()
+
+
 def _ensure_heartbeat() -> None:
     loop = asyncio.get_running_loop()
     task = _heartbeats.get(loop)
