@@ -63,7 +63,8 @@ from bench.calls_server import Fakes, server_environment  # noqa: E402
 from bench.calls_wire import REPLY  # noqa: E402
 from bench.report import machine_line  # noqa: E402
 
-DB_NAME = "dealership_bench_calls"
+# BENCH_CALLS_DB: another name, so two benchmarks on one PostgreSQL server do not drop each other's database.
+DB_NAME = os.environ.get("BENCH_CALLS_DB", "dealership_bench_calls")
 ENGINES = ("cascade", "realtime")
 
 
