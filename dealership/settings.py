@@ -405,6 +405,11 @@ VOICE_IDLE_SECONDS = env.float("VOICE_IDLE_SECONDS", default=12.0)
 VOICE_MAX_CALL_SECONDS = env.int("VOICE_MAX_CALL_SECONDS", default=900)
 VOICE_TIME_LIMIT_GRACE_SECONDS = env.int("VOICE_TIME_LIMIT_GRACE_SECONDS", default=30)
 
+# The live-calls board (voice.live): each web process refreshes its calls every
+# LIVE_CALL_HEARTBEAT_SECONDS; a call not refreshed for LIVE_CALL_TTL_SECONDS (its process died) leaves.
+LIVE_CALL_HEARTBEAT_SECONDS = env.float("LIVE_CALL_HEARTBEAT_SECONDS", default=2.0)
+LIVE_CALL_TTL_SECONDS = env.float("LIVE_CALL_TTL_SECONDS", default=3 * LIVE_CALL_HEARTBEAT_SECONDS)
+
 GOOGLE_CALENDAR_ID = env.str("GOOGLE_CALENDAR_ID", default="")
 GOOGLE_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_SERVICE_ACCOUNT_FILE", default="")
 GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")

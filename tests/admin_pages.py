@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission, User
 from django.test import RequestFactory
 from django.urls import URLPattern, reverse
 from django.utils import timezone
@@ -27,7 +27,16 @@ from django_celery_beat.models import (
 from crm.models import ServiceRecord
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import BusyBlock, CalendarSyncState, Closure, ShopAnswer, WorkStatus
-from voice.models import Call, CallbackRequest, Handoff, ToolCall, Turn
+from voice.models import (
+    Call,
+    CallbackRequest,
+    CallControl,
+    Handoff,
+    StaffProfile,
+    ToolCall,
+    TransferNumber,
+    Turn,
+)
 
 STANDARD_URL_SUFFIXES = ("changelist", "add", "history", "delete", "change")
 # URL arguments a custom admin view may take, filled with the primary key of the model's sample object.
@@ -124,6 +133,14 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
         result=Handoff.Result.NO_ANSWER,
         dial_status="no-answer",
         callback_request=callback,
+    )
+
+    # Take-overs: an advisor's own phone, the shop's transfer list, one take-over recorded on the call.
+    advisor = User.objects.create_user("advisor-sample", is_staff=True)
+    StaffProfile.objects.create(user=advisor, phone="+13125550199")
+    TransferNumber.objects.create(label="Parts desk", phone="+13125550142")
+    CallControl.objects.create(
+        call=call, user=advisor, action=CallControl.Action.SAY, text="One moment, please."
     )
 
     reminder = Reminder.objects.create(appointment=appointment, due_at=now + timedelta(hours=3))

@@ -74,6 +74,10 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     # Bringing a shop's CSV export in: the upload and preview, and the confirmation (POST only).
     "crm_customer_import": {"crm.import_customers"},
     "crm_customer_process_import": {"crm.import_customers"},
+    # The live board (read only; its WebSocket checks the same permission) and the take-over endpoint
+    # (POST only; dials, says, hangs up on a live call).
+    "voice_call_live": {"voice.view_call"},
+    "voice_call_take_over": {"voice.take_over_call"},
 }
 REFUSED = (302, 403, 405)
 

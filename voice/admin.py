@@ -14,11 +14,13 @@ from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone, shop_when
+from voice.admin_live import live_board_view, take_over_context, take_over_view
 from voice.agent.language import language_name
 from voice.browser_calls.views import test_call_view
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
+from voice.takeover import call_is_live
 
 
 def _short(text: str, limit: int = 90) -> str:
@@ -119,19 +121,44 @@ class CallAdmin(ModelAdmin):
         ("Hand-off to an advisor", {"fields": ("handoffs_shown",)}),
         ("Tools used", {"fields": ("tools_used",)}),
         ("Latency per turn (ms)", {"fields": ("latency",)}),
+        ("Take-overs", {"fields": ("take_overs",)}),
     )
-    readonly_fields = ("transcript", "handoffs_shown", "tools_used", "latency")
+    readonly_fields = ("transcript", "handoffs_shown", "tools_used", "latency", "take_overs")
+
+    def get_urls(self) -> list[URLPattern]:
+        board = self.admin_site.admin_view(lambda request: live_board_view(request, model_admin=self))
+        test_call = self.admin_site.admin_view(lambda request: test_call_view(request, model_admin=self))
+        own = [
+            path("live/", board, name="voice_call_live"),
+            path("test-call/", test_call, name="voice_call_test_call"),
+            path(
+                "<str:object_id>/take-over/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: take_over_view(request, object_id, model_admin=self)
+                ),
+                name="voice_call_take_over",
+            ),
+        ]
+        return own + super().get_urls()  # before "<object_id>/", which would swallow "live/" and "test-call/"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        # The take-over panel (admin/voice/call/change_form.html) shows while the call is in progress.
+        live = object_id.isdigit() and call_is_live(call_id=int(object_id))
+        extra = {"call_live": live, **(take_over_context(request) if live else {})}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    @admin.display(description="Take-overs")
+    def take_overs(self, call: Call) -> SafeString:
+        controls = call.controls.select_related("user")
+        return render_to_string("voice/admin/take_overs.html", {"controls": controls})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
-
-    def get_urls(self) -> list[URLPattern]:
-        test_call = self.admin_site.admin_view(lambda request: test_call_view(request, model_admin=self))
-        own = [path("test-call/", test_call, name="voice_call_test_call")]
-        return own + super().get_urls()  # before "<object_id>/", which would swallow "test-call/"
 
     @admin.display(description="follow-up", ordering="follow_up_needed")
     def follow_up(self, call: Call) -> str:
@@ -256,3 +283,6 @@ class CallbackRequestAdmin(ModelAdmin):
             request_ids=list(queryset.values_list("pk", flat=True)), user=request.user
         )
         self.message_user(request, f"{changed} message(s) marked handled.", messages.SUCCESS)
+
+
+from voice import admin_takeover  # noqa: E402, F401  (registers the take-over models' admins)

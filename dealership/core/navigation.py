@@ -53,7 +53,8 @@ def _on_appointments_list(request: HttpRequest) -> bool:
 
 def _on_calls_list(request: HttpRequest) -> bool:
     base = reverse("admin:voice_call_changelist")
-    return request.path.startswith(base) and request.path != reverse("admin:voice_call_test_call")
+    own_pages = (reverse("admin:voice_call_test_call"), reverse("admin:voice_call_live"))
+    return request.path.startswith(base) and request.path not in own_pages
 
 
 def _may_check_setup(request: HttpRequest) -> bool:
@@ -86,7 +87,7 @@ def _groups() -> list[dict[str, Any]]:
             "title": "Calls and callbacks",
             "items": [
                 _model("Callback requests", "phone_callback", "voice.callbackrequest"),
-                # Not lit up on the test-call page, which lives under the calls' URL.
+                # Not lit up on the test-call and live pages, which live under the calls' URL.
                 {**_model("Calls", "call", "voice.call"), "active": _on_calls_list},
                 {
                     "title": "Test call",
@@ -94,6 +95,13 @@ def _groups() -> list[dict[str, Any]]:
                     "link": reverse_lazy("admin:voice_call_test_call"),
                     "permission": lambda request: request.user.has_perm("voice.place_test_call"),
                 },
+                {
+                    "title": "Live calls",
+                    "icon": "support_agent",
+                    "link": reverse_lazy("admin:voice_call_live"),
+                    "permission": _can_view("voice.call"),
+                },
+                _model("My phone for transfers", "contact_phone", "voice.staffprofile"),
             ],
         },
         {
@@ -142,6 +150,7 @@ def _groups() -> list[dict[str, Any]]:
                     "link": reverse_lazy("admin:setup"),
                     "permission": _may_check_setup,
                 },
+                _model("Transfer numbers", "phone_forwarded", "voice.transfernumber"),
             ],
         },
     ]

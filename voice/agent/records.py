@@ -22,6 +22,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from dealership import metrics
+from voice.live.watch import LiveWatch
 from voice.services import (
     call_mark_urgent,
     call_record_error,
@@ -76,6 +77,9 @@ class CallRecorder:
             asyncio.Queue()
         )
         self._worker: asyncio.Task[None] | None = None
+        # The live board (voice.live): the call is registered by the first write and each turn, tool
+        # call and outcome is published once saved, on this recorder's task, off the audio path.
+        self.live = LiveWatch(call_id, log)
 
     def turn(self, *, role: str, text: str, started_at: float | None = None, **fields: Any) -> None:
         """Append a transcript turn; `started_at` is a monotonic time; `fields` as turn_record's."""
@@ -139,6 +143,7 @@ class CallRecorder:
         (voice.summaries). Never raises."""
         if self._worker is None:
             return
+        self.live.close()  # it leaves the board now, while its last records are still written
         # Last in the queue, so the summary is asked for once every turn of the call is written.
         self._put(call_summary_queue, {"call_id": self.call_id})
         with contextlib.suppress(TimeoutError):
@@ -173,6 +178,7 @@ class CallRecorder:
             self._worker = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
+        self.live.open()
         while True:
             fn, kwargs, future = await self._queue.get()
             try:
@@ -188,3 +194,5 @@ class CallRecorder:
                 self._queue.task_done()
             if future is not None and not future.done():
                 future.set_result(result)
+            if result is not None or fn is call_set_outcome:
+                await self.live.written(fn, kwargs, result)
