@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone
+from insights.list_filters import AskedForAppointmentFilter, CallbackFromTestCallFilter, RangFilter
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
@@ -47,6 +48,9 @@ class CallAdmin(ModelAdmin):
         "follow_up_needed",
         "engine",
         ("started_at", admin.DateFieldListFilter),
+        # The dashboard's figures link here with these (insights.calls holds the expressions).
+        RangFilter,
+        AskedForAppointmentFilter,
     )
     list_select_related = ("customer",)
     search_fields = ("call_sid", "from_number", "to_number", "customer__name", "summary")
@@ -137,7 +141,7 @@ class CallbackRequestAdmin(ModelAdmin):
         "call_summary",
         "handled",
     )
-    list_filter = ("handled", "urgent")
+    list_filter = ("handled", "urgent", CallbackFromTestCallFilter)
     # Open first; among them urgent first, then the longest waiting (as on Today).
     ordering = ("handled", "-urgent", "created_at")
     list_select_related = ("customer", "handled_by", "call")

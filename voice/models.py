@@ -98,6 +98,9 @@ class Call(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # The owner's dashboard (insights) is mostly about calls; it also shows revenue, so it is its
+        # own permission rather than view_call, which every advisor has.
+        permissions = [("view_dashboard", "Can view the dashboard (calls, outcomes, revenue, latency)")]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} call {self.call_sid}"

@@ -22,6 +22,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.urls import path
 from unfold.sites import UnfoldAdminSite
 
 from dealership.core.parsing import small_int
@@ -100,3 +101,10 @@ class GuardedAdminSite(UnfoldAdminSite):
                 {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
             )
         super().register(model_or_iterable, admin_class, **options)
+
+    def get_urls(self) -> list[Any]:
+        # Imported here: the dashboard reads every app's models, which are not loaded when the site is.
+        from insights.views import dashboard_view
+
+        own = [path("dashboard/", self.admin_view(dashboard_view), name="dashboard")]
+        return own + super().get_urls()
