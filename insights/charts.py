@@ -12,17 +12,17 @@ from typing import Any
 from insights.calls import Rang
 from insights.selectors import Dashboard
 
+BLUE, GREEN, AMBER, RED = "#2563eb", "#16a34a", "#f59e0b", "#dc2626"
+# Keyed by Rang value ("open", …): other series take their colours by name below, not from here.
 COLORS = {
-    Rang.OPEN: "#2563eb",
-    Rang.AFTER_HOURS: "#f59e0b",
-    Rang.WEEKEND: "#dc2626",
-    "booked": "#2563eb",
-    "realised": "#16a34a",
-    "handled": "#16a34a",
-    "open": "#f59e0b",
-    "p50": "#2563eb",
-    "p95": "#dc2626",
-    "errors": "#dc2626",
+    Rang.OPEN: BLUE,
+    Rang.AFTER_HOURS: AMBER,
+    Rang.WEEKEND: RED,
+    "booked": BLUE,
+    "realised": GREEN,
+    "p50": BLUE,
+    "p95": RED,
+    "errors": RED,
 }
 HOURS = [f"{(h % 12) or 12} {'AM' if h < 12 else 'PM'}" for h in range(24)]
 
@@ -95,7 +95,7 @@ def dashboard_charts(dashboard: Dashboard) -> list[Chart]:
             "What the calls ended with",
             "bar",
             [f.label for f in dashboard.outcomes],
-            [_dataset("calls", [f.value for f in dashboard.outcomes], COLORS[Rang.OPEN])],
+            [_dataset("calls", [f.value for f in dashboard.outcomes], BLUE)],
             legend=False,
         ),
         _chart(
@@ -114,7 +114,7 @@ def dashboard_charts(dashboard: Dashboard) -> list[Chart]:
             "Reminder results",
             "bar",
             [f.label for f in dashboard.reminder_results],
-            [_dataset("reminders", [f.value for f in dashboard.reminder_results], COLORS["realised"])],
+            [_dataset("reminders", [f.value for f in dashboard.reminder_results], GREEN)],
             legend=False,
         ),
         _chart(
@@ -123,8 +123,8 @@ def dashboard_charts(dashboard: Dashboard) -> list[Chart]:
             "bar",
             labels,
             [
-                _dataset("Handled", dashboard.callbacks_per_bucket["handled"], COLORS["handled"]),
-                _dataset("Still open", dashboard.callbacks_per_bucket["open"], COLORS["open"]),
+                _dataset("Handled", dashboard.callbacks_per_bucket["handled"], GREEN),
+                _dataset("Still open", dashboard.callbacks_per_bucket["open"], AMBER),
             ],
             stacked=True,
         ),

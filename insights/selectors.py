@@ -7,7 +7,7 @@ the lists agree, and the owner can click through from a number to the calls or a
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -128,11 +128,15 @@ def calls_url(period: Period, **more: Any) -> str:
 def _calls(period: Period) -> dict[str, Any]:
     calls = real_inbound_calls(period)
     rang = calls_with_rang(calls, zone=period.zone)
-    by_bucket = rang.annotate(bucket=period.bucket_of("started_at")).values("bucket", "rang")
-    per_bucket = _per_bucket(period, by_bucket.annotate(n=Count("pk")), "rang", "n")
+    # One pass over the calls for both charts: (bucket, local hour, rang) groups, summed here.
+    rows = rang.annotate(bucket=period.bucket_of("started_at")).values("bucket", "local_hour", "rang")
+    index = {bucket: i for i, bucket in enumerate(period.buckets)}
+    per_bucket = {kind: [0] * len(period.buckets) for kind in Rang.values}
     hours: dict[str, list[int]] = {kind: [0] * 24 for kind in Rang.values}
-    for row in rang.values("local_hour", "rang").annotate(n=Count("pk")):
-        hours[row["rang"]][row["local_hour"]] = row["n"]
+    for row in rows.annotate(n=Count("pk")).order_by():
+        if row["bucket"] in index:
+            per_bucket[row["rang"]][index[row["bucket"]]] += row["n"]
+            hours[row["rang"]][row["local_hour"]] += row["n"]
     outcomes = dict(calls.values_list("outcome").annotate(n=Count("pk")).values_list("outcome", "n"))
     asked = calls.filter(asked_for_appointment_q())
     booked_asked = asked.filter(outcome=Call.Outcome.BOOKED).count()
@@ -207,11 +211,12 @@ def _revenue(period: Period) -> dict[str, Any]:
 
 def _reminders(period: Period) -> dict[str, Any]:
     days = {"appointment__local_date__gte": period.first_day, "appointment__local_date__lt": period.end_day}
-    results = dict(
-        reminders_with_result(Reminder.objects.filter(appointment__is_test=False, **days))
-        .values_list("result")
-        .annotate(n=Count("pk"))
-        .values_list("result", "n")
+    # One short row per reminder (its result is computed over grouped joins, so it cannot itself be
+    # grouped in the same query): counted here.
+    results = Counter(
+        reminders_with_result(Reminder.objects.filter(appointment__is_test=False, **days)).values_list(
+            "result", flat=True
+        )
     )
     query = {key: day.isoformat() for key, day in days.items()}
     visits = Appointment.objects.filter(

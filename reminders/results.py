@@ -7,11 +7,12 @@ from __future__ import annotations
 from django.db.models import (
     Case,
     CharField,
+    Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     TextChoices,
     Value,
     When,
@@ -36,37 +37,41 @@ def reminders_with_result(queryset: QuerySet[Reminder] | None = None) -> QuerySe
     """Reminders with at least one call or text sent, annotated `result` (a Result value).
 
     The first matching rule wins: an opt-out heard on one of its calls; the appointment cancelled; moved
-    after the first attempt; confirmed after it (a call's confirm tool or a texted "C"); no attempt
-    answered by a person; otherwise answered with nothing changed."""
+    after an attempt; confirmed after one (a call's confirm tool or a texted "C"); no attempt answered
+    by a person; otherwise answered with nothing changed. One grouped query (joins, no subquery per
+    row): "after an attempt" is "at or after any attempt", the same as after the first one."""
     queryset = Reminder.objects.all() if queryset is None else queryset
-    attempts = ReminderAttempt.objects.filter(reminder=OuterRef("pk"))
-    first_at = Subquery(attempts.order_by("started_at", "pk").values("started_at")[:1])
-    changes_after = AppointmentChange.objects.filter(
-        appointment=OuterRef("appointment_id"), at__gte=OuterRef("first_attempt_at")
-    )
-    opted_out = ConsentEvent.objects.filter(
-        action=ConsentEvent.Action.OPT_OUT, call__reminder_attempts__reminder=OuterRef("pk")
-    )
+    after_an_attempt = Q(appointment__changes__at__gte=F("attempts__started_at"))
     return (
-        queryset.annotate(first_attempt_at=first_at)
-        .filter(first_attempt_at__isnull=False)
+        queryset.annotate(appointment_status=F("appointment__status"))
+        .annotate(
+            attempts_sent=Count("attempts"),
+            attempts_answered=Count("attempts", filter=Q(attempts__outcome__in=ANSWERED)),
+            opt_outs=Count(
+                "attempts__call__consent_events",
+                filter=Q(attempts__call__consent_events__action=ConsentEvent.Action.OPT_OUT),
+            ),
+            moves=Count(
+                "appointment__changes",
+                filter=after_an_attempt & Q(appointment__changes__kind=AppointmentChange.Kind.RESCHEDULED),
+            ),
+            confirmations=Count(
+                "appointment__changes",
+                filter=after_an_attempt
+                & Q(
+                    appointment__changes__kind=AppointmentChange.Kind.STATUS,
+                    appointment__changes__detail__contains="→ confirmed",
+                ),
+            ),
+        )
+        .filter(attempts_sent__gt=0)
         .annotate(
             result=Case(
-                When(Exists(opted_out), then=Value(Result.OPTED_OUT)),
-                When(appointment__status=Appointment.Status.CANCELLED, then=Value(Result.CANCELLED)),
-                When(
-                    Exists(changes_after.filter(kind=AppointmentChange.Kind.RESCHEDULED)),
-                    then=Value(Result.RESCHEDULED),
-                ),
-                When(
-                    Exists(
-                        changes_after.filter(
-                            kind=AppointmentChange.Kind.STATUS, detail__contains="→ confirmed"
-                        )
-                    ),
-                    then=Value(Result.CONFIRMED),
-                ),
-                When(~Exists(attempts.filter(outcome__in=ANSWERED)), then=Value(Result.NO_ANSWER)),
+                When(opt_outs__gt=0, then=Value(Result.OPTED_OUT)),
+                When(appointment_status=Appointment.Status.CANCELLED, then=Value(Result.CANCELLED)),
+                When(moves__gt=0, then=Value(Result.RESCHEDULED)),
+                When(confirmations__gt=0, then=Value(Result.CONFIRMED)),
+                When(attempts_answered=0, then=Value(Result.NO_ANSWER)),
                 default=Value(Result.ANSWERED),
                 output_field=CharField(),
             )
