@@ -10,6 +10,9 @@ datetime) or an autocomplete id (`?customer=²`).
 The default admin site (GuardedAdminSite) gives every ModelAdmin registered on it the mixin below:
 year lookups outside the calendar and NULs get the unfiltered list, as Django gives for other bad
 filters, and add-form values that don't parse are left out of the form.
+
+The site also carries the one admin page that belongs to no model: the owner's dashboard
+(`/admin/dashboard/`, insights.views).
 """
 
 from __future__ import annotations
