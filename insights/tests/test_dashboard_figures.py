@@ -166,3 +166,24 @@ def test_weeks_and_months_cover_the_same_calls(weeks, kind, buckets, first):
     assert board.calls.value == 5  # the call of 40 days ago is inside 12 weeks and 12 months
     assert sum(sum(per_bucket) for per_bucket in board.calls_per_bucket.values()) == 5
     assert sum(sum(hours) for hours in board.calls_per_hour.values()) == 5
+
+
+@pytest.mark.django_db
+def test_the_number_of_queries_does_not_grow_with_the_rows(weeks, customer, make_appointment):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as captured:
+            dashboard_figures(kind="day")
+        return len(captured)
+
+    queries()  # the shop's row is cached after the first read
+    before = queries()
+    for n in range(30):
+        call = _call(f"CAmore{n}", TUESDAY_NOON - timedelta(days=n % 20), Outcome.BOOKED)
+        visit = make_appointment(customer, TUESDAY_NOON - timedelta(days=n % 20), channel=AI, call=call)
+        Reminder.objects.create(appointment=visit, status=Reminder.Status.DELIVERED)
+        CallbackRequest.objects.create(call=call, phone=customer.phone, reason="More")
+
+    assert queries() == before
