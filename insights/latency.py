@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Aggregate, FloatField
 
 from insights.periods import Period
-from voice.models import Turn
+from voice.models import Call, Turn
 
 QUANTILES = (0.5, 0.95)
 
@@ -32,12 +32,14 @@ def _percentile(values: list[int], quantile: float) -> float:
 
 def latency_by_bucket(period: Period) -> tuple[list[float | None], list[float | None]]:
     """(p50 per bucket, p95 per bucket) in milliseconds; None where no turn was measured."""
-    turns = Turn.objects.filter(
-        call__is_test=False,
-        response_ms__isnull=False,
-        started_at__gte=period.start,
-        started_at__lt=period.end,
-    ).annotate(bucket=period.bucket_of("started_at"))
+    # Test calls are few: leaving them out by id (an anti-join) spares joining every turn to its call.
+    turns = (
+        Turn.objects.filter(
+            response_ms__isnull=False, started_at__gte=period.start, started_at__lt=period.end
+        )
+        .exclude(call_id__in=Call.objects.filter(is_test=True).values("pk"))
+        .annotate(bucket=period.bucket_of("started_at"))
+    )
     index = {bucket: i for i, bucket in enumerate(period.buckets)}
     p50: list[float | None] = [None] * len(period.buckets)
     p95: list[float | None] = [None] * len(period.buckets)
