@@ -41,13 +41,22 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=30, help="timed requests per figure")
     parser.add_argument("--keep-db", action="store_true", help="leave the database behind")
     parser.add_argument("--database", default=DB_NAME, help="name of the throw-away database")
+    parser.add_argument(
+        "--existing",
+        action="store_true",
+        help="time a database kept by an earlier --keep-db run (no seeding)",
+    )
     return parser.parse_args()
 
 
 def main() -> None:
     args = _arguments()
     server = database.server_url()
-    version = database.recreate(server, args.database, create=True)
+    if args.existing:
+        args.keep_db = True
+        version = database.recreate_skip(server)
+    else:
+        version = database.recreate(server, args.database, create=True)
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
     try:
         database.django_setup(database.database_url(server, args.database))
@@ -71,17 +80,18 @@ def _run(args: argparse.Namespace, version: str) -> None:
 
     now = timezone.now()
     started = time.perf_counter()
-    seed.shop_create(now=now)
-    seed.catalog_create()
-    population = seed.customers_create(count=args.customers, rng=random.Random(14))
-    from crm.models import Customer
+    if not args.existing:
+        seed.shop_create(now=now)
+        seed.catalog_create()
+        population = seed.customers_create(count=args.customers, rng=random.Random(14))
+        from crm.models import Customer
 
-    customers = list(Customer.objects.filter(pk__in=population.customer_ids[:2_000]))
-    scale = Scale(
-        days=args.days, calls_per_day=tuple(args.calls_per_day), staff_per_day=tuple(args.staff_per_day)
-    )
-    history_build(customers=customers, now=now, scale=scale)
-    database.analyze()
+        customers = list(Customer.objects.filter(pk__in=population.customer_ids[:2_000]))
+        scale = Scale(
+            days=args.days, calls_per_day=tuple(args.calls_per_day), staff_per_day=tuple(args.staff_per_day)
+        )
+        history_build(customers=customers, now=now, scale=scale)
+        database.analyze()
     inbound = Call.objects.filter(direction=Call.Direction.INBOUND).count()
     print(
         f"Seeded in {time.perf_counter() - started:.0f} s: {inbound:,} inbound calls "
@@ -89,7 +99,9 @@ def _run(args: argparse.Namespace, version: str) -> None:
         f"{Appointment.objects.count():,} appointments over {args.days} days"
     )
 
-    owner = User.objects.create_superuser("bench-owner", password="bench-password-1234")
+    owner = User.objects.filter(username="bench-owner").first() or User.objects.create_superuser(
+        "bench-owner", password="bench-password-1234"
+    )
     client = Client()
     client.force_login(owner)
     rows: list[Row] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, TextChoices, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, TextChoices, Value, When
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncTime
 
 from scheduling.models import BusinessHours
@@ -46,5 +46,6 @@ def calls_with_rang(queryset: QuerySet[Call], *, zone: ZoneInfo) -> QuerySet[Cal
 
 def asked_for_appointment_q() -> Q:
     """Calls where the caller asked for an appointment: the agent looked for times or booked."""
-    tools = ToolCall.objects.filter(call=OuterRef("pk"), name__in=APPOINTMENT_TOOLS)
-    return Q(Exists(tools)) | Q(outcome=Call.Outcome.BOOKED)
+    # IN (a subquery that does not depend on the row): PostgreSQL hashes it once for all calls.
+    tools = ToolCall.objects.filter(name__in=APPOINTMENT_TOOLS).values("call_id")
+    return Q(pk__in=tools) | Q(outcome=Call.Outcome.BOOKED)

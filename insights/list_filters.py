@@ -51,8 +51,9 @@ class CallbackFromTestCallFilter(admin.SimpleListFilter):
     def queryset(
         self, request: HttpRequest, queryset: QuerySet[CallbackRequest]
     ) -> QuerySet[CallbackRequest]:
+        test_calls = Call.objects.filter(is_test=True).values("pk")
         if self.value() == "no":
-            return queryset.exclude(call__is_test=True)
+            return queryset.exclude(call_id__in=test_calls)
         if self.value() == "yes":
-            return queryset.filter(call__is_test=True)
+            return queryset.filter(call_id__in=test_calls)
         return queryset

@@ -8,9 +8,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     F,
-    OuterRef,
     Q,
     QuerySet,
     TextChoices,
@@ -81,4 +79,5 @@ def reminders_with_result(queryset: QuerySet[Reminder] | None = None) -> QuerySe
 
 def reminded_q() -> Q:
     """Appointments a reminder reached (delivered by a call, a voicemail or a text)."""
-    return Q(Exists(Reminder.objects.filter(appointment=OuterRef("pk"), status=Reminder.Status.DELIVERED)))
+    delivered = Reminder.objects.filter(status=Reminder.Status.DELIVERED).values("appointment_id")
+    return Q(pk__in=delivered)  # one hashed subquery, not a lookup per appointment
