@@ -36,6 +36,13 @@ def recreate(server: str, name: str, *, create: bool) -> str:
         return str(row[0]) if row else "unknown"
 
 
+def recreate_skip(server: str) -> str:
+    """The server version, for a run on a database kept from before (nothing dropped or created)."""
+    with psycopg.connect(database_url(server, "postgres"), autocommit=True) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "unknown"
+
+
 def django_setup(url: str) -> None:
     """Configure Django for the database at `url` and migrate it."""
     os.environ["DATABASE_URL"] = url

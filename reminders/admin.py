@@ -19,6 +19,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from crm.phones import format_phone_for_display
 from dealership.core.errors import ApplicationError
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
+from reminders.results import Result, reminders_with_result
 from reminders.services import SEND_NOW_WITHOUT_QUEUE, reminder_send_now
 
 SEND_PERMISSION = "reminders.send_reminder"
@@ -56,6 +57,22 @@ class ReminderAttemptInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ResultFilter(admin.SimpleListFilter):
+    """What came of the reminder (reminders.results, the dashboard's own query); real bookings only."""
+
+    title = "result"
+    parameter_name = "result"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return list(Result.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> QuerySet[Reminder]:
+        if self.value() not in Result.values:
+            return queryset
+        real = queryset.filter(appointment__is_test=False)
+        return reminders_with_result(real).filter(result=self.value())
+
+
 @admin.register(Reminder)
 class ReminderAdmin(ModelAdmin):
     list_display = (
@@ -69,7 +86,15 @@ class ReminderAdmin(ModelAdmin):
         "last_outcome",
         "status_reason",
     )
-    list_filter = ("status", "channel", "kind", "zone_source", ("due_at", admin.DateFieldListFilter))
+    list_filter = (
+        "status",
+        ResultFilter,
+        "channel",
+        "kind",
+        "zone_source",
+        ("due_at", admin.DateFieldListFilter),
+        ("appointment__local_date", admin.DateFieldListFilter),
+    )
     search_fields = ("=appointment__id", "appointment__customer__name", "appointment__customer__phone")
     date_hierarchy = "due_at"
     list_select_related = ("appointment__customer", "appointment__service_type")

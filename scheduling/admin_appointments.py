@@ -19,6 +19,8 @@ from dealership.core.display import money
 from dealership.core.errors import ApplicationError
 from dealership.core.parsing import small_int
 from reminders.models import Reminder
+from reminders.results import reminded_q
+from scheduling.admin_outcome import agenda_outcome_view
 from scheduling.admin_views import agenda_view, open_times_view
 from scheduling.agenda import appointment_search
 from scheduling.formatting import say_datetime
@@ -125,6 +127,23 @@ def _work_action(work_status: str, description: str) -> Callable[..., None]:
     return admin.action(description=description, permissions=["set_work_status"])(action)
 
 
+class RemindedFilter(admin.SimpleListFilter):
+    """Whether a reminder reached the customer (the dashboard compares no-shows of the two)."""
+
+    title = "reminded"
+    parameter_name = "reminded"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "reminder delivered"), ("no", "not reminded")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
+        if self.value() == "yes":
+            return queryset.filter(reminded_q())
+        if self.value() == "no":
+            return queryset.exclude(reminded_q())
+        return queryset
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(ModelAdmin):
     form = AppointmentForm
@@ -144,6 +163,7 @@ class AppointmentAdmin(ModelAdmin):
     list_filter = (
         "status",
         "work_status",
+        RemindedFilter,
         "local_date",
         "service_type",
         "channel",
@@ -178,8 +198,10 @@ class AppointmentAdmin(ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         agenda = self.admin_site.admin_view(lambda request: agenda_view(request, model_admin=self))
         times = self.admin_site.admin_view(lambda request: open_times_view(request, model_admin=self))
+        outcome = self.admin_site.admin_view(lambda request: agenda_outcome_view(request, model_admin=self))
         own = [
             path("agenda/", agenda, name="scheduling_appointment_agenda"),
+            path("agenda/outcome/", outcome, name="scheduling_appointment_outcome"),
             path("open-times/", times, name="scheduling_appointment_open_times"),
         ]
         return own + super().get_urls()  # before "<object_id>/", which would swallow "agenda/"
@@ -231,6 +253,7 @@ class AppointmentAdmin(ModelAdmin):
             sets += override
         if "cancel" in extras:
             sets.append(("Cancel", {"fields": ("cancel", "cancel_note")}))
+        sets.append(("Paid", {"fields": ("invoice_total",)}))
         sets.append(("Work in the shop", {"fields": (*WORK_FIELDS, *READY_TEXT_FIELDS)}))
         sets.append(("Record", {"fields": RECORD_FIELDS, "classes": ("collapse",)}))
         return sets
@@ -240,7 +263,8 @@ class AppointmentAdmin(ModelAdmin):
             return ()
         fixed = ("customer", "service_type", "transport", "local_start", "status")
         work = () if self._may_set_work(request, obj) else WORK_FIELDS
-        return (*fixed, "duration_minutes", "price_quoted", *RECORD_FIELDS, *work, *READY_TEXT_FIELDS)
+        paid = ("invoice_total",) if obj.status in NO_WORK else ()  # nothing to pay for
+        return (*fixed, "duration_minutes", "price_quoted", *RECORD_FIELDS, *work, *READY_TEXT_FIELDS, *paid)
 
     def _may_set_work(self, request: HttpRequest, obj: Appointment) -> bool:
         return obj.status not in NO_WORK and self.has_set_work_status_permission(request)

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
@@ -76,6 +77,10 @@ def agenda_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpR
             {"local_date__year": day.year, "local_date__month": day.month, "local_date__day": day.day}
         ),
         "can_add": model_admin.has_add_permission(request),
+        # One-click outcomes (scheduling.admin_outcome): the list actions' permission.
+        "can_close": model_admin.has_change_permission(request),
+        "outcome_url": reverse("admin:scheduling_appointment_outcome"),
+        "now": timezone.now(),
     }
     response = TemplateResponse(request, "admin/scheduling/appointment/agenda.html", context)
     return response

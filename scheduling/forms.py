@@ -30,6 +30,7 @@ from scheduling.services import (
     appointment_book,
     appointment_cancel,
     appointment_details_update,
+    appointment_invoice_total_set,
     appointment_reschedule,
     appointment_status_set,
     status_choices_for,
@@ -100,6 +101,7 @@ class AppointmentForm(forms.ModelForm):
             "vehicle",
             "service_type",
             "notes",
+            "invoice_total",
             "work_status",
             "promised_at",
             "customer_note",
@@ -160,6 +162,9 @@ class AppointmentForm(forms.ModelForm):
             self.add_error("cancel_note", "Say why it is cancelled (kept in the appointment's history).")
         if data.get("cancel") and (self._moved(data) or self._status_changed(data)):
             raise forms.ValidationError("Cancel, or change the time or status — not both at once.")
+        final_status = data.get("set_status") or self._current("status")
+        if data.get("invoice_total") is not None and final_status != Appointment.Status.COMPLETED:
+            self.add_error("invoice_total", "Kept once the appointment is completed: set the status too.")
         return data
 
     def _current(self, name: str) -> Any:
@@ -229,8 +234,13 @@ class AppointmentForm(forms.ModelForm):
             appointment_reschedule(
                 appointment_id=pk, start=data["start"], channel=STAFF, **self._override_args()
             )
+        invoice_total = data.get("invoice_total")  # clean() allowed it only with completed
         if self._status_changed(data):  # clean() refused status + cancel together
-            appointment_status_set(appointment_id=pk, status=data["set_status"], user=self.user)
+            appointment_status_set(
+                appointment_id=pk, status=data["set_status"], user=self.user, invoice_total=invoice_total
+            )
+        elif "invoice_total" in self.fields and self.instance.status == Appointment.Status.COMPLETED:
+            appointment_invoice_total_set(appointment_id=pk, invoice_total=invoice_total, user=self.user)
         appointment_details_update(
             appointment_id=pk,
             vehicle=data.get("vehicle", self.instance.vehicle),

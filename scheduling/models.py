@@ -260,6 +260,16 @@ class Appointment(TimeStampedModel):
     # Booked during a test call from the back office (voice test-call page): a real hold on capacity
     # until an advisor removes it, but never a real customer's booking and never in the shop's figures.
     is_test = models.BooleanField("test booking", default=False, db_index=True)
+    # What the customer paid, typed by the advisor when closing the appointment (optional): the
+    # dashboard's "revenue realised" next to the catalog price the AI booked.
+    invoice_total = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What the customer paid (optional), asked when the appointment is completed.",
+    )
 
     class Meta:
         ordering = ["start"]

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Customer, Vehicle
+from dealership.core.display import money
 from dealership.core.errors import ApplicationError, NotFound, SlotTaken
 from scheduling import availability as engine
 from scheduling.formatting import say_datetime
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 User = AbstractBaseUser | AnonymousUser
 OVERRIDE_PERMISSION = "scheduling.override_capacity"
+INVOICE_MAX = Decimal("9999999.99")  # the field holds 9 digits, 2 after the point
 # Hooks other apps register (reminders, calendar sync) to run after a change commits.
 after_change_hooks: list[Callable[[Appointment, str], None]] = []
 
@@ -331,18 +334,35 @@ def _appointment_locked(appointment_id: int) -> Appointment:
     return appointment
 
 
+def _invoice_total_checked(invoice_total: Decimal | None) -> Decimal | None:
+    if invoice_total is not None and not (Decimal(0) <= invoice_total <= INVOICE_MAX):
+        raise ApplicationError(f"An invoice total is between $0.00 and ${INVOICE_MAX:,.2f}.")
+    return invoice_total
+
+
 def appointment_status_set(
-    *, appointment_id: int, status: str, user: User | None, now: datetime | None = None
+    *,
+    appointment_id: int,
+    status: str,
+    user: User | None,
+    invoice_total: Decimal | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
-    """Record an advisor's status step (see STATUS_STEPS) with a history row.
+    """Record an advisor's status step (see STATUS_STEPS) with a history row. `invoice_total` (what
+    the customer paid, optional) is kept when the step is to completed.
 
     Raises ApplicationError when the step isn't allowed from the current status, or when a
     no-show is recorded before the appointment has even started."""
     now = now or timezone.now()
+    _invoice_total_checked(invoice_total)
+    if invoice_total is not None and status != Status.COMPLETED:
+        raise ApplicationError("An invoice total is kept only when the appointment is completed.")
     with transaction.atomic():
         appointment = _appointment_locked(appointment_id)
         old = appointment.status
         if status == old:
+            if invoice_total is not None:
+                return _invoice_total_write(appointment, invoice_total, user)
             return appointment
         if status not in Status.values:
             raise ApplicationError(f"'{status}' isn't an appointment status.")
@@ -358,15 +378,51 @@ def appointment_status_set(
             )
         appointment.status = status
         appointment.save(update_fields=["status", "updated_at"])
+        paid = f", invoice {money(invoice_total)}" if invoice_total is not None else ""
         AppointmentChange.objects.create(
             appointment=appointment,
             kind=AppointmentChange.Kind.STATUS,
             channel=Appointment.Channel.STAFF,
             user=_real_user(user),
-            detail=f"{Status(old).label.lower()} → {Status(status).label.lower()}",
+            detail=f"{Status(old).label.lower()} → {Status(status).label.lower()}{paid}",
         )
+        if invoice_total is not None:
+            appointment.invoice_total = invoice_total
+            appointment.save(update_fields=["invoice_total", "updated_at"])
     logger.info("appointment %s status %s -> %s by staff", appointment_id, old, status)
     return appointment
+
+
+def _invoice_total_write(
+    appointment: Appointment, invoice_total: Decimal | None, user: User | None
+) -> Appointment:
+    if appointment.invoice_total == invoice_total:
+        return appointment
+    appointment.invoice_total = invoice_total
+    appointment.save(update_fields=["invoice_total", "updated_at"])
+    AppointmentChange.objects.create(
+        appointment=appointment,
+        kind=AppointmentChange.Kind.STATUS,
+        channel=Appointment.Channel.STAFF,
+        user=_real_user(user),
+        detail=f"invoice total {money(invoice_total) or 'cleared'}",
+    )
+    return appointment
+
+
+def appointment_invoice_total_set(
+    *, appointment_id: int, invoice_total: Decimal | None, user: User | None
+) -> Appointment:
+    """Set or clear what a completed appointment's customer paid (with a history row)."""
+    _invoice_total_checked(invoice_total)
+    with transaction.atomic():
+        appointment = _appointment_locked(appointment_id)
+        if appointment.status != Status.COMPLETED:
+            raise ApplicationError(
+                f"Appointment {appointment_id} is {appointment.get_status_display().lower()}; "
+                "an invoice total is kept once it is completed."
+            )
+        return _invoice_total_write(appointment, invoice_total, user)
 
 
 def appointment_details_update(

@@ -41,8 +41,10 @@ from voice.models import (
 STANDARD_URL_SUFFIXES = ("changelist", "add", "history", "delete", "change")
 # URL arguments a custom admin view may take, filled with the primary key of the model's sample object.
 OBJECT_ARGUMENTS = ("object_id", "id", "pk")
-# Custom admin URLs that only take a POST (a confirmation step): no page to visit.
-POST_ONLY = {"crm_customer_process_import"}
+# Custom admin URLs that only take a POST (a form's target or a confirmation step): no page to visit.
+POST_ONLY = {"crm_customer_process_import", "scheduling_appointment_outcome"}
+# Pages on the admin site itself (not a ModelAdmin), with the permission that opens them.
+SITE_PAGES = {"dashboard": "voice.view_dashboard", "setup": "voice.configure_telephony"}
 
 
 @pytest.fixture
@@ -174,8 +176,7 @@ def admin_page_paths(user: AbstractBaseUser) -> list[str]:
     site = admin.site
     paths = [reverse("admin:index"), reverse("admin:password_change"), reverse("admin:password_change_done")]
     paths += [reverse("admin:app_list", args=[label]) for label in sorted(_app_labels())]
-    if user.has_perm("voice.configure_telephony"):  # the site's own page, not a model's
-        paths.append(reverse("admin:setup"))
+    paths += [reverse(f"admin:{name}") for name, perm in SITE_PAGES.items() if user.has_perm(perm)]
     missing: list[str] = []
     for model, model_admin in site._registry.items():
         opts = model._meta
@@ -221,7 +222,9 @@ def _custom_urls(model_admin: admin.ModelAdmin) -> list[URLPattern]:
         pattern
         for pattern in model_admin.get_urls()
         # The one unnamed standard pattern: "<path:object_id>/" redirects to the change page.
-        if pattern.name not in standard and str(pattern.pattern) != "<path:object_id>/"
+        if pattern.name not in standard
+        and pattern.name not in POST_ONLY
+        and str(pattern.pattern) != "<path:object_id>/"
     ]
 
 

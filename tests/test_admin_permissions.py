@@ -66,6 +66,10 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     "scheduling_appointment_open_times": {"scheduling.add_appointment"},
     # Talk to the receptionist from the browser: GET the page, POST places a test call (a Call row).
     "voice_call_test_call": {"voice.place_test_call"},
+    # The agenda's one-click arrived / no-show / completed (POST only): as the list's status actions.
+    "scheduling_appointment_outcome": CHANGE_APPOINTMENT,
+    # The owner's dashboard (GET only): revenue and the shop's figures, its own permission.
+    "dashboard": {"voice.view_dashboard"},
     # The admin theme's page search (GET only), open to every staff user like the index: it lists only
     # the pages the user may view, so someone with no permission finds nothing.
     "search": set(),

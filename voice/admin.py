@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone, shop_when
+from insights.list_filters import AskedForAppointmentFilter, CallbackFromTestCallFilter, RangFilter
 from voice.admin_live import live_board_view, take_over_context, take_over_view
 from voice.agent.language import language_name
 from voice.browser_calls.views import test_call_view
@@ -78,6 +79,9 @@ class CallAdmin(ModelAdmin):
         "language",
         "engine",
         ("started_at", admin.DateFieldListFilter),
+        # The dashboard's figures link here with these (insights.calls holds the expressions).
+        RangFilter,
+        AskedForAppointmentFilter,
     )
     list_select_related = ("customer",)
     search_fields = ("call_sid", "from_number", "to_number", "customer__name", "summary")
@@ -231,7 +235,7 @@ class CallbackRequestAdmin(ModelAdmin):
         "call_summary",
         "handled",
     )
-    list_filter = ("handled", "urgent")
+    list_filter = ("handled", "urgent", CallbackFromTestCallFilter)
     # Open first; among them urgent first, then the longest waiting (as on Today).
     ordering = ("handled", "-urgent", "created_at")
     list_select_related = ("customer", "handled_by", "call")

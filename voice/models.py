@@ -102,8 +102,13 @@ class Call(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # The dashboard reads calls by when they rang (its default view: the last 30 days).
+        indexes = [models.Index(fields=["started_at"], name="voice_call_started_at")]
         permissions = [
             ("place_test_call", "Can talk to the receptionist from the browser (test calls)"),
+            # The owner's dashboard (insights) is mostly about calls; it also shows revenue, so it is
+            # its own permission rather than view_call, which every advisor has.
+            ("view_dashboard", "Can view the dashboard (calls, outcomes, revenue, latency)"),
         ]
 
     def __str__(self) -> str:
@@ -139,6 +144,14 @@ class Turn(models.Model):
     class Meta:
         ordering = ["call", "seq"]
         constraints = [models.UniqueConstraint(fields=["call", "seq"], name="voice_turn_call_seq")]
+        # The dashboard's response times per day: measured turns by when they were said.
+        indexes = [
+            models.Index(
+                fields=["started_at"],
+                name="voice_turn_measured_at",
+                condition=models.Q(response_ms__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.role} #{self.seq}"

@@ -10,6 +10,9 @@ datetime) or an autocomplete id (`?customer=²`).
 The default admin site (GuardedAdminSite) gives every ModelAdmin registered on it the mixin below:
 year lookups outside the calendar and NULs get the unfiltered list, as Django gives for other bad
 filters, and add-form values that don't parse are left out of the form.
+
+The site also carries the one admin page that belongs to no model: the owner's dashboard
+(`/admin/dashboard/`, insights.views).
 """
 
 from __future__ import annotations
@@ -103,7 +106,14 @@ class GuardedAdminSite(UnfoldAdminSite):
         super().register(model_or_iterable, admin_class, **options)
 
     def get_urls(self) -> list[Any]:
-        """The site's own pages besides the models': the set-up check (/admin/setup/)."""
-        from dealership.core.setup_view import setup_view  # imports models: not at app loading
+        """The site's own pages besides the models': the set-up check (/admin/setup/) and the owner's
+        dashboard (/admin/dashboard/)."""
+        # Imported here: both read models, which are not loaded when the site is.
+        from dealership.core.setup_view import setup_view
+        from insights.views import dashboard_view
 
-        return [path("setup/", self.admin_view(setup_view), name="setup"), *super().get_urls()]
+        own = [
+            path("setup/", self.admin_view(setup_view), name="setup"),
+            path("dashboard/", self.admin_view(dashboard_view), name="dashboard"),
+        ]
+        return own + super().get_urls()

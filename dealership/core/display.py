@@ -7,7 +7,7 @@ Times in the shop's zone, 12-hour, no seconds ("8:00 AM"); phone numbers in the 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -53,3 +53,17 @@ def money(amount: Decimal | int | float | None) -> str:
     if amount is None:
         return ""
     return f"${Decimal(amount):,.2f}"
+
+
+def duration(span: timedelta | None) -> str:
+    """ "45 min", "3 h 5 min", "2 days 4 h" (how long someone waited); "" for None."""
+    if span is None:
+        return ""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{minutes} min"

@@ -46,6 +46,10 @@ def _can_view(*labels: str) -> Callable[[HttpRequest], bool]:
     return allowed
 
 
+def _may_see_dashboard(request: HttpRequest) -> bool:
+    return request.user.has_perm("voice.view_dashboard")
+
+
 def _on_appointments_list(request: HttpRequest) -> bool:
     base = reverse("admin:scheduling_appointment_changelist")
     return request.path.startswith(base) and request.path != reverse("admin:scheduling_appointment_agenda")
@@ -81,6 +85,12 @@ def _groups() -> list[dict[str, Any]]:
             "title": "Today",
             "items": [
                 {"title": "Today", "icon": "today", "link": reverse_lazy("admin:index")},
+                {
+                    "title": "Dashboard",
+                    "icon": "monitoring",
+                    "link": reverse_lazy("admin:dashboard"),
+                    "permission": _may_see_dashboard,
+                },
             ],
         },
         {

@@ -18,6 +18,7 @@ from crm.vin import validate_vin
 from dealership.core.demo.appointments import demo_appointments_book
 from dealership.core.demo.data import HOURS, SERVICES, SHOP, SHOP_ANSWERS
 from dealership.core.demo.desk import demo_desk_seed
+from dealership.core.demo.history import demo_history_seed
 from dealership.core.demo.holidays import TRAINING_DAY, holidays_between, training_day
 from dealership.core.demo.people import CustomerSpec, demo_customers, vehicle_history
 from scheduling.models import BusinessHours, Closure, ServiceType, Shop, ShopAnswer
@@ -72,6 +73,9 @@ def demo_seed(*, now: datetime | None = None) -> SeedSummary:
         summary.add(
             "callback requests", created=callbacks, present=0 if calls else CallbackRequest.objects.count()
         )
+        past_calls, past_visits = demo_history_seed(customers=customers, now=now)
+        summary.add("past calls", created=past_calls, present=0)
+        summary.add("past appointments", created=past_visits, present=0)
     return summary
 
 
