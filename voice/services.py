@@ -151,7 +151,8 @@ def call_set_outcome(*, call_id: int, outcome: str) -> None:
 
 
 def call_set_recording_consent(*, call_id: int, consent: str) -> None:
-    Call.objects.filter(pk=call_id).update(
+    """The call's consent state; an objection stands (a later "disclosed" does not undo it)."""
+    Call.objects.filter(pk=call_id).exclude(recording_consent=Call.RecordingConsent.DECLINED).update(
         recording_consent=Call.RecordingConsent(consent), updated_at=timezone.now()
     )
 

@@ -34,3 +34,7 @@ def call_summarise_task(self: Task, call_id: int) -> str:
             "call=%s summary attempt %d failed (%s); again in %.0f s", call_sid, attempt, error.message, delay
         )
         raise self.retry(exc=error, countdown=delay) from None
+
+
+# Registered with the worker here: autodiscovery looks at each app's `tasks` module only.
+from voice.recordings import tasks as recording_tasks  # noqa: E402, F401

@@ -5,6 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from scheduling.formatting import say_datetime
+from voice.agent.lines import line
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,19 @@ def first_name(name: str) -> str:
     return name.split()[0] if name.strip() else ""
 
 
-def greeting(*, shop_name: str, extra: str = "", caller: CallerContext | None = None) -> str:
-    """The first words of every inbound call: who we are, that this is automated, that it may be recorded."""
+def greeting(
+    *, shop_name: str, extra: str = "", caller: CallerContext | None = None, ask_recording: bool = False
+) -> str:
+    """The first words of every inbound call: who we are, that this is automated, that it may be recorded.
+    With `ask_recording` (two-party-consent shops) it asks whether recording is OK instead, and ends there."""
     hello = f"Hi {first_name(caller.name)}, thanks" if caller and caller.name else "Thanks"
-    sentences = [
-        f"{hello} for calling {shop_name}.",
-        "I'm the shop's automated assistant, and this call may be recorded.",
-    ]
+    sentences = [f"{hello} for calling {shop_name}."]
+    if ask_recording:
+        if extra:
+            sentences.append(extra.strip())
+        sentences.append(line("recording_question"))
+        return " ".join(sentences)
+    sentences.append("I'm the shop's automated assistant, and this call may be recorded.")
     if extra:
         sentences.append(extra.strip())
     sentences.append("How can I help you today?")
@@ -83,6 +90,8 @@ How to talk:
   booked as "diagnostic" with the caller's own words in the notes.
 - Never promise a repair outcome, a diagnosis or a cost without an inspection; say a technician will look.
 - If asked, say plainly that you are an automated assistant, not a person.
+- If the caller does not want to be recorded, say the recording has been stopped and deleted (the system
+  does that on their words), then carry on helping them.
 - If the caller is upset, mentions a lawyer, or asks for a manager or a person, apologise and offer to
   transfer them. {handoff}
 - When a tool answers success false, tell the caller its error in your own words and offer what it suggests.

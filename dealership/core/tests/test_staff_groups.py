@@ -36,6 +36,8 @@ ADVISOR_PERMISSIONS = {
     "scheduling.view_calendarsyncstate",
     "scheduling.view_appointmentcalendarsync",
     "voice.view_call",
+    "voice.view_recording",
+    "voice.listen_recording",
     *(f"voice.{verb}_callbackrequest" for verb in CRUD),
     *(f"reminders.{verb}_reminder" for verb in CRUD),
     "reminders.send_reminder",
