@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crm.phones import mask_phone, try_normalize_phone
 from dealership import metrics
+from dealership.core.alerts.services import alert_callback_request, receptionist_error_noted
 from scheduling.shop import shop_get
 from voice.models import Call, CallbackRequest, ToolCall, Turn, WebhookReceipt
 from voice.receipts import webhook_receipt_record
@@ -141,8 +142,13 @@ def call_status_callback(
 
 
 def call_record_error(*, call_id: int, error: str) -> None:
-    """Keep the latest thing that went wrong on a call, for advisors reading the admin."""
+    """Keep the latest thing that went wrong on a call, for advisors reading the admin; a rejected key,
+    an exhausted quota or several failing calls in a row alert the shop (dealership.core.alerts)."""
     Call.objects.filter(pk=call_id).update(last_error=error[:2000], updated_at=timezone.now())
+    try:
+        receptionist_error_noted(call_id=call_id, error=error)
+    except Exception:  # an alert must never cost the call its record
+        logger.exception("call id %s: the failure alert could not be raised", call_id)
 
 
 def call_set_outcome(*, call_id: int, outcome: str) -> None:
@@ -217,11 +223,14 @@ def callback_request_create(
     reason: str = "",
     call_id: int | None = None,
     customer_id: int | None = None,
+    urgent: bool = False,
 ) -> CallbackRequest:
-    """Take a message for an advisor. It shows in the admin until someone marks it handled."""
+    """Take a message for an advisor. It shows in the admin until someone marks it handled; an urgent
+    one, or one taken on a safety call, also alerts the shop (dealership.core.alerts)."""
     request = CallbackRequest.objects.create(
         call_id=call_id,
         customer_id=customer_id,
+        urgent=urgent,
         phone=(try_normalize_phone(phone, region=shop_get().phone_region) or phone.strip())[:20],
         name=name[:200],
         reason=reason,
@@ -229,6 +238,10 @@ def callback_request_create(
     if call_id is not None:
         Call.objects.filter(pk=call_id, outcome="").update(outcome=Call.Outcome.MESSAGE_TAKEN)
     logger.info("callback request %s taken for %s", request.pk, mask_phone(request.phone))
+    try:
+        alert_callback_request(request)
+    except Exception:  # an alert must never cost the caller their message
+        logger.exception("callback request %s: the alert could not be raised", request.pk)
     return request
 
 

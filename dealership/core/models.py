@@ -32,6 +32,7 @@ class Alert(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending"
+        SENDING = "sending"
         SENT = "sent"
         PARTLY_SENT = "partly_sent", "partly sent"
         FAILED = "failed"
@@ -44,6 +45,9 @@ class Alert(models.Model):
     link = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Not before this (the end of the shop's quiet hours, or a retry's backoff).
+    send_after = models.DateTimeField(db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivery = models.JSONField(default=dict, blank=True, help_text="What each recipient's delivery did.")
 
