@@ -334,6 +334,10 @@ class FakeTwilio(FakeServer):
         if refusal := self._refusal(recorded, call_sid):
             return refusal
         status = recorded.value("Status") or "in-progress"
+        if status == "completed":  # hanging up ends the call's recordings, as Twilio does
+            for recording in self.recordings_of(call_sid):
+                if recording.status in ("in-progress", "paused"):
+                    self.complete_recording(recording.sid)
         return web.json_response(self._call_json(call_sid, recorded, status))
 
     async def _create_message(self, request: web.Request) -> web.Response:

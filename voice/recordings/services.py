@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections, models, transaction
 from django.utils import timezone
 
 from dealership.core.queue import task_enqueue
@@ -175,6 +175,33 @@ def recordings_expire(*, now: datetime | None = None) -> int:
     if ids:
         logger.info("%d recording(s) past the %s cutoff deleted", len(ids), cutoff.date())
     return len(ids)
+
+
+STUCK_AFTER = timedelta(minutes=30)
+
+
+def recordings_sweep(*, now: datetime | None = None) -> int:
+    """Queue again what a lost task left undone (a broker that was down, a worker that died): copies
+    waiting for over STUCK_AFTER, and deleted recordings whose audio is still kept somewhere."""
+    now = now or timezone.now()
+    stuck = list(
+        Recording.objects.filter(
+            status=Recording.Status.PROCESSING, created_at__lt=now - STUCK_AFTER
+        ).values_list("pk", flat=True)[:100]
+    )
+    for recording_id in stuck:
+        _publish("store", recording_id)
+    kept = list(
+        Recording.objects.filter(
+            status__in=(Recording.Status.DISCARDED, Recording.Status.DELETED),
+            deleted_at__lt=now - STUCK_AFTER,
+        )
+        .filter(models.Q(deleted_at_twilio=False) | ~models.Q(file=""))
+        .values_list("pk", flat=True)[:100]
+    )
+    for recording_id in kept:
+        _publish("discard", recording_id)
+    return len(stuck) + len(kept)
 
 
 # --- queueing -------------------------------------------------------------------------------------------

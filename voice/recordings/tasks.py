@@ -6,7 +6,7 @@ import random
 from celery import Task, shared_task
 
 from integrations.errors import ProviderError
-from voice.recordings.services import recordings_expire
+from voice.recordings.services import recordings_expire, recordings_sweep
 from voice.recordings.store import recording_discard, recording_failed, recording_store
 
 logger = logging.getLogger(__name__)
@@ -58,5 +58,6 @@ def recording_discard_task(self: Task, recording_id: int) -> str:
 
 @shared_task(name="voice.recordings.tasks.recordings_expire")
 def recordings_expire_task() -> int:
-    """Beat: delete recordings older than the shop's retention."""
+    """Beat: delete recordings older than the shop's retention; queue again what a lost task left."""
+    recordings_sweep()
     return recordings_expire()

@@ -11,9 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from scheduling.models import Shop
+from tests.fakes.fake_twilio import FakeRecording
 from tests.fakes.fixtures import fake_twilio  # noqa: F401
 from voice.models import Call, Recording
-from voice.recordings.services import recordings_expire
+from voice.recordings.services import recordings_expire, recordings_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +152,20 @@ def test_recordings_older_than_the_retention_are_deleted(recording, django_captu
     assert not default_storage.exists("recordings/test.wav")
     young.refresh_from_db()
     assert young.status == Recording.Status.STORED
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_audio_a_lost_task_left_behind_is_deleted_by_the_sweep(recording, fake_twilio):  # noqa: F811
+    fake_twilio.recordings[recording.recording_sid] = FakeRecording(recording.recording_sid, "CA", "", [], 2)
+    Recording.objects.filter(pk=recording.pk).update(
+        status=Recording.Status.DELETED,
+        deleted_at=timezone.now() - timedelta(hours=1),
+        deleted_at_twilio=False,
+    )
+
+    assert recordings_sweep() == 1
+
+    recording.refresh_from_db()
+    assert not recording.file and recording.deleted_at_twilio
+    assert fake_twilio.recordings[recording.recording_sid].deleted
+    assert recordings_sweep() == 0

@@ -76,7 +76,7 @@ def alert_deliver(*, alert_id: int) -> str:
     workers or a repeated beat tick never send it twice at once. Returns the alert's status."""
     now = timezone.now()
     claimed = Alert.objects.filter(pk=alert_id, status=Alert.Status.PENDING, send_after__lte=now).update(
-        status=Alert.Status.SENDING, attempts=F("attempts") + 1
+        status=Alert.Status.SENDING, attempts=F("attempts") + 1, send_after=now
     )
     if not claimed:
         return "not due"
@@ -116,8 +116,16 @@ def alert_deliver(*, alert_id: int) -> str:
     return status
 
 
+STUCK_AFTER = timedelta(minutes=10)
+
+
 def alerts_due() -> list[int]:
-    """Alerts waiting to be sent whose time has come (quiet hours over, backoff passed)."""
+    """Alerts waiting to be sent whose time has come (quiet hours over, backoff passed). One left
+    *sending* by a worker that died is put back first (recipients already told are not told again)."""
+    now = timezone.now()
+    Alert.objects.filter(status=Alert.Status.SENDING, send_after__lt=now - STUCK_AFTER).update(
+        status=Alert.Status.PENDING, send_after=now
+    )
     return list(
         Alert.objects.filter(status=Alert.Status.PENDING, send_after__lte=timezone.now())
         .order_by("send_after")

@@ -186,3 +186,15 @@ def _summary() -> dict:
         "follow_up_needed": True,
         "follow_up_reason": "Unsafe car",
     }
+
+
+def test_an_alert_left_sending_by_a_dead_worker_is_sent_later_to_whom_it_missed(alerting, mailoutbox):
+    callback_request_create(phone="+13125550147", reason="Stranded on the highway", urgent=True)
+    Alert.objects.update(status=Alert.Status.SENDING, delivery={f"sms:{OWNER_CELL}": "sent"}, attempts=1)
+    assert alerts_send_due() == 0  # it may still be on its way
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
+        assert alerts_send_due() == 1
+
+    assert Alert.objects.get().status == Alert.Status.SENT
+    assert texts(alerting) == [] and len(mailoutbox) == 2
