@@ -58,7 +58,9 @@ class LiveRecording:
         if not policy.enabled:
             return
         if policy.ask_first:
-            self.state = State.ASKING
+            # Only the inbound greeting asks; on a call we placed (a reminder) a "yes" answers
+            # something else, so such a call is not recorded.
+            self.state = State.ASKING if self._context.direction == "inbound" else State.OFF
             return
         self._tasks.guard(self._start(), name="recording-start")
 
