@@ -66,6 +66,12 @@ def _close_async_worker_connections(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path) -> None:
+    """Files saved to the default storage (call recordings) go to the test's own folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _no_failed_sign_ins_carried_over(settings) -> None:
     """Failed sign-ins (per client address) and failed identity checks (per customer) are counted in
     the shared cache (Redis), which outlives a test and a run; every test starts with none (the Redis

@@ -198,6 +198,39 @@ class TelephonyClient:
         logger.info("SMS %s sent to %s", message.sid, mask_phone(to))
         return str(message.sid)
 
+    async def start_recording(self, call_sid: str, *, status_callback: str) -> str:
+        """Start recording a live call, both sides on two channels; Twilio posts to `status_callback`
+        when the recording is complete. Returns the recording SID."""
+
+        async def start(client: Client) -> Any:
+            return await client.calls(call_sid).recordings.create_async(
+                recording_channels="dual",
+                recording_status_callback=status_callback,
+                recording_status_callback_event=["completed", "absent"],
+                recording_status_callback_method="POST",
+            )
+
+        recording = await self._run("start recording", start)
+        logger.info("call %s: recording %s started", call_sid, recording.sid)
+        return str(recording.sid)
+
+    async def stop_recording(self, call_sid: str, recording_sid: str) -> bool:
+        """Stop a call's recording. False (not an error) when the call or recording had already ended."""
+        try:
+            await self._run(
+                "stop recording",
+                lambda c: c.calls(call_sid).recordings(recording_sid).update_async(status="stopped"),
+            )
+        except ProviderError as exc:
+            if (
+                _twilio_code(exc.__cause__) in CALL_ENDED_CODES
+                or getattr(exc.__cause__, "status", None) == 404
+            ):
+                return False
+            raise
+        logger.info("call %s: recording %s stopped", call_sid, recording_sid)
+        return True
+
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.close()

@@ -55,7 +55,33 @@ class ShopAdmin(ModelAdmin):
                 "description": "Shop-local times between which reminder calls may be placed.",
             },
         ),
+        (
+            "Call recording",
+            {
+                "fields": (
+                    "recording_enabled",
+                    "recording_consent_required",
+                    "recording_delete_at_twilio",
+                    "recording_retention_days",
+                )
+            },
+        ),
+        (
+            "Alerts",
+            {
+                "fields": (
+                    "alert_channel",
+                    "alert_users",
+                    "alert_emails",
+                    "alert_phones",
+                    "alert_quiet_start",
+                    "alert_quiet_end",
+                ),
+                "description": "Who hears about urgent or safety callbacks and the receptionist failing.",
+            },
+        ),
     )
+    filter_horizontal = ("alert_users",)
 
     @admin.display(description="phone number", ordering="phone_number")
     def phone_display(self, obj: Shop) -> str:

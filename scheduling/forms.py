@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from unfold.widgets import (
@@ -284,7 +286,43 @@ class ShopForm(forms.ModelForm):
             "technician_minutes_per_day",
             "reminder_window_start",
             "reminder_window_end",
+            "recording_enabled",
+            "recording_consent_required",
+            "recording_delete_at_twilio",
+            "recording_retention_days",
+            "alert_channel",
+            "alert_users",
+            "alert_emails",
+            "alert_phones",
+            "alert_quiet_start",
+            "alert_quiet_end",
         )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "alert_users" in self.fields:
+            users = self.fields["alert_users"]
+            users.queryset = users.queryset.filter(is_staff=True, is_active=True)  # type: ignore[attr-defined]
+
+    def clean_alert_emails(self) -> str:
+        addresses = [a.strip() for a in (self.cleaned_data.get("alert_emails") or "").split(",") if a.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise forms.ValidationError(f"{address[:60]} is not an email address.") from None
+        return ", ".join(addresses)
+
+    def clean_alert_phones(self) -> str:
+        region = self.cleaned_data.get("phone_region") or "US"
+        numbers = []
+        for raw in (self.cleaned_data.get("alert_phones") or "").split(","):
+            if raw.strip():
+                try:
+                    numbers.append(normalize_phone(raw.strip(), region=region))
+                except ApplicationError as error:
+                    raise forms.ValidationError(error.message) from None
+        return ", ".join(numbers)
 
     def clean_phone_number(self) -> str:
         raw = (self.cleaned_data.get("phone_number") or "").strip()

@@ -47,6 +47,58 @@ class Shop(TimeStampedModel):
     )
     reminder_window_start = models.TimeField(default=time(9, 0))
     reminder_window_end = models.TimeField(default=time(20, 0))
+    # Call recording (voice.recordings): on by default, the greeting already discloses it.
+    recording_enabled = models.BooleanField(
+        "record calls", default=True, help_text="Record both sides of every call (two channels)."
+    )
+    recording_consent_required = models.BooleanField(
+        "ask before recording",
+        default=False,
+        help_text='Two-party-consent states: the assistant asks "is that OK?" and records only after '
+        "the caller agrees.",
+    )
+    recording_delete_at_twilio = models.BooleanField(
+        "delete at Twilio after copying",
+        default=True,
+        help_text="Once the audio is in the shop's own storage, delete Twilio's copy.",
+    )
+    recording_retention_days = models.PositiveIntegerField(
+        "keep recordings for (days)",
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Older recordings are deleted automatically.",
+    )
+    # Alerts (dealership.core.alerts): urgent callbacks, safety calls, the receptionist failing.
+    alert_channel = models.CharField(
+        "send alerts by",
+        max_length=5,
+        choices=[("", "off"), ("sms", "text message"), ("email", "email"), ("both", "text and email")],
+        default="email",
+        blank=True,
+    )
+    alert_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name="staff to alert",
+        help_text="Alerts by email go to these staff members' email addresses.",
+    )
+    alert_emails = models.CharField(
+        "other email addresses",
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated, e.g. owner@example.com, desk@example.com.",
+    )
+    alert_phones = models.CharField(
+        "phones for text alerts",
+        max_length=300,
+        blank=True,
+        help_text="Comma-separated mobile numbers, e.g. (312) 555-0147, +17735550100.",
+    )
+    alert_quiet_start = models.TimeField(
+        "quiet hours from", null=True, blank=True, help_text="Shop time; alerts wait until quiet hours end."
+    )
+    alert_quiet_end = models.TimeField("quiet hours until", null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -13,6 +13,8 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission, User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import RequestFactory
 from django.urls import URLPattern, reverse
 from django.utils import timezone
@@ -27,11 +29,13 @@ from django_celery_beat.models import (
 from crm.models import ServiceRecord
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import BusyBlock, CalendarSyncState, Closure, ShopAnswer, WorkStatus
+from tests.fakes.fake_twilio import two_channel_wav
 from voice.models import (
     Call,
     CallbackRequest,
     CallControl,
     Handoff,
+    Recording,
     StaffProfile,
     ToolCall,
     TransferNumber,
@@ -143,6 +147,16 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
     TransferNumber.objects.create(label="Parts desk", phone="+13125550142")
     CallControl.objects.create(
         call=call, user=advisor, action=CallControl.Action.SAY, text="One moment, please."
+    )
+    # The call's recording, in the shop's storage: the call page shows its player.
+    Recording.objects.create(
+        call=call,
+        recording_sid="RE" + "0" * 32,
+        status=Recording.Status.STORED,
+        file=default_storage.save("recordings/sample.wav", ContentFile(two_channel_wav(2))),
+        content_type="audio/x-wav",
+        duration_seconds=2,
+        channels=2,
     )
 
     reminder = Reminder.objects.create(appointment=appointment, due_at=now + timedelta(hours=3))

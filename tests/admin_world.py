@@ -16,6 +16,8 @@ from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.sessions.models import Session
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import URLPattern, URLResolver
 from django_celery_beat.models import (
@@ -32,7 +34,7 @@ from reminders.services import reminder_schedule
 from scheduling.models import BusyBlock, CalendarSyncState, Closure
 from scheduling.services import appointment_book
 from scheduling.tests.clock import NOW, at
-from voice.models import Call, CallbackRequest
+from voice.models import Call, CallbackRequest, Recording
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,10 @@ def build_world(catalog: dict, customer: Customer) -> None:
     )
     call = Call.objects.create(call_sid="CA" + "7" * 32, from_number=customer.phone, customer=customer)
     CallbackRequest.objects.create(call=call, customer=customer, phone=customer.phone, reason="Call me back")
+    stored = default_storage.save("recordings/world.wav", ContentFile(b"RIFF" + b"\0" * 400))
+    Recording.objects.create(
+        call=call, recording_sid="RE" + "7" * 32, status=Recording.Status.STORED, file=stored, channels=2
+    )
     other = Customer.objects.create(name="Lee Park", phone="+17735550122")
     ConsentEvent.objects.create(
         customer=other, phone=other.phone, action="opt_out", scope="all", source="admin", at=NOW

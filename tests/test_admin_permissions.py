@@ -50,6 +50,7 @@ ACTION_PERMISSIONS: dict[str, set[str]] = {
         for work in ("waiting_parts", "in_progress", "ready", "picked_up")
     },
     "voice.callbackrequest:mark_handled": {"voice.change_callbackrequest"},
+    "voice.call:delete_recordings": {"voice.delete_recording"},
     "reminders.reminder:send_now": {"reminders.send_reminder"},
     "scheduling.calendarsyncstate:resync_from_scratch": {"scheduling.sync_calendar"},
     "scheduling.appointmentcalendarsync:push_again": {"scheduling.sync_calendar"},
@@ -82,6 +83,8 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     # (POST only; dials, says, hangs up on a live call).
     "voice_call_live": {"voice.view_call"},
     "voice_call_take_over": {"voice.take_over_call"},
+    # The call page's recording audio (GET/HEAD only, byte ranges).
+    "voice_call_recording": {"voice.listen_recording"},
 }
 REFUSED = (302, 403, 405)
 

@@ -2,23 +2,27 @@
 messages taken for advisors, which they mark handled."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone, shop_when
 from insights.list_filters import AskedForAppointmentFilter, CallbackFromTestCallFilter, RangFilter
+from scheduling.shop import shop_get
 from voice.admin_live import live_board_view, take_over_context, take_over_view
 from voice.agent.language import language_name
 from voice.browser_calls.views import test_call_view
 from voice.models import Call, CallbackRequest
+from voice.recordings.player import LISTEN, recording_audio
+from voice.recordings.services import recording_playable, recordings_delete_by_hand
 from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
 from voice.takeover import call_is_live
@@ -127,7 +131,14 @@ class CallAdmin(ModelAdmin):
         ("Latency per turn (ms)", {"fields": ("latency",)}),
         ("Take-overs", {"fields": ("take_overs",)}),
     )
-    readonly_fields = ("transcript", "handoffs_shown", "tools_used", "latency", "take_overs")
+    readonly_fields = ("transcript", "handoffs_shown", "tools_used", "latency", "take_overs", "recording")
+    actions = ("delete_recordings",)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Call | None = None):  # type: ignore[no-untyped-def]
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not request.user.has_perm(LISTEN):
+            return fieldsets
+        return (fieldsets[0], ("Recording", {"fields": ("recording",)}), *fieldsets[1:])
 
     def get_urls(self) -> list[URLPattern]:
         board = self.admin_site.admin_view(lambda request: live_board_view(request, model_admin=self))
@@ -135,6 +146,11 @@ class CallAdmin(ModelAdmin):
         own = [
             path("live/", board, name="voice_call_live"),
             path("test-call/", test_call, name="voice_call_test_call"),
+            path(
+                "<path:object_id>/recording/",
+                self.admin_site.admin_view(recording_audio),
+                name="voice_call_recording",
+            ),
             path(
                 "<str:object_id>/take-over/",
                 self.admin_site.admin_view(
@@ -157,6 +173,32 @@ class CallAdmin(ModelAdmin):
     def take_overs(self, call: Call) -> SafeString:
         controls = call.controls.select_related("user")
         return render_to_string("voice/admin/take_overs.html", {"controls": controls})
+
+    @admin.display(description="Recording")
+    def recording(self, call: Call) -> SafeString:
+        playable = recording_playable(call_id=call.pk)
+        keep_until = (
+            playable.created_at + timedelta(days=shop_get().recording_retention_days) if playable else None
+        )
+        return render_to_string(
+            "voice/admin/recording.html",
+            {
+                "playable": playable,
+                "latest": call.recordings.select_related("deleted_by").first(),
+                "audio_url": reverse("admin:voice_call_recording", args=[call.pk]),
+                "keep_until": keep_until,
+            },
+        )
+
+    def has_delete_recording_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("voice.delete_recording")
+
+    @admin.action(description="Delete the recordings of selected calls", permissions=["delete_recording"])
+    def delete_recordings(self, request: HttpRequest, queryset: QuerySet[Call]) -> None:
+        deleted = recordings_delete_by_hand(
+            call_ids=list(queryset.values_list("pk", flat=True)), user=request.user
+        )
+        self.message_user(request, f"{deleted} recording(s) deleted.", messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

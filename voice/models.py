@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from dealership.core.models import TimeStampedModel
 
@@ -218,6 +219,7 @@ class WebhookReceipt(models.Model):
         REMINDER_STATUS = "reminder_status", "reminder call status"  # key: CallSid:CallStatus
         MACHINE_DETECTION = "amd", "machine detection"  # key: CallSid:AnsweredBy
         TRANSFER_RESULT = "transfer_result", "transfer result"  # key: Handoff.token
+        RECORDING = "recording"  # key: RecordingSid:RecordingStatus
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     key = models.CharField(max_length=120)
@@ -273,3 +275,49 @@ class Handoff(models.Model):
 
 # Take-over models live in their own module; importing them here makes them the voice app's.
 from voice.takeover_models import CallControl, StaffProfile, TransferNumber  # noqa: E402, F401
+
+
+def recording_upload_to(recording: "Recording", filename: str) -> str:
+    return f"recordings/{recording.created_at or timezone.now():%Y/%m}/{filename}"
+
+
+class Recording(models.Model):
+    """The audio of a call (both sides, one channel each), from Twilio's recording to the shop's storage.
+
+    Lifecycle: `recording` while the call is recorded, `processing` once Twilio finished it, `stored` when
+    the audio is in the shop's storage (`file`), `discarded` when the caller objected, `deleted` after the
+    retention or by hand (`deleted_at`, `deleted_by`), `failed` when the copy gave up.
+    """
+
+    class Status(models.TextChoices):
+        RECORDING = "recording"
+        PROCESSING = "processing"
+        STORED = "stored"
+        FAILED = "failed"
+        DISCARDED = "discarded", "discarded (caller objected)"
+        DELETED = "deleted"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="recordings")
+    recording_sid = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECORDING)
+    file = models.FileField(upload_to=recording_upload_to, blank=True, max_length=200)
+    content_type = models.CharField(max_length=40, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    stored_at = models.DateTimeField(null=True, blank=True)
+    deleted_at_twilio = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    deleted_reason = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("listen_recording", "Can listen to call recordings")]
+
+    def __str__(self) -> str:
+        return f"Recording {self.recording_sid}"

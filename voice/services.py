@@ -14,6 +14,11 @@ from django.utils import timezone
 from crm.phones import mask_phone, try_normalize_phone
 from crm.services import customer_set_preferred_language
 from dealership import metrics
+from dealership.core.alerts.services import (
+    alert_callback_request,
+    notify_call_urgent,
+    receptionist_error_noted,
+)
 from scheduling.shop import shop_get
 from voice.models import Call, CallbackRequest, ToolCall, Turn, WebhookReceipt
 from voice.receipts import webhook_receipt_record
@@ -142,8 +147,13 @@ def call_status_callback(
 
 
 def call_record_error(*, call_id: int, error: str) -> None:
-    """Keep the latest thing that went wrong on a call, for advisors reading the admin."""
+    """Keep the latest thing that went wrong on a call, for advisors reading the admin; a rejected key,
+    an exhausted quota or several failing calls in a row alert the shop (dealership.core.alerts)."""
     Call.objects.filter(pk=call_id).update(last_error=error[:2000], updated_at=timezone.now())
+    try:
+        receptionist_error_noted(call_id=call_id, error=error)
+    except Exception:  # an alert must never cost the call its record
+        logger.exception("call id %s: the failure alert could not be raised", call_id)
 
 
 def call_set_outcome(*, call_id: int, outcome: str) -> None:
@@ -162,7 +172,8 @@ def call_set_language(*, call_id: int, language: str, customer_id: int | None = 
 
 
 def call_set_recording_consent(*, call_id: int, consent: str) -> None:
-    Call.objects.filter(pk=call_id).update(
+    """The call's consent state; an objection stands (a later "disclosed" does not undo it)."""
+    Call.objects.filter(pk=call_id).exclude(recording_consent=Call.RecordingConsent.DECLINED).update(
         recording_consent=Call.RecordingConsent(consent), updated_at=timezone.now()
     )
 
@@ -230,7 +241,8 @@ def callback_request_create(
     urgent: bool = False,
 ) -> CallbackRequest:
     """Take a message for an advisor. It shows in the admin until someone marks it handled. Urgent
-    (listed first) when `urgent` or when the call was marked a safety issue."""
+    (listed first) when `urgent` or when the call was marked a safety issue; an urgent one also alerts
+    the shop (dealership.core.alerts)."""
     if call_id is not None and not urgent:
         urgent = Call.objects.filter(pk=call_id, urgency=Call.Urgency.SAFETY).exists()
     request = CallbackRequest.objects.create(
@@ -244,6 +256,10 @@ def callback_request_create(
     if call_id is not None:
         Call.objects.filter(pk=call_id, outcome="").update(outcome=Call.Outcome.MESSAGE_TAKEN)
     logger.info("callback request %s taken for %s", request.pk, mask_phone(request.phone))
+    try:
+        alert_callback_request(request)
+    except Exception:  # an alert must never cost the caller their message
+        logger.exception("callback request %s: the alert could not be raised", request.pk)
     return request
 
 
@@ -266,6 +282,11 @@ def call_mark_urgent(*, call_id: int, reason: str = "") -> bool:
         )
         CallbackRequest.objects.filter(call_id=call_id, urgent=False).update(urgent=True)
     if changed:
-        call_sid = Call.objects.filter(pk=call_id).values_list("call_sid", flat=True).first()
-        logger.warning("call=%s marked urgent: safety (%s)", call_sid, reason[:100])
+        call = Call.objects.filter(pk=call_id).first()
+        logger.warning("call=%s marked urgent: safety (%s)", call.call_sid if call else "?", reason[:100])
+        if call is not None:
+            try:
+                notify_call_urgent(call)  # once per call: the summary's later safety flag adds nothing
+            except Exception:  # an alert must never cost the call its urgent flag
+                logger.exception("call=%s: the urgent alert could not be raised", call.call_sid)
     return bool(changed)

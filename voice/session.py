@@ -30,6 +30,7 @@ from voice.limits import SessionLimits
 from voice.logs import call_log
 from voice.media_streams import Dtmf, Encoder, Mark, Media, ProtocolError, Start, Stop, parse_frame
 from voice.playout import Playout, Utterance
+from voice.recordings.live import LiveRecording
 from voice.services import call_record_error
 from voice.stream_tokens import call_stream_claim
 from voice.telephony import CallTelephony, TwilioTelephony
@@ -78,6 +79,7 @@ class CallSession:
         self._engine_errors = 0
         self.telephony: CallTelephony = telephony or TwilioTelephony()
         self._test_call = test_call
+        self.recording: LiveRecording | None = None
         self.tasks.spawn(self._watch(), name="session-watchdog")
 
     # --- transport side ---------------------------------------------------------------------------
@@ -183,6 +185,11 @@ class CallSession:
             return False
         return await self._playout.wait_until_heard(label, max_wait)
 
+    def caller_said(self, text: str) -> None:
+        """A final transcript of the caller's words: what they say about being recorded counts."""
+        if self.recording is not None:
+            self.recording.caller_said(text)
+
     def note_caller_activity(self) -> None:
         """The caller said something (the engine's speech detection decides); resets idle timing."""
         self._last_activity = self._caller_spoke_at = self._loop.time()
@@ -255,6 +262,12 @@ class CallSession:
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
         metrics.LIVE_CALLS.inc()  # down again in _finish, with the playout
+        if isinstance(self.telephony, TwilioTelephony):
+            # Recorded at Twilio: a browser test call has no Twilio call to record.
+            self.recording = LiveRecording(
+                context=self.context, tasks=self.tasks, telephony=self.telephony.client, log=self.log
+            )
+            self.tasks.spawn(self.recording.begin(), name="recording-begin")
         if claim.replaces_stream_sid:
             # A reconnect: the session it replaces (in whichever process holds it) ends cleanly.
             self.log.info("stream %s replaces stream %s", frame.stream_sid, claim.replaces_stream_sid)

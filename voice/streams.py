@@ -42,8 +42,10 @@ def stream_twiml(
     request: HttpRequest, call: Call, *, transfer_number: str | None = None, **extra: str
 ) -> str:
     """The <Connect><Stream> document for `call`, with the apology-and-transfer fallback after it."""
+    # The origin Twilio reached us at: where the live call tells Twilio to report its recording.
+    origin = settings.PUBLIC_BASE_URL or f"https://{request.get_host()}"
     return twiml.connect_stream(
         stream_url(request),
-        stream_parameters(call, **extra),
+        stream_parameters(call, origin=origin, **extra),
         transfer_number=settings.TRANSFER_PHONE_NUMBER if transfer_number is None else transfer_number,
     )

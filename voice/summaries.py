@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
+from dealership.core.alerts.services import notify_call_urgent
 from integrations.errors import ProviderError
 from integrations.llm_json import chat_json
 from voice.models import Call, Turn
@@ -184,6 +185,12 @@ def call_summarise(*, call_id: int) -> str:
     logger.info(
         "call=%s summarised (urgency %s, follow-up %s)", call.call_sid, call.urgency, call.follow_up_needed
     )
+    if call.urgency == Call.Urgency.SAFETY:
+        # Once per call: a safety flag raised live has already alerted, and this adds nothing.
+        try:
+            notify_call_urgent(call)
+        except Exception:  # the summary stands whatever happens to the alert
+            logger.exception("call=%s the safety alert could not be raised", call.call_sid)
     return "summarised"
 
 

@@ -50,3 +50,7 @@ def handoff_callback_text(self: Task, handoff_id: int) -> str:
             logger.error("hand-off %s: callback text gave up: %s", handoff_id, error.message)
             return "failed"
         raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from None
+
+
+# Registered with the worker here: autodiscovery looks at each app's `tasks` module only.
+from voice.recordings import tasks as recording_tasks  # noqa: E402, F401

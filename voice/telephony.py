@@ -51,20 +51,20 @@ class TwilioTelephony:
 
     async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
         if handoff:
-            await self._twilio().update_call_twiml(call_sid, warm_dial_twiml(number=number, token=handoff))
+            await self.client().update_call_twiml(call_sid, warm_dial_twiml(number=number, token=handoff))
         elif announce:
-            await self._twilio().update_call_twiml(call_sid, twiml.dial(number, message=announce))
+            await self.client().update_call_twiml(call_sid, twiml.dial(number, message=announce))
         else:
-            await self._twilio().transfer(call_sid, number)
+            await self.client().transfer(call_sid, number)
 
     async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
         if announce:
-            await self._twilio().update_call_twiml(call_sid, twiml.say_and_hangup(announce))
+            await self.client().update_call_twiml(call_sid, twiml.say_and_hangup(announce))
         else:
-            await self._twilio().hang_up(call_sid)
+            await self.client().hang_up(call_sid)
 
     async def send_sms(self, to: str, body: str) -> None:
-        await self._twilio().send_sms(to, body)
+        await self.client().send_sms(to, body)
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
@@ -74,7 +74,8 @@ class TwilioTelephony:
             except Exception:  # closing is best effort: the call is over either way
                 return
 
-    def _twilio(self) -> TelephonyClient:
+    def client(self) -> TelephonyClient:
+        """The call's Twilio REST client (made on first use; recordings use it too)."""
         if self._client is None:
             self._client = TelephonyClient()
         return self._client

@@ -51,6 +51,10 @@ class CallTransport(Protocol):
         """Until `label` (default: everything sent) was heard; False if interrupted, ended or timed out."""
         ...
 
+    def caller_said(self, text: str) -> None:
+        """A final transcript of the caller's words (for recording consent: "don't record me")."""
+        ...
+
     def note_caller_activity(self) -> None:
         """The caller did something (speech, a key): resets the idle timer."""
         ...

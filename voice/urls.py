@@ -1,6 +1,7 @@
 from django.urls import path
 
 from voice import transfer_webhooks, webhooks
+from voice.recordings.webhook import recording_status
 
 app_name = "voice"
 urlpatterns = [
@@ -8,4 +9,5 @@ urlpatterns = [
     path("status/", webhooks.status, name="status"),
     path("transfer/whisper/", transfer_webhooks.whisper, name="transfer-whisper"),
     path("transfer/result/", transfer_webhooks.result, name="transfer-result"),
+    path("recording/", recording_status, name="recording"),
 ]

@@ -11,3 +11,7 @@ BEAT_HEARTBEAT_TASK = "dealership.core.tasks.beat_heartbeat"
 def beat_heartbeat() -> None:
     """Scheduled by beat every minute: its run is beat's sign of life."""
     heartbeat_record(name="beat")
+
+
+# Registered with the worker here: autodiscovery looks at each app's `tasks` module only.
+from dealership.core.alerts import tasks as alert_tasks  # noqa: E402, F401

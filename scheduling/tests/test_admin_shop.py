@@ -32,7 +32,14 @@ def test_it_edits_the_shop_and_checks_what_it_can(admin_client, shop):
     url = reverse("admin:scheduling_shop_change", args=[shop.pk])
     page = admin_client.get(url)
     titles = [fieldset.name for fieldset in page.context["adminform"]]
-    assert titles == ["Identity", "Time zone", "Booking rules and capacity", "Reminder calls"]
+    assert titles == [
+        "Identity",
+        "Time zone",
+        "Booking rules and capacity",
+        "Reminder calls",
+        "Call recording",
+        "Alerts",
+    ]
 
     bad = change_form_data(page, reminder_window_start="20:00", reminder_window_end="09:00")
     assert "The reminder window must end after it starts." in error_text(admin_client.post(url, bad))
@@ -47,6 +54,24 @@ def test_it_edits_the_shop_and_checks_what_it_can(admin_client, shop):
         4,
         "America/Denver",
     )
+
+
+def test_it_keeps_alert_addresses_clean(admin_client, shop):
+    url = reverse("admin:scheduling_shop_change", args=[shop.pk])
+    page = admin_client.get(url)
+
+    bad = change_form_data(page, alert_emails="owner@example.com, not-an-address")
+    assert "not-an-address is not an email address." in error_text(admin_client.post(url, bad))
+
+    good = change_form_data(
+        page,
+        alert_channel="both",
+        alert_emails=" owner@example.com ,desk@example.com",
+        alert_phones="(312) 555-0188",
+    )
+    assert admin_client.post(url, good).status_code == 302
+    shop.refresh_from_db()
+    assert (shop.alert_emails, shop.alert_phones) == ("owner@example.com, desk@example.com", "+13125550188")
 
 
 def test_it_edits_hours_from_the_list_and_refuses_closing_before_opening(admin_client, shop):

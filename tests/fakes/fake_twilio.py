@@ -1,20 +1,30 @@
-"""Fake Twilio REST API: the Calls and Messages endpoints our telephony adapter uses, and what the set-up
-check reads and writes: the account, its IncomingPhoneNumbers (holding PHONE_NUMBER, no webhooks set) and
-the Messaging Services with their phone numbers and A2P 10DLC campaigns (`add_messaging_service`).
+"""Fake Twilio REST API: the Calls, Messages and Recordings endpoints our telephony adapter uses, and what
+the set-up check reads and writes: the account, its IncomingPhoneNumbers (holding PHONE_NUMBER, no webhooks
+set) and the Messaging Services with their phone numbers and A2P 10DLC campaigns (`add_messaging_service`).
 
 Point the adapter at it with `TWILIO_API_BASE_URL = fake.http_url`. Requests are recorded with their
 form bodies; a call SID can be made to answer like a call that already ended. Created calls are kept
 and listed by `GET Calls.json` (To/From filters, newest first); `lose_next_create_response()` makes a
 create place the call but never answer in time (or drop the connection), as a flaky network would.
+
+Recordings: `POST Calls/{sid}/Recordings.json` starts one (two channels), `POST .../Recordings/{RE}.json`
+with Status=stopped stops it, `GET Recordings/{RE}.wav` gives its audio (a real two-channel WAV, honouring
+Range), `DELETE Recordings/{RE}.json` deletes it. `complete_recording(sid)` ends it as Twilio does when
+the call ends, and `recording_callback(sid)` is the signed status callback Twilio then sends (URL, form,
+X-Twilio-Signature) for a test to deliver.
 """
 
 import base64
+import io
 import itertools
+import math
+import wave
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from aiohttp import web
+from twilio.request_validator import RequestValidator
 
 from tests.fakes.server import FakeServer
 
@@ -58,6 +68,35 @@ class FakeCall:
 
 
 @dataclass
+class FakeRecording:
+    sid: str
+    call_sid: str
+    callback: str
+    callback_events: list[str]
+    channels: int
+    status: str = "in-progress"
+    duration: int = 0
+    deleted: bool = False
+    audio: bytes = b""
+
+
+def two_channel_wav(seconds: float, *, rate: int = 8000) -> bytes:
+    """A 16-bit two-channel WAV: a 440 Hz tone on the left (caller), 660 Hz on the right (agent)."""
+    frames = bytearray()
+    for n in range(int(seconds * rate)):
+        for hz in (440, 660):
+            sample = int(8000 * math.sin(2 * math.pi * hz * n / rate))
+            frames += sample.to_bytes(2, "little", signed=True)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(bytes(frames))
+    return out.getvalue()
+
+
+@dataclass
 class ScriptedError:
     status: int
     code: int
@@ -75,6 +114,8 @@ class FakeTwilio(FakeServer):
         self.calls: list[FakeCall] = []
         # Each entry: seconds to stall after creating the call (None: drop the connection instead).
         self.lost_create_responses: list[float | None] = []
+        self.recordings: dict[str, FakeRecording] = {}
+        self.recording_seconds = 4.0  # how long each completed recording's audio is
         self._ids = itertools.count(1)
         self.account_status = "active"
         self.numbers: dict[str, dict[str, str]] = {NUMBER_SID: _number_row(PHONE_NUMBER)}
@@ -94,7 +135,111 @@ class FakeTwilio(FakeServer):
             web.get("/v1/Services", self._list_services),
             web.get("/v1/Services/{service}/PhoneNumbers", self._list_service_numbers),
             web.get("/v1/Services/{service}/Compliance/Usa2p", self._list_campaigns),
+            web.post(prefix + "/Calls/{call_sid}/Recordings.json", self._start_recording),
+            web.post(prefix + "/Calls/{call_sid}/Recordings/{sid}.json", self._update_recording),
+            web.get(prefix + "/Recordings/{sid}.wav", self._recording_media),
+            web.delete(prefix + "/Recordings/{sid}.json", self._delete_recording),
         ]
+
+    # --- recordings -------------------------------------------------------------------------------
+
+    def complete_recording(self, sid: str, *, seconds: float | None = None) -> FakeRecording:
+        """The recording ends (the call hung up, or it was stopped) and its audio is ready."""
+        recording = self.recordings[sid]
+        seconds = self.recording_seconds if seconds is None else seconds
+        with self.lock:
+            recording.status = "completed"
+            recording.duration = round(seconds)
+            recording.audio = two_channel_wav(seconds)
+        return recording
+
+    def recordings_of(self, call_sid: str) -> list[FakeRecording]:
+        return [r for r in self.recordings.values() if r.call_sid == call_sid]
+
+    def recording_callback(self, sid: str) -> tuple[str, dict[str, str], str]:
+        """Twilio's recording status callback for `sid` as it would POST it: (URL, form, signature)."""
+        recording = self.recordings[sid]
+        base = f"{self.http_url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{sid}"
+        form = {
+            "AccountSid": self.account_sid,
+            "CallSid": recording.call_sid,
+            "RecordingSid": sid,
+            "RecordingUrl": base,
+            "RecordingStatus": recording.status,
+            "RecordingDuration": str(recording.duration),
+            "RecordingChannels": str(recording.channels),
+            "RecordingSource": "StartCallRecordingAPI",
+            "RecordingStartTime": format_datetime(datetime.now(UTC), usegmt=True),
+            "ErrorCode": "0",
+        }
+        signature = RequestValidator(self.auth_token).compute_signature(recording.callback, form)
+        return recording.callback, form, signature
+
+    async def _start_recording(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        call_sid = request.match_info["call_sid"]
+        if refusal := self._refusal(recorded, call_sid):
+            return refusal
+        sid = f"RE{next(self._ids):032d}"
+        channels = 2 if recorded.value("RecordingChannels") == "dual" else 1
+        recording = FakeRecording(
+            sid,
+            call_sid,
+            recorded.value("RecordingStatusCallback") or "",
+            recorded.form.get("RecordingStatusCallbackEvent", []),
+            channels,
+        )
+        with self.lock:
+            self.recordings[sid] = recording
+        return web.json_response(self._recording_json(recording), status=201)
+
+    async def _update_recording(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded, request.match_info["call_sid"]):
+            return refusal
+        recording = self.recordings.get(request.match_info["sid"])
+        if recording is None or recording.deleted:
+            return _error(ScriptedError(404, 20404, "The requested resource was not found"))
+        if recorded.value("Status") == "stopped":
+            self.complete_recording(recording.sid)
+        elif recorded.value("Status") in ("paused", "in-progress"):
+            recording.status = recorded.value("Status") or recording.status
+        return web.json_response(self._recording_json(recording))
+
+    async def _recording_media(self, request: web.Request) -> web.StreamResponse:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        recording = self.recordings.get(request.match_info["sid"])
+        if recording is None or recording.deleted or recording.status != "completed":
+            return _error(ScriptedError(404, 20404, "The requested resource was not found"))
+        return web.Response(body=recording.audio, content_type="audio/x-wav")
+
+    async def _delete_recording(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        recording = self.recordings.get(request.match_info["sid"])
+        if recording is None or recording.deleted:
+            return _error(ScriptedError(404, 20404, "The requested resource was not found"))
+        with self.lock:
+            recording.deleted = True
+            recording.audio = b""
+        return web.Response(status=204)
+
+    def _recording_json(self, recording: FakeRecording) -> dict[str, object]:
+        return {
+            "sid": recording.sid,
+            "account_sid": self.account_sid,
+            "call_sid": recording.call_sid,
+            "status": recording.status,
+            "channels": recording.channels,
+            "source": "StartCallRecordingAPI",
+            "duration": str(recording.duration) if recording.status == "completed" else "-1",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{recording.call_sid}/Recordings/"
+            f"{recording.sid}.json",
+        }
 
     # --- scripting ------------------------------------------------------------------------------
 
@@ -220,6 +365,10 @@ class FakeTwilio(FakeServer):
         if refusal := self._refusal(recorded, call_sid):
             return refusal
         status = recorded.value("Status") or "in-progress"
+        if status == "completed":  # hanging up ends the call's recordings, as Twilio does
+            for recording in self.recordings_of(call_sid):
+                if recording.status in ("in-progress", "paused"):
+                    self.complete_recording(recording.sid)
         return web.json_response(self._call_json(call_sid, recorded, status))
 
     async def _create_message(self, request: web.Request) -> web.Response:

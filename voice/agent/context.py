@@ -140,7 +140,13 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
     elif call.direction == "outbound":
         opening = outbound_greeting(shop_name=shop.name, caller=caller)
     else:
-        opening = greeting(shop_name=shop.name, extra=shop.greeting, caller=caller, language=caller.language)
+        opening = greeting(
+            shop_name=shop.name,
+            extra=shop.greeting,
+            caller=caller,
+            language=caller.language,
+            ask_recording=shop.recording_enabled and shop.recording_consent_required,
+        )
     return AgentSetup(
         shop_name=shop.name,
         zone=shop.zone,

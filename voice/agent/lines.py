@@ -7,7 +7,16 @@ caller's language falls back to English, so a half-translated language still spe
 DEFAULT_LANGUAGE = "en"
 
 # key -> {language code -> text}. Texts may hold str.format fields, e.g. "{shop_name}".
-LINES: dict[str, dict[str, str]] = {}
+LINES: dict[str, dict[str, str]] = {
+    # Two-party-consent shops (Shop.recording_consent_required): asked in the greeting; the call is
+    # recorded only after a clear yes (voice.recordings.consent).
+    "recording_question": {
+        "en": "I'm the shop's automated assistant. We record calls to serve you better: is that OK?",
+        "es": (
+            "Soy el asistente automático del taller. Grabamos las llamadas para atenderle mejor: ¿está bien?"
+        ),
+    },
+}
 
 
 def line(key: str, language: str = DEFAULT_LANGUAGE, **fields: object) -> str:

@@ -25,19 +25,24 @@ def first_name(name: str) -> str:
 
 
 def greeting(
-    *, shop_name: str, extra: str = "", caller: CallerContext | None = None, language: str = DEFAULT_LANGUAGE
+    *,
+    shop_name: str,
+    extra: str = "",
+    caller: CallerContext | None = None,
+    language: str = DEFAULT_LANGUAGE,
+    ask_recording: bool = False,
 ) -> str:
     """The first words of every inbound call: who we are, that this is automated, that it may be
-    recorded, in `language`. The shop's `extra` sentence is written in English, so only English
+    recorded, in `language`. With `ask_recording` (two-party-consent shops) it asks whether recording
+    is OK instead, and ends there. The shop's `extra` sentence is written in English, so only English
     greetings say it."""
     name = first_name(caller.name) if caller else ""
     thanks = line("greeting_thanks_name", language, name=name, shop_name=shop_name) if name else ""
-    sentences = [
-        thanks or line("greeting_thanks", language, shop_name=shop_name),
-        line("greeting_disclosure", language),
-    ]
-    if extra and language == DEFAULT_LANGUAGE:
-        sentences.append(extra.strip())
+    sentences = [thanks or line("greeting_thanks", language, shop_name=shop_name)]
+    said_extra = [extra.strip()] if extra and language == DEFAULT_LANGUAGE else []
+    if ask_recording:
+        return " ".join([*sentences, *said_extra, line("recording_question", language)])
+    sentences += [line("greeting_disclosure", language), *said_extra]
     sentences.append(line("greeting_ask", language))
     return " ".join(sentences)
 
@@ -91,6 +96,8 @@ How to talk:
   booked as "diagnostic" with the caller's own words in the notes.
 - Never promise a repair outcome, a diagnosis or a cost without an inspection; say a technician will look.
 - If asked, say plainly that you are an automated assistant, not a person.
+- If the caller does not want to be recorded, say the recording has been stopped and deleted (the system
+  does that on their words), then carry on helping them.
 - If the caller is upset, mentions a lawyer, or asks for a manager or a person, apologise and offer to
   transfer them. {handoff}
 - When a tool answers success false, tell the caller its error in your own words and offer what it suggests.

@@ -70,9 +70,18 @@ class CallRecorder:
     queue to empty, so the records are complete when the call ends.
     """
 
-    def __init__(self, *, call_id: int, log: logging.LoggerAdapter | logging.Logger = logger):
+    def __init__(
+        self,
+        *,
+        call_id: int,
+        log: logging.LoggerAdapter | logging.Logger = logger,
+        on_caller_text: Callable[[str], None] | None = None,
+    ):
+        """`on_caller_text(text)` hears every caller turn as it is recorded (the transport's
+        `caller_said`: an objection to recording acts at once, not after the write)."""
         self.call_id = call_id
         self.log = log
+        self._on_caller_text = on_caller_text
         self._queue: asyncio.Queue[tuple[Callable[..., Any], dict[str, Any], asyncio.Future[Any] | None]] = (
             asyncio.Queue()
         )
@@ -85,6 +94,11 @@ class CallRecorder:
         """Append a transcript turn; `started_at` is a monotonic time; `fields` as turn_record's."""
         if fields.get("response_ms") is not None:
             metrics.TURN_LATENCY.observe(fields["response_ms"] / 1000)
+        if role == "caller" and self._on_caller_text is not None:
+            try:
+                self._on_caller_text(text)
+            except Exception:
+                self.log.exception("the caller's words could not be checked for recording consent")
         self._put(
             turn_record,
             {

@@ -42,6 +42,8 @@ ADVISOR_PERMISSIONS = {
     "voice.view_callcontrol",
     "voice.view_transfernumber",
     *(f"voice.{verb}_staffprofile" for verb in CRUD),
+    "voice.view_recording",
+    "voice.listen_recording",
     *(f"voice.{verb}_callbackrequest" for verb in CRUD),
     *(f"reminders.{verb}_reminder" for verb in CRUD),
     "reminders.send_reminder",

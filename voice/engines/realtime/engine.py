@@ -104,7 +104,9 @@ class RealtimeEngine(Engine):
         self.session, self.call, self.log = session, call, session.log
         self.tasks = session.tasks
         self.keypad = Keypad(self._keypad, tasks=session.tasks)
-        self.recorder = CallRecorder(call_id=call.call_id, log=session.log)
+        self.recorder = CallRecorder(
+            call_id=call.call_id, log=session.log, on_caller_text=getattr(session, "caller_said", None)
+        )
         self.turns = TurnLog(self.recorder, log=session.log)
         self.tasks.spawn(self._boot())
 

@@ -1,0 +1,1 @@
+"""Alerts to the shop's people (urgent and safety callbacks, the receptionist failing): see services."""
