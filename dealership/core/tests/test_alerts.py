@@ -18,7 +18,7 @@ from tests.calls import inbound_call
 from tests.fakes.fake_openai import JsonReply
 from tests.fakes.fixtures import fake_openai, fake_twilio  # noqa: F401
 from voice.models import Call
-from voice.services import call_record_error, callback_request_create, turn_record
+from voice.services import call_mark_urgent, call_record_error, callback_request_create, turn_record
 from voice.tasks import call_summarise_task
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +198,25 @@ def test_an_alert_left_sending_by_a_dead_worker_is_sent_later_to_whom_it_missed(
 
     assert Alert.objects.get().status == Alert.Status.SENT
     assert texts(alerting) == [] and len(mailoutbox) == 2
+
+
+def test_a_call_marked_unsafe_live_alerts_once_and_its_summary_adds_nothing(
+    alerting,
+    mailoutbox,
+    fake_openai,  # noqa: F811
+):
+    """The live flag (the safety tool or the keyword backstop) alerts at once, not after the call."""
+    Shop.objects.update(alert_channel="email")
+    call = inbound_call()
+    turn_record(call_id=call.pk, role="caller", text="There's smoke coming out of the hood.")
+
+    call_mark_urgent(call_id=call.pk, reason="smoke")
+    alerts_send_due()
+    assert len(mailoutbox) == 2 and mailoutbox[0].subject.startswith("Safety issue")
+    fake_openai.structured = [JsonReply({**_summary(), "urgency": "safety"})]
+    call_summarise_task.apply(args=(call.pk,)).get()
+    alerts_send_due()
+
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.status) == (Alert.Kind.SAFETY_CALL, Alert.Status.SENT)
+    assert len(mailoutbox) == 2
