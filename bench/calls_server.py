@@ -94,9 +94,18 @@ def _wait_for_port(port: int, process: subprocess.Popen[Any], within: float) -> 
 class Fakes:
     """bench/calls_fakes.py in its own process; `ask()` sends one command and returns the answer."""
 
-    def __init__(self, *, tts_frame_bytes: int):
+    def __init__(self, *, tts_frame_bytes: int, latency: str = "zero"):
+        self.latency = latency
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.calls_fakes", "--tts-frame-bytes", str(tts_frame_bytes)],
+            [
+                sys.executable,
+                "-m",
+                "bench.calls_fakes",
+                "--tts-frame-bytes",
+                str(tts_frame_bytes),
+                "--latency",
+                latency,
+            ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -10,6 +10,7 @@ idle socket the way Deepgram does (NET-0001). `drop_listen()` kills the TCP conn
 TTS: text is buffered until Flush, then `BYTES_PER_WORD` µ-law bytes per word (100 ms at 8 kHz) are
 streamed in `frame_bytes` binary frames, `frame_interval` seconds apart, followed by Flushed. Clear
 stops the audio at once and answers Cleared. `fake_audio_for(text)` is exactly what a flush produces.
+With a `latency` profile (tests.fakes.latency) each flush's first audio waits `tts_first_byte`.
 """
 
 import asyncio
@@ -29,6 +30,7 @@ from tests.fakes.deepgram_messages import (
     utterance_end_message,
     wav_header,
 )
+from tests.fakes.latency import ZERO, LatencyProfile
 from tests.fakes.server import FakeServer
 
 __all__ = [
@@ -73,8 +75,10 @@ class FakeDeepgram(FakeServer):
         frame_bytes: int = 160,
         frame_interval: float = 0.002,
         idle_timeout: float | None = None,
+        latency: LatencyProfile = ZERO,
     ) -> None:
         super().__init__()
+        self.latency = latency  # TTS first byte after each Flush (tests.fakes.latency)
         self.api_key = api_key
         self.frame_bytes = frame_bytes
         self.frame_interval = frame_interval
@@ -250,6 +254,8 @@ class FakeDeepgram(FakeServer):
             if text is None:
                 return
             audio = fake_audio_for(text)
+            if self.latency.tts_first_byte:
+                await asyncio.sleep(self.latency.tts_first_byte)
             for offset in range(0, len(audio), self.frame_bytes):
                 frame = audio[offset : offset + self.frame_bytes]
                 await session.ws.send_bytes(frame)

@@ -82,6 +82,7 @@ class CascadeEngine(Engine):
             recovery=self.recovery,
             timings=self.timings,
         )
+        self.listener.pause = self.caller.pause  # sees the caller's audio while a turn is open
         self.keypad = Keypad(self.caller.on_keypad, tasks=transport.tasks)
         self._started = True
         transport.tasks.spawn(self._boot(), name="cascade-boot")
@@ -138,6 +139,12 @@ class CascadeEngine(Engine):
         if not self._started:
             return  # start() never ran
         self.keypad.close()
+        if self.replies.speculated:
+            self.log.info(
+                "speculative replies: %d started, %d confirmed",
+                self.replies.speculated,
+                self.replies.confirmed,
+            )
         try:
             await self.transport.tasks.close()
             await self.recovery.finish()

@@ -21,7 +21,7 @@ from integrations.stt import SpeechStarted, SttEvent, Transcript, UtteranceEnd
 from voice.agent.audio_clock import AudioClock
 from voice.agent.records import ms_between
 
-_ENDS_MID_NUMBER = re.compile(r"\d[\s-]*$")
+ENDS_MID_NUMBER = re.compile(r"\d[\s-]*$")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class TurnTaker:
             if self._heard_speech_start:
                 signals.append(Speaking(self.text))
         if event.is_final and event.speech_final and self._finals:
-            if _ENDS_MID_NUMBER.search(self.text):
+            if ENDS_MID_NUMBER.search(self.text):
                 self.holding = True
                 signals.append(Hold())
             else:
