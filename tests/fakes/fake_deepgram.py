@@ -1,11 +1,15 @@
-"""Fake Deepgram: live STT (WS /v1/listen), streaming TTS (WS /v1/speak) and REST TTS (POST /v1/speak).
+"""Fake Deepgram: live STT (WS /v1/listen, Flux on WS /v2/listen), streaming TTS (WS /v1/speak) and
+REST TTS (POST /v1/speak).
 
 Point the SDK at it with `DEEPGRAM_BASE_URL = fake.http_url` (the ws:// origin is derived from it).
 
 STT: audio frames are counted; scripted messages go out once enough audio arrived
 (`script_after_bytes`) or when a test calls `emit(...)`. KeepAlive is recorded, Finalize answers a
 `from_finalize` result, CloseStream answers Metadata and closes. With `idle_timeout` the fake closes an
-idle socket the way Deepgram does (NET-0001). `drop_listen()` kills the TCP connection.
+idle socket the way Deepgram does (NET-0001). `drop_listen()` kills the TCP connection. A v2 (Flux)
+socket opens with `Connected`; tests send its TurnInfo messages (`turn_info(...)`: StartOfTurn,
+Update, EagerEndOfTurn, TurnResumed, EndOfTurn) with `emit()`; ForceEndTurn answers an EndOfTurn
+carrying `finalize_transcript`; both versions share `listen_sessions` (`session.path` tells which).
 
 TTS: text is buffered until Flush, then `BYTES_PER_WORD` µ-law bytes per word (100 ms at 8 kHz) are
 streamed in `frame_bytes` binary frames, `frame_interval` seconds apart, followed by Flushed. Clear
@@ -23,10 +27,12 @@ from aiohttp import WSMsgType, web
 from tests.fakes.deepgram_messages import (
     BYTES_PER_WORD,
     fake_audio_for,
+    flux_connected,
     listen_metadata,
     results_message,
     speak_metadata,
     speech_started_message,
+    turn_info,
     utterance_end_message,
     wav_header,
 )
@@ -39,6 +45,7 @@ __all__ = [
     "fake_audio_for",
     "results_message",
     "speech_started_message",
+    "turn_info",
     "utterance_end_message",
 ]
 
@@ -58,6 +65,7 @@ class Session:
     texts: list[str] = field(default_factory=list)
     closed: bool = False
     script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    path: str = ""
 
 
 @dataclass
@@ -93,6 +101,7 @@ class FakeDeepgram(FakeServer):
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/v1/listen", self._listen),
+            web.get("/v2/listen", self._listen),
             web.get("/v1/speak", self._speak_ws),
             web.post("/v1/speak", self._speak_rest),
         ]
@@ -141,7 +150,9 @@ class FakeDeepgram(FakeServer):
             return None
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        session = Session(dict(request.query), dict(request.headers), ws, request.transport)
+        session = Session(
+            dict(request.query), dict(request.headers), ws, request.transport, path=request.path
+        )
         with self.lock:
             sessions.append(session)
             self.websockets.add(ws)
@@ -155,6 +166,8 @@ class FakeDeepgram(FakeServer):
             )
         session.script = list(self.listen_script)
         ws, loop = session.ws, asyncio.get_running_loop()
+        if session.path == "/v2/listen":
+            await ws.send_str(json.dumps(flux_connected()))
         last_activity = [loop.time()]
         watchdog = asyncio.create_task(self._idle_watchdog(ws, last_activity)) if self.idle_timeout else None
         try:
@@ -167,7 +180,9 @@ class FakeDeepgram(FakeServer):
                 elif msg.type == WSMsgType.TEXT:
                     kind = json.loads(msg.data).get("type", "")
                     session.controls.append(kind)
-                    if kind == "Finalize":
+                    if kind == "ForceEndTurn":
+                        await ws.send_str(json.dumps(turn_info("EndOfTurn", self.finalize_transcript)))
+                    elif kind == "Finalize":
                         reply = results_message(
                             self.finalize_transcript, speech_final=False, from_finalize=True
                         )

@@ -9,7 +9,8 @@ if the agent's reply ended with a question ("yes" to "Shall I book it?").
 Speculation (speculation.py): while the caller's turn is open, `pause` watches their audio; when
 they have said something and gone quiet, a speculative reply starts on their words so far. New
 words while quiet start it again on them; speaking again discards it; the final transcript confirms
-it (same words) or discards it.
+it (same words) or discards it. With Flux, Deepgram's EagerEndOfTurn starts it and TurnResumed
+discards it instead (no audio is watched).
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from voice.engines.cascade.recovery import CascadeRecovery
 from voice.engines.cascade.replies import Replies
 from voice.engines.cascade.reply import CascadeTimings
 from voice.engines.cascade.speculation import PauseWatch, same_words
-from voice.engines.cascade.turns import ENDS_MID_NUMBER, CallerTurn, Hold, Speaking, TurnTaker
+from voice.engines.cascade.turns import (
+    ENDS_MID_NUMBER,
+    CallerTurn,
+    Hold,
+    LikelyEnd,
+    Resumed,
+    Speaking,
+    TurnTaker,
+)
 from voice.transport import CallTransport
 
 
@@ -65,6 +74,11 @@ class CallerInput:
                 await self._maybe_barge_in(signal.text)
                 if self.pause is not None and self.pause.paused:
                     self._speculate(signal.text)  # newer words while the caller is quiet
+            elif isinstance(signal, LikelyEnd):
+                if self.timings.speculate_after is not None:
+                    self._speculate(signal.text)
+            elif isinstance(signal, Resumed):
+                self.replies.discard()
             elif isinstance(signal, Hold):
                 self.replies.discard()
                 self._hold.start(self.timings.digits_hold, self._end_held_turn)
