@@ -116,6 +116,7 @@ class FakeOpenAI(FakeServer):
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.abandoned_streams = 0  # hung streams whose client closed the connection
+        self.cut_streams = 0  # streams the client closed while they were being written
         self._ids = itertools.count(1)
 
     @property
@@ -161,6 +162,15 @@ class FakeOpenAI(FakeServer):
                 await chunk.delta({"content": piece})
             await self._hang_until_client_leaves(request)
             return response
+        try:
+            await self._stream(chunk, reply, body)
+        except ConnectionResetError:  # the client cancelled the stream (a discarded reply): fine
+            with self.lock:
+                self.cut_streams += 1
+        return response
+
+    async def _stream(self, chunk: "_ChunkWriter", reply: Reply, body: dict[str, Any]) -> None:
+        response = chunk.response
         chunk_delay = reply.chunk_delay or self.latency.llm_token_interval
         await self.pause(reply.first_delay or self.latency.llm_first_token)
         for piece in _pieces(reply.text):
@@ -185,7 +195,6 @@ class FakeOpenAI(FakeServer):
             )
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
-        return response
 
     async def _structured(self, body: dict[str, Any]) -> web.Response:
         with self.lock:
