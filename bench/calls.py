@@ -4,7 +4,8 @@
         [--ramp 40] [--sequential 1000] [--lanes 4] [--silent] [--profile] [--memory] [--keep-db]
         [--latency zero|typical|slow]
 
-Creates the database `dealership_bench_calls` (server of DATABASE_URL, default local PostgreSQL),
+Creates the database `dealership_bench_calls` (`BENCH_CALLS_DB` to use another name, e.g. when two
+people benchmark on one PostgreSQL; server of DATABASE_URL, default local PostgreSQL),
 seeds a shop, its catalog and one Call row per stream, then for each engine (an engine that cannot be
 imported prints "<name> engine not available" instead of figures):
 
@@ -72,7 +73,7 @@ from bench.calls_server import Fakes, server_environment  # noqa: E402
 from bench.calls_wire import REPLY  # noqa: E402
 from bench.report import machine_line  # noqa: E402
 
-DB_NAME = "dealership_bench_calls"
+DB_NAME = os.environ.get("BENCH_CALLS_DB", "dealership_bench_calls")  # one per concurrent user
 ENGINES = ("cascade", "realtime")
 
 
