@@ -56,6 +56,7 @@ class Cue:
     sent_at: float
     answered_at: float | None = None
     first_byte: int | None = None  # of the answer's audio
+    paused: bool = False  # the caller paused mid-sentence in this turn
 
 
 @dataclass
@@ -200,7 +201,9 @@ class Phone:
             [SPEECH] * half + [AUDIO] * pause_frames + [SPEECH] * (UTTERANCE_FRAMES - half - 1)
         )
         self._speaking = True
-        return await self.cue(kind)
+        cue = await self.cue(kind)
+        cue.paused = pause_frames > 0
+        return cue
 
     async def until(self, condition: Callable[[], bool], within: float) -> bool:
         deadline = time.monotonic() + within
@@ -413,9 +416,13 @@ def merge_cues(cues: list[Cue], acted: dict[str, float]) -> dict[int, list[float
     return out
 
 
-def voice_to_voice(cues: list[Cue]) -> list[float]:
+def voice_to_voice(cues: list[Cue], which: Callable[[Cue], bool] = lambda cue: True) -> list[float]:
     """Milliseconds from the caller's last speech frame to the first agent audio at the phone."""
-    return [(c.answered_at - c.sent_at) * 1000 for c in cues if c.kind != BARGE and c.answered_at is not None]
+    return [
+        (c.answered_at - c.sent_at) * 1000
+        for c in cues
+        if c.kind != BARGE and c.answered_at is not None and which(c)
+    ]
 
 
 def unanswered(cues: list[Cue]) -> dict[int, int]:

@@ -42,7 +42,7 @@ from bench.calls_server import (
     tree_cpu_seconds,
     tree_rss_mb,
 )
-from bench.calls_wire import BARGE, TURN
+from bench.calls_wire import BARGE, TURN, TURN_ALT
 
 RSS_CHECKPOINTS = (10, 100, 250, 500, 750, 1000)
 
@@ -278,6 +278,19 @@ def _voice_to_voice_figures(
         f"voice-to-voice p50/p95/p99 ({args.latency})",
         f"{ms(samples, 50)}/{ms(samples, 95)}/{ms(samples, 99)} ms (n={len(samples)})",
     )
+    if args.latency != "zero":
+        kinds = {
+            "plain": lambda c: c.kind == TURN and not c.paused,
+            "paused": lambda c: c.paused,
+            "final changed": lambda c: c.kind == TURN_ALT,
+        }
+        figures.add(
+            "voice-to-voice p50/p95 by turn: " + " | ".join(kinds),
+            " | ".join(
+                f"{ms(part, 50)}/{ms(part, 95)} (n={len(part)})"
+                for part in (voice_to_voice(cues, which) for which in kinds.values())
+            ),
+        )
     profile = PROFILES[args.latency]
     first_sentence = len(REPLY.split(".")[0].split())
     if engine == "cascade":
