@@ -33,7 +33,9 @@ interims) and the fakes answer at the providers' pace, and add: voice-to-voice l
 last speech frame → the first agent audio frame at the phone) beside the naive floor (endpointing +
 final delay + first token + first sentence + TTS first byte) and the speculative floor, replies heard
 that answered a transcript that was not the final one (must be 0), agent audio while the caller was
-speaking, and the size of each model request and whether it kept its call's prompt prefix.
+speaking, and the size of each model request and whether it kept its call's prompt prefix. --stt flux
+runs the cascade on Deepgram Flux (listen v2): the fake sends EagerEndOfTurn after the profile's
+`flux_eager_end` of silence, TurnResumed if the caller goes on, EndOfTurn after `flux_end`.
 
 REDIS_URL is set (default redis://127.0.0.1:6379/14, --redis '' for none) because production runs the
 Redis channel layer; the server logs at INFO as in production (log paths are printed). The machine is
@@ -100,6 +102,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="run the server under cProfile")
     parser.add_argument("--memory", action="store_true", help="also read RSS after a full GC (diagnosis)")
     parser.add_argument("--latency", choices=["zero", "typical", "slow"], default="zero")
+    parser.add_argument(
+        "--stt", choices=["nova-3", "flux"], default="nova-3", help="flux: Deepgram Flux (listen v2) turns"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep-db", action="store_true", help=f"leave the {DB_NAME} database behind")
     return parser.parse_args()
@@ -198,7 +203,10 @@ def engine_available(engine: str) -> str | None:
 
 def _bench_engine(engine: str, args: argparse.Namespace, url: str, log_dir: Path, fakes: Fakes) -> Figures:
     figures = Figures()
-    env = server_environment(database_url=url, fakes=fakes, engine=engine, redis_url=args.redis)
+    stt_model = "flux-general-en" if args.stt == "flux" else "nova-3"
+    env = server_environment(
+        database_url=url, fakes=fakes, engine=engine, redis_url=args.redis, stt_model=stt_model
+    )
     if args.silent:
         env["VOICE_IDLE_SECONDS"] = "3600"  # silent callers would be asked "are you still there?"
     run = Run(

@@ -44,9 +44,11 @@ from bench.calls_wire import (
     words_so_far,
 )
 from tests.fakes.deepgram_messages import (
+    flux_connected,
     listen_metadata,
     results_message,
     speech_started_message,
+    turn_info,
 )
 from tests.fakes.fake_deepgram import FakeDeepgram
 from tests.fakes.fake_openai import FakeOpenAI, TextReply
@@ -138,6 +140,8 @@ class BenchDeepgram(FakeDeepgram):
             return web.json_response(
                 {"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials."}, status=401
             )
+        if request.path == "/v2/listen":
+            return await self._flux(session)
         ws = session.ws
         utterance: list[Utterance | None] = [None]
         try:
@@ -224,6 +228,69 @@ class BenchDeepgram(FakeDeepgram):
         if not ws.closed:
             self.ledger.cue(call, seq)  # the final transcript goes out now
             await ws.send_json(final)
+
+    async def _flux(self, session: Any) -> web.WebSocketResponse:
+        """Flux (listen v2) under a latency profile: StartOfTurn at the first loud frame, an Update
+        with the words so far every `stt_interim_every`, EagerEndOfTurn after `flux_eager_end` of
+        silence, TurnResumed if the caller speaks again, EndOfTurn after `flux_end` of silence."""
+        ws, profile = session.ws, self.latency
+        await ws.send_json(flux_connected())
+        utterance: Utterance | None = None
+        eager_sent = False
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    if json.loads(msg.data).get("type") == "CloseStream":
+                        await ws.close()
+                    continue
+                if msg.type != WSMsgType.BINARY:
+                    continue
+                arrived_at = time.monotonic()
+                session.audio_bytes += len(msg.data)
+                position = session.audio_bytes / 8000
+                for kind, call, seq, sent_at in tags(msg.data):
+                    self.ledger.frame(call, sent_at, arrived_at)
+                    if kind == BARGE:
+                        self.ledger.cue(call, seq)  # the caller starts talking now
+                        await ws.send_json(turn_info("StartOfTurn", ""))
+                        await ws.send_json(turn_info("Update", CALLER_BARGE))
+                        continue
+                    now = time.monotonic()
+                    if kind in SPEAKING:
+                        if utterance is None:
+                            utterance = Utterance(now, position)
+                            await ws.send_json(turn_info("StartOfTurn", "", start=position, end=position))
+                        utterance.speech_frames += 1
+                        if eager_sent:
+                            eager_sent = False
+                            resumed = words_so_far(utterance.speech_frames)
+                            await ws.send_json(turn_info("TurnResumed", resumed))
+                        utterance.silent_frames = 0
+                        if kind != SPEECH:
+                            utterance.end = (kind, seq)
+                    elif utterance is not None:
+                        utterance.silent_frames += 1
+                    if utterance is None:
+                        continue
+                    words = words_so_far(utterance.speech_frames)
+                    window = {"start": utterance.started_at, "end": position}
+                    if now - utterance.last_interim_at >= profile.stt_interim_every:
+                        utterance.last_interim_at = now
+                        await ws.send_json(turn_info("Update", words, **window))
+                    silence = utterance.silent_frames * FRAME_SECONDS
+                    if not eager_sent and utterance.silent_frames and silence >= profile.flux_eager_end:
+                        eager_sent = True
+                        await ws.send_json(turn_info("EagerEndOfTurn", words, **window))
+                    if utterance.end is not None and silence >= profile.flux_end:
+                        end_kind, end_seq = utterance.end
+                        text = CALLER_TURN_ALT if end_kind == TURN_ALT else CALLER_TURN
+                        self.ledger.cue(call, end_seq)  # the end of turn goes out now
+                        await ws.send_json(turn_info("EndOfTurn", text, **window))
+                        utterance, eager_sent = None, False
+        finally:
+            session.closed = True
+            self.websockets.discard(ws)
+        return ws
 
     async def _caller_interrupts(self, ws: web.WebSocketResponse, call: int, seq: int) -> None:
         self.ledger.cue(call, seq)  # the caller starts talking now

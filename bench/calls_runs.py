@@ -275,7 +275,7 @@ def _voice_to_voice_figures(
 
     samples = voice_to_voice(cues)
     figures.add(
-        f"voice-to-voice p50/p95/p99 ({args.latency})",
+        f"voice-to-voice p50/p95/p99 ({args.latency}, {args.stt})",
         f"{ms(samples, 50)}/{ms(samples, 95)}/{ms(samples, 99)} ms (n={len(samples)})",
     )
     if args.latency != "zero":
@@ -299,7 +299,8 @@ def _voice_to_voice_figures(
         except ImportError:  # the code before speculative replies (a "before" run)
             speculative = "-"
         else:
-            speculative = f"{profile.speculative_floor(SPECULATE_AFTER, 1) * 1000:.0f}"
+            started = profile.flux_eager_end if args.stt == "flux" else SPECULATE_AFTER
+            speculative = f"{profile.speculative_floor(started, 1) * 1000:.0f}"
         floors = f"{profile.naive_floor(first_sentence) * 1000:.0f} / {speculative} ms"
     else:
         realtime_floor = profile.realtime_vad_silence + profile.realtime_first_audio

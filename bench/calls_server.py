@@ -142,7 +142,9 @@ class Fakes:
                 self.process.wait()
 
 
-def server_environment(*, database_url: str, fakes: Fakes, engine: str, redis_url: str) -> dict[str, str]:
+def server_environment(
+    *, database_url: str, fakes: Fakes, engine: str, redis_url: str, stt_model: str = "nova-3"
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEEPGRAM_", "OPENAI_", "TWILIO_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="dealership.settings",
@@ -156,6 +158,7 @@ def server_environment(*, database_url: str, fakes: Fakes, engine: str, redis_ur
         LOG_LEVEL=os.environ.get("BENCH_SERVER_LOG_LEVEL", "INFO"),
         DEEPGRAM_API_KEY="fake-deepgram-key",
         DEEPGRAM_BASE_URL=fakes.origin,
+        DEEPGRAM_STT_MODEL=stt_model,
         OPENAI_API_KEY="sk-fake-openai-key",
         OPENAI_BASE_URL=f"{fakes.origin}/v1",
         TWILIO_ACCOUNT_SID="AC" + "0" * 32,
