@@ -67,15 +67,18 @@ def _close_async_worker_connections(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _no_failed_sign_ins_carried_over(settings) -> None:
-    """Failed sign-ins are counted per client address in the shared cache (Redis), which outlives a test
-    and a run; every test starts with none (the Redis database also holds Celery's queues, so only
-    axes' counters go)."""
+    """Failed sign-ins (per client address) and failed identity checks (per customer) are counted in
+    the shared cache (Redis), which outlives a test and a run; every test starts with none (the Redis
+    database also holds Celery's queues, so only those counters go)."""
     if not settings.REDIS_URL:
         cache.clear()
         return
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
     try:
-        keys = list(client.scan_iter(match="*:axes-*", count=1000))
+        keys = [
+            *client.scan_iter(match="*:axes-*", count=1000),
+            *client.scan_iter(match="*:crm:verify-failures:*", count=1000),
+        ]
         if keys:
             client.delete(*keys)
     finally:
@@ -105,6 +108,16 @@ def shop(db) -> Shop:
     for weekday in range(5):
         BusinessHours.objects.create(weekday=weekday, opens=time(7, 30), closes=time(18, 0))
     BusinessHours.objects.create(weekday=5, opens=time(8, 0), closes=time(13, 0))
+    return shop
+
+
+@pytest.fixture
+def open_around_the_clock(shop) -> Shop:
+    """The shop with hours covering the whole week, so its advisor line takes transfers whenever the
+    test runs (after hours the agent does not transfer; see scheduling.opening)."""
+    BusinessHours.objects.all().delete()
+    for weekday in range(7):
+        BusinessHours.objects.create(weekday=weekday, opens=time(0), closes=time.max)
     return shop
 
 

@@ -1,8 +1,8 @@
 """Live-call benchmark: the real server, zero-latency fake providers, phones talking in real time.
 
     .venv/bin/python bench/calls.py [--engine cascade|realtime|both] [--calls 200] [--seconds 30]
-        [--ramp 40] [--sequential 1000] [--lanes 4] [--silent] [--profile] [--memory] [--keep-db]
-        [--latency zero|typical|slow]
+        [--ramp 40] [--sequential 1000] [--lanes 4] [--silent] [--board] [--profile] [--memory] [--keep-db]
+        [--latency zero|typical|slow] [--stt nova-3|flux]
 
 Creates the database `dealership_bench_calls` (`BENCH_CALLS_DB` to use another name, e.g. when two
 people benchmark on one PostgreSQL; server of DATABASE_URL, default local PostgreSQL),
@@ -41,9 +41,10 @@ REDIS_URL is set (default redis://127.0.0.1:6379/14, --redis '' for none) becaus
 Redis channel layer; the server logs at INFO as in production (log paths are printed). The machine is
 shared: "other processes CPU" says how busy it was. --profile prints a CPU profile of the measured
 part; --memory also reads RSS after a full GC and writes an object census (bench/calls_profiled.py);
---daphne serves the same app with daphne instead, for comparison. --workers N runs the `web` command
-with WEB_CONCURRENCY=N (N processes sharing the port, as a host with N cores would); CPU and RSS are
-then summed over the processes.
+--daphne serves the same app with daphne instead, for comparison. --board keeps a staff member's live board
+(`/voice/live/`, bench/calls_board.py) open through the concurrent run, receiving every call's turns.
+--workers N runs the `web` command with WEB_CONCURRENCY=N (N processes sharing the port, as a host with
+N cores would); CPU and RSS are then summed over the processes.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ from bench.calls_server import Fakes, server_environment  # noqa: E402
 from bench.calls_wire import REPLY  # noqa: E402
 from bench.report import machine_line  # noqa: E402
 
-DB_NAME = os.environ.get("BENCH_CALLS_DB", "dealership_bench_calls")  # one per concurrent user
+# BENCH_CALLS_DB: another name, so two benchmarks on one PostgreSQL server do not drop each other's database.
+DB_NAME = os.environ.get("BENCH_CALLS_DB", "dealership_bench_calls")
 ENGINES = ("cascade", "realtime")
 
 
@@ -92,6 +94,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--tts-frame-bytes", type=int, default=800, help="fake TTS audio per message")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="REDIS_URL for the server")
     parser.add_argument("--silent", action="store_true", help="no turns: the audio path's cost alone")
+    parser.add_argument(
+        "--board", action="store_true", help="keep a live-board watcher open during the concurrent run"
+    )
     parser.add_argument("--daphne", action="store_true", help="serve with daphne instead (comparison only)")
     parser.add_argument(
         "--workers",

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.calls_board import BoardWatcher, staff_session_cookie
 from bench.calls_phone import (
     Cue,
     Expect,
@@ -186,6 +187,10 @@ async def concurrent_calls(
     await _warm_up(server, warm, expect)
     await asyncio.to_thread(fakes.ask, "reset")
     rss_idle = tree_rss_mb(server.pid)
+    board = None
+    if getattr(args, "board", False):  # a staff member watches the live board for the whole run
+        board = BoardWatcher(server.url, await asyncio.to_thread(staff_session_cookie))
+        await board.start()
     tally = Tally()
     phones = [Phone(i, server.url, p, tally, real_time=True) for i, p in enumerate(calls)]
     crowd = Crowd(phones, expect, args)
@@ -210,6 +215,10 @@ async def concurrent_calls(
     await asyncio.gather(*(p.hang_up() for p in phones), return_exceptions=True)
     for task in tasks:
         task.cancel()
+    if board is not None:
+        await asyncio.sleep(1.0)  # the hang-ups reach the board
+        await board.stop()
+        figures.notes.append(f"live board open during the run; it received: {board.summary()}")
     run.stop_server("concurrent", figures)
 
     sent = sum(p.frames_sent_between(first.at, last.at) for p in phones)

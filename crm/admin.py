@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, TabularInline
 
+from crm.admin_import import CustomerImport
 from crm.forms import CustomerForm, VehicleForm
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import format_phone_for_display
@@ -146,7 +147,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ModelAdmin):
+class CustomerAdmin(CustomerImport, ModelAdmin):
     form = CustomerForm
     list_display = ("name", "phone_display", "vehicle_count", "next_appointment", "review_flag")
     list_filter = (NeedsReviewFilter, SmsOptOutFilter, CallsOptOutFilter)

@@ -12,9 +12,18 @@ from crm.services import OLDEST_VEHICLE_YEAR
 from crm.vin import validate_vin
 from dealership.core.errors import ApplicationError
 from scheduling.shop import shop_get
+from voice.agent.language import LANGUAGES
 
 
 class CustomerForm(forms.ModelForm):
+    # The languages the receptionist speaks (voice.agent.language): calls, reminders and texts to
+    # this customer start in it; a call in another language updates it.
+    preferred_language = forms.ChoiceField(
+        choices=sorted(LANGUAGES.items(), key=lambda item: item[1]),
+        initial="en",
+        help_text="Calls, reminders and texts start in this language; the receptionist updates it when "
+        "the customer speaks another on a call.",
+    )
     confirm_shared_phone = forms.BooleanField(
         label="Same phone on purpose",
         required=False,

@@ -36,6 +36,7 @@ class Customer(TimeStampedModel):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(Upper("name"), name="crm_customer_name_upper")]
+        permissions = [("import_customers", "Can import customers, vehicles and service history")]
 
     def __str__(self) -> str:
         return self.name

@@ -356,3 +356,10 @@ def customer_opt_in(*, customer: Customer, channel: Channel, at: datetime | None
     customer.refresh_from_db(fields=[field, "updated_at"])
     logger.info("customer %s opted back in to %s", customer.pk, channel)
     return customer
+
+
+def customer_set_preferred_language(*, customer_id: int, language: str) -> None:
+    """Learn the language a customer speaks (heard on a call), so the next call and reminder use it."""
+    Customer.objects.filter(pk=customer_id).exclude(preferred_language=language).update(
+        preferred_language=language, updated_at=timezone.now()
+    )

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     # config, because the default one replaces admin.site with its own and GuardedAdminSite (an
     # UnfoldAdminSite) would be lost; see dealership/core/admin_input.py.
     "unfold.apps.BasicAppConfig",
+    "unfold.contrib.import_export",  # the theme's templates for django-import-export; before it
     "dealership.core.admin_apps.GuardedAdminConfig",  # django.contrib.admin, see admin_input.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "axes",
+    "import_export",
     "dealership.core",
     "crm",
     "scheduling",
@@ -125,6 +127,10 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # The admin alone is loosened, in dealership/core/admin_csp.py (ADMIN_CSP_UPDATE), with the reasons there.
+
+# The customer import (crm/admin_import.py): one transaction per import, rolled back after the preview and
+# on any failing row.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 ROOT_URLCONF = "dealership.urls"
 ASGI_APPLICATION = "dealership.asgi.application"
@@ -198,6 +204,7 @@ UNFOLD = {
     "SITE_SUBHEADER": "Back office",
     "SITE_URL": "/admin/",  # "View site" leads home: the product has no public site of its own
     "SITE_SYMBOL": "car_repair",
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "dealership.core.navigation.favicon"}],
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "dealership.core.today.dashboard_callback",
     "STYLES": ["dealership.core.navigation.stylesheets"],
@@ -346,6 +353,24 @@ DEEPGRAM_API_KEY = env.str("DEEPGRAM_API_KEY", default="")
 DEEPGRAM_BASE_URL = env.str("DEEPGRAM_BASE_URL", default="").rstrip("/")
 DEEPGRAM_STT_MODEL = env.str("DEEPGRAM_STT_MODEL", default="nova-3")
 DEEPGRAM_TTS_MODEL = env.str("DEEPGRAM_TTS_MODEL", default="aura-2-thalia-en")
+# Speech recognition language: "multi" (Nova-3 multilingual: English and Spanish on one stream, each
+# result tagged with the languages heard), or one code such as "en" to recognise a single language.
+DEEPGRAM_STT_LANGUAGE = env.str("DEEPGRAM_STT_LANGUAGE", default="multi")
+
+
+def _tts_voices(raw: str) -> dict[str, str]:
+    """DEEPGRAM_TTS_VOICES "en=aura-2-thalia-en,es=aura-2-celeste-es": a voice per language code.
+    Spanish defaults to a Spanish Aura-2 voice; a language without one uses DEEPGRAM_TTS_MODEL."""
+    voices = {"es": "aura-2-celeste-es"}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        code, sep, voice = (piece.strip() for piece in pair.partition("="))
+        if not sep or not code or not voice:
+            raise ImproperlyConfigured(f"DEEPGRAM_TTS_VOICES: {pair!r} is not language=voice")
+        voices[code.lower()] = voice
+    return voices
+
+
+DEEPGRAM_TTS_VOICES = _tts_voices(env.str("DEEPGRAM_TTS_VOICES", default=""))
 
 VOICE_ENGINE = env.str("VOICE_ENGINE", default="cascade")
 # The engine by the number called (Twilio's "To"), e.g. "+13125550100=realtime,+13125550101=cascade";
@@ -379,6 +404,11 @@ VOICE_STREAM_START_TIMEOUT = env.float("VOICE_STREAM_START_TIMEOUT", default=5.0
 VOICE_IDLE_SECONDS = env.float("VOICE_IDLE_SECONDS", default=12.0)
 VOICE_MAX_CALL_SECONDS = env.int("VOICE_MAX_CALL_SECONDS", default=900)
 VOICE_TIME_LIMIT_GRACE_SECONDS = env.int("VOICE_TIME_LIMIT_GRACE_SECONDS", default=30)
+
+# The live-calls board (voice.live): each web process refreshes its calls every
+# LIVE_CALL_HEARTBEAT_SECONDS; a call not refreshed for LIVE_CALL_TTL_SECONDS (its process died) leaves.
+LIVE_CALL_HEARTBEAT_SECONDS = env.float("LIVE_CALL_HEARTBEAT_SECONDS", default=2.0)
+LIVE_CALL_TTL_SECONDS = env.float("LIVE_CALL_TTL_SECONDS", default=3 * LIVE_CALL_HEARTBEAT_SECONDS)
 
 GOOGLE_CALENDAR_ID = env.str("GOOGLE_CALENDAR_ID", default="")
 GOOGLE_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_SERVICE_ACCOUNT_FILE", default="")

@@ -194,6 +194,11 @@ class CalendarClient:
             f"Google Calendar listed more than {MAX_PAGES} pages", permanent=True, provider=PROVIDER
         )
 
+    def probe(self) -> None:
+        """One cheap authenticated read (a single event): raises ProviderError when the credentials or
+        the calendar are unusable or Google does not answer."""
+        self._json("list", "GET", self._events_url, params={"maxResults": "1"})
+
     # --- transport --------------------------------------------------------------------------------------
 
     def _event_url(self, event_id: str) -> str:

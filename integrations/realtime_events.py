@@ -49,11 +49,14 @@ class AgentTranscriptDone:
 
 @dataclass(frozen=True, slots=True)
 class CallerTranscript:
-    """The caller's turn transcribed (asynchronously: it may arrive after the reply has started)."""
+    """The caller's turn transcribed (asynchronously: it may arrive after the reply has started).
+    `languages`: the language codes the transcription model detected (`languages: [{"code": …}]`,
+    sent by models that detect languages), empty otherwise."""
 
     item_id: str
     text: str
     received_at: float = field(default_factory=time.monotonic)
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +176,11 @@ def event_from_wire(ev: dict[str, Any]) -> RealtimeEvent | None:
     if kind == "input_audio_buffer.speech_stopped":
         return SpeechStopped(audio_end_ms=int(ev.get("audio_end_ms") or 0), item_id=ev.get("item_id", ""))
     if kind == "conversation.item.input_audio_transcription.completed":
-        return CallerTranscript(item_id=ev.get("item_id", ""), text=ev.get("transcript", ""))
+        return CallerTranscript(
+            item_id=ev.get("item_id", ""),
+            text=ev.get("transcript", ""),
+            languages=_languages(ev.get("languages")),
+        )
     if kind == "response.function_call_arguments.done":
         return FunctionCall(
             call_id=ev.get("call_id", ""),
@@ -199,3 +206,10 @@ def event_from_wire(ev: dict[str, Any]) -> RealtimeEvent | None:
             event_id=error.get("event_id"),
         )
     return None
+
+
+def _languages(detected: Any) -> tuple[str, ...]:
+    if not isinstance(detected, list):
+        return ()
+    codes = (item.get("code") for item in detected if isinstance(item, dict))
+    return tuple(code for code in codes if isinstance(code, str) and code)

@@ -34,7 +34,9 @@ logger = logging.getLogger(__name__)
 class Transcript:
     """A Deepgram result. Interim results have `is_final=False`; `speech_final=True` marks the end of an
     utterance by endpointing. `text` may be empty (silence). `start`/`duration` are seconds of audio;
-    `last_word_end` (seconds of audio) is where the last recognised word ended, None without words."""
+    `last_word_end` (seconds of audio) is where the last recognised word ended, None without words.
+    `languages`: the languages heard (BCP-47 tags, most words first) when recognition runs with
+    `language=multi`; empty when Deepgram did not say (single-language models, some mixed results)."""
 
     text: str
     is_final: bool
@@ -45,6 +47,7 @@ class Transcript:
     from_finalize: bool = False
     received_at: float = field(default_factory=time.monotonic)
     last_word_end: float | None = None
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class FluxTurn:
     text: str
     turn_index: int
     last_word_end: float | None = None
+    languages: tuple[str, ...] = ()  # flux-general-multi: detected languages, most frequent first
     received_at: float = field(default_factory=time.monotonic)
 
 
@@ -111,6 +115,7 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
         api_key: str | None = None,
         base_url: str | None = None,
         model: str | None = None,
+        language: str | None = None,
         keyterms: Sequence[str] = (),
         endpointing_ms: int = 300,
         utterance_end_ms: int = 1000,
@@ -133,7 +138,11 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
             "smart_format": True,
             "punctuate": True,
         }
-        if self.flux:
+        # "multi": Nova-3 multilingual, English and Spanish on one stream (results carry `languages`).
+        language = settings.DEEPGRAM_STT_LANGUAGE if language is None else language
+        if language:
+            self._options["language"] = language
+        if self.flux:  # listen v2 takes none of v1's options (flux-general-multi detects the language)
             self._options = {
                 "model": model,
                 "encoding": "mulaw",
@@ -226,6 +235,7 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
                     duration=float(message["duration"]),
                     from_finalize=bool(message.get("from_finalize")),
                     last_word_end=_last_word_end(best.get("words")),
+                    languages=_languages(best),
                 )
             )
         elif kind == "TurnInfo":
@@ -253,6 +263,7 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
                 text=str(message.get("transcript") or ""),
                 turn_index=int(message.get("turn_index") or 0),
                 last_word_end=_last_word_end(message.get("words")),
+                languages=tuple(str(code) for code in message.get("languages") or ()),
             )
         )
 
@@ -262,3 +273,17 @@ def _last_word_end(words: Any) -> float | None:
         return None
     end = words[-1].get("end")
     return float(end) if end is not None else None
+
+
+def _languages(alternative: dict[str, Any]) -> tuple[str, ...]:
+    """The alternative's `languages` (sorted by word count), else the words' own `language` tags by
+    count: Deepgram documents that either may be absent on audio that switches languages."""
+    reported = alternative.get("languages")
+    if isinstance(reported, list) and reported:
+        return tuple(str(code) for code in reported if isinstance(code, str) and code)
+    counts: dict[str, int] = {}
+    for word in alternative.get("words") or ():
+        code = word.get("language") if isinstance(word, dict) else None
+        if isinstance(code, str) and code:
+            counts[code] = counts.get(code, 0) + 1
+    return tuple(sorted(counts, key=lambda code: -counts[code]))

@@ -5,10 +5,16 @@ Compliance (reference/domain.md): the first sentence names the business, says th
 assistant and why it calls; a callback number is given; no upsells; keypad 9 or "stop calling" opts
 out at once; a voicemail says business, day and time, callback number and how to stop calls, and
 nothing sensitive (no name, vehicle or price).
+
+The words are data per language in voice.agent.lines (`reminder_*`): the customer's preferred
+language picks them, so a known Spanish speaker's reminder starts in Spanish.
 """
 
 import re
 from dataclasses import dataclass
+
+from voice.agent.language import language_name
+from voice.agent.lines import DEFAULT_LANGUAGE, line
 
 # Recorded on every attempt: change it whenever the words below change.
 SCRIPT_VERSION = "reminder-call-v1"
@@ -24,6 +30,7 @@ class ReminderFacts:
     callback_number: str  # "(312) 555-0100", or "" when the shop has none on file
     customer_name: str = ""
     vehicle: str = ""
+    language: str = DEFAULT_LANGUAGE  # the customer's preferred language; `when` is written in it
 
 
 def spoken_digits(number: str) -> str:
@@ -36,34 +43,31 @@ def spoken_digits(number: str) -> str:
 
 def opening(facts: ReminderFacts) -> str:
     """The first words of a reminder call a person answered."""
-    return (
-        f"Hi, this is the automated assistant for {facts.shop_name}, calling to remind you about your "
-        f"{facts.service} appointment on {facts.when}. This call may be recorded. "
-        "Will you be able to make it? I can also reschedule or cancel it for you. "
-        f"If you'd rather not get these calls, press {KEYPAD_OPT_OUT} or just tell me."
+    return line(
+        "reminder_opening",
+        facts.language,
+        shop_name=facts.shop_name,
+        service=facts.service,
+        when=facts.when,
+        press=KEYPAD_OPT_OUT,
     )
 
 
 def voicemail(facts: ReminderFacts) -> str:
     """The message left after the beep."""
     callback = (
-        f"To confirm, reschedule or cancel, please call us at {spoken_digits(facts.callback_number)}. "
+        line("reminder_voicemail_call_us", facts.language, digits=spoken_digits(facts.callback_number))
         if facts.callback_number
-        else "To confirm, reschedule or cancel, please give us a call. "
+        else line("reminder_voicemail_give_us_a_call", facts.language)
     )
-    return (
-        f"Hello, this is the automated assistant for {facts.shop_name}, with a reminder about your "
-        f"appointment on {facts.when}. {callback}"
-        "If you don't want these reminder calls, call us and ask us to stop, and we will. Thank you, goodbye."
+    return line(
+        "reminder_voicemail", facts.language, shop_name=facts.shop_name, when=facts.when, callback=callback
     )
 
 
-def no_longer_needed(shop_name: str) -> str:
+def no_longer_needed(shop_name: str, language: str = DEFAULT_LANGUAGE) -> str:
     """For a call answered after its appointment was cancelled or moved past: nothing to remind."""
-    return (
-        f"Hello, this is the automated assistant for {shop_name}. "
-        "Sorry, this reminder is no longer needed. Goodbye."
-    )
+    return line("reminder_no_longer_needed", language, shop_name=shop_name)
 
 
 def instructions(facts: ReminderFacts) -> str:
@@ -81,11 +85,23 @@ def instructions(facts: ReminderFacts) -> str:
         "an automated assistant. If they ask not to be called again (stop calling, don't call me, take me "
         "off your list), record the opt-out at once, say so, and end the call. "
         f"If a callback number is needed: {facts.callback_number or 'the shop main number'}."
+        + (
+            f" The customer's preferred language is {language_name(facts.language)}: your opening was in "
+            f"it; speak {language_name(facts.language)} unless they answer in another language."
+            if facts.language != DEFAULT_LANGUAGE
+            else ""
+        )
     )
 
 
 _OPT_OUT_PHRASES = re.compile(
-    r"\b(stop (?:calling|call|these calls|contacting|texting)"
+    # Spanish: "no me llame(n)", "deje(n) de llamar", "ya no me llamen", "quíteme de la lista", "alto".
+    r"\b(no me (?:llamen|llame|vuelva[ns]? a llamar|manden|env[ií]en)\b"
+    r"(?!\s+(?:de vuelta|m[aá]s tarde|luego))"
+    r"|dej(?:e|en|a) de (?:llamar|llamarme|mandar|enviar)"
+    r"|(?:qu[ií]te|qu[ií]ten|s[aá]que|s[aá]quen|b[oó]rre|b[oó]rren)me de (?:la|su|sus) lista"
+    r"|no (?:quiero|deseo) (?:m[aá]s )?(?:llamadas|recordatorios|mensajes)"
+    r"|stop (?:calling|call|these calls|contacting|texting)"
     r"|(?:do not|don't|dont) (?:call|contact|text)(?! me back| back)"
     r"|(?:take|remove) me off|(?:take|remove) my (?:number|name)|unsubscribe|opt(?: |-)?out"
     r"|no more (?:calls|reminders|texts)|quit calling|never call)",
@@ -93,6 +109,12 @@ _OPT_OUT_PHRASES = re.compile(
 )
 
 
+# The texting keywords, said as a whole turn ("¡Alto!"): on their own they can only mean "stop".
+_OPT_OUT_ALONE = frozenset({"stop", "alto", "pare", "basta"})
+
+
 def wants_opt_out(text: str) -> bool:
-    """True when the person asks not to be called (or texted) again, in any reasonable words."""
-    return bool(_OPT_OUT_PHRASES.search(text))
+    """True when the person asks not to be called (or texted) again, in any reasonable words
+    (English or Spanish)."""
+    alone = " ".join(re.findall(r"[^\W\d_]+", text.lower()))
+    return alone in _OPT_OUT_ALONE or bool(_OPT_OUT_PHRASES.search(text))

@@ -17,6 +17,7 @@ from reminders.zones import CustomerZones, customer_zones
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, Closure, Shop
 from scheduling.shop import shop_get
+from voice.agent.language import language_or_default
 
 UPCOMING = (Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED)
 
@@ -86,14 +87,16 @@ def reminder_facts(*, appointment_id: int) -> ReminderFacts | None:
     if appointment is None:
         return None
     shop = shop_get()
+    language = language_or_default(appointment.customer.preferred_language)  # the reminder speaks it
     return ReminderFacts(
         appointment_id=appointment.pk,
         shop_name=shop.name,
-        when=say_datetime(appointment.start, shop.zone),
+        when=say_datetime(appointment.start, shop.zone, language=language),
         service=appointment.service_type.name,
         callback_number=shop_callback_number(shop),
         customer_name=appointment.customer.name,
         vehicle=str(appointment.vehicle) if appointment.vehicle_id else "",
+        language=language,
     )
 
 

@@ -75,7 +75,7 @@ def reminder_answer(request: HttpRequest, appointment_id: int) -> HttpResponse:
         logger.warning("call=%s answered, but it is not a reminder call we placed", call_sid)
         return _twiml(twiml.say_and_hangup(GENERIC_HANGUP))
     if answer.kind != "conversation":
-        return _twiml(twiml.say_and_hangup(answer.text))
+        return _twiml(twiml.say_and_hangup(answer.text, answer.language))
     return _twiml(
         stream_twiml(
             request,

@@ -135,9 +135,11 @@ def appointment_book(
     override: bool = False,
     override_reason: str = "",
     call_id: int | None = None,
+    is_test: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Book a service for a customer at `start` (aware). Duration and price come from the catalog.
+    `is_test`: booked in a test call from the back office (it holds capacity, but is no real booking).
 
     Raises SlotTaken (with alternatives) when the time filled up, ApplicationError for any other rule."""
     now = now or timezone.now()
@@ -176,6 +178,7 @@ def appointment_book(
             override_by=user if overridden else None,
             override_reason=override_reason if overridden else "",
             call_id=call_id,
+            is_test=is_test,
         )
         AppointmentChange.objects.create(
             appointment=appointment,

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission, User
 from django.test import RequestFactory
 from django.urls import URLPattern, reverse
 from django.utils import timezone
@@ -27,11 +27,22 @@ from django_celery_beat.models import (
 from crm.models import ServiceRecord
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import BusyBlock, CalendarSyncState, Closure, ShopAnswer, WorkStatus
-from voice.models import Call, CallbackRequest, ToolCall, Turn
+from voice.models import (
+    Call,
+    CallbackRequest,
+    CallControl,
+    Handoff,
+    StaffProfile,
+    ToolCall,
+    TransferNumber,
+    Turn,
+)
 
 STANDARD_URL_SUFFIXES = ("changelist", "add", "history", "delete", "change")
 # URL arguments a custom admin view may take, filled with the primary key of the model's sample object.
 OBJECT_ARGUMENTS = ("object_id", "id", "pk")
+# Custom admin URLs that only take a POST (a confirmation step): no page to visit.
+POST_ONLY = {"crm_customer_process_import"}
 
 
 @pytest.fixture
@@ -72,6 +83,7 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
         status=Call.Status.COMPLETED,
         outcome=Call.Outcome.BOOKED,
         engine="cascade",
+        language="es",  # the language column and the callback's "(Spanish)" in the width checks
         started_at=now - timedelta(minutes=5),
         ended_at=now - timedelta(minutes=2),
         duration_seconds=180,
@@ -101,8 +113,34 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
         arguments={"service_type": "oil_change"},
         duration_ms=12,
     )
-    CallbackRequest.objects.create(
+    callback = CallbackRequest.objects.create(
         call=call, customer=customer, phone=customer.phone, reason="Price of brakes"
+    )
+    # A browser test call (the test-call page, /admin/voice/call/test-call/, is found from get_urls).
+    Call.objects.create(
+        call_sid="TC" + "0" * 32,
+        from_number="+13125550142",
+        status=Call.Status.COMPLETED,
+        engine="cascade",
+        started_at=now - timedelta(minutes=9),
+        is_test=True,
+    )
+    Handoff.objects.create(
+        call=call,
+        number="+13125550199",
+        reason="Price of brakes",
+        summary=f"{customer.name}: Price of brakes.",
+        result=Handoff.Result.NO_ANSWER,
+        dial_status="no-answer",
+        callback_request=callback,
+    )
+
+    # Take-overs: an advisor's own phone, the shop's transfer list, one take-over recorded on the call.
+    advisor = User.objects.create_user("advisor-sample", is_staff=True)
+    StaffProfile.objects.create(user=advisor, phone="+13125550199")
+    TransferNumber.objects.create(label="Parts desk", phone="+13125550142")
+    CallControl.objects.create(
+        call=call, user=advisor, action=CallControl.Action.SAY, text="One moment, please."
     )
 
     reminder = Reminder.objects.create(appointment=appointment, due_at=now + timedelta(hours=3))
@@ -136,6 +174,8 @@ def admin_page_paths(user: AbstractBaseUser) -> list[str]:
     site = admin.site
     paths = [reverse("admin:index"), reverse("admin:password_change"), reverse("admin:password_change_done")]
     paths += [reverse("admin:app_list", args=[label]) for label in sorted(_app_labels())]
+    if user.has_perm("voice.configure_telephony"):  # the site's own page, not a model's
+        paths.append(reverse("admin:setup"))
     missing: list[str] = []
     for model, model_admin in site._registry.items():
         opts = model._meta
@@ -156,6 +196,8 @@ def admin_page_paths(user: AbstractBaseUser) -> list[str]:
         for pattern in _custom_urls(model_admin):
             arguments = _arguments(pattern)
             unknown = [argument for argument in arguments if argument not in OBJECT_ARGUMENTS]
+            if pattern.name in POST_ONLY:
+                continue
             if pattern.name is None or unknown:
                 missing.append(
                     f"{opts.label}: cannot open custom admin URL {pattern.pattern} ({unknown or 'no name'})"

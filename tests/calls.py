@@ -222,10 +222,16 @@ async def listening(fake_deepgram: FakeDeepgram, sessions: int = 1) -> None:
 
 
 async def caller_says(
-    fake_deepgram: FakeDeepgram, text: str, *, ends_with: str = "speech_final", interim: bool = True
+    fake_deepgram: FakeDeepgram,
+    text: str,
+    *,
+    ends_with: str = "speech_final",
+    interim: bool = True,
+    language: str | None = None,
 ) -> None:
     """Deepgram's events for the caller saying `text`: SpeechStarted, an interim result, the final
-    result (with speech_final, or followed by UtteranceEnd when `ends_with="utterance_end"`)."""
+    result (with speech_final, or followed by UtteranceEnd when `ends_with="utterance_end"`).
+    `language` ("es"): the results carry it as Deepgram's multilingual model reports languages."""
     await listening(fake_deepgram)
     heard = fake_deepgram.listen.audio_bytes / 8000
     duration = min(1.0, heard)
@@ -234,12 +240,19 @@ async def caller_says(
     if interim:
         words = text.split()
         messages.append(
-            results_message(" ".join(words[: max(1, len(words) // 2)]), is_final=False, speech_final=False)
+            results_message(
+                " ".join(words[: max(1, len(words) // 2)]),
+                is_final=False,
+                speech_final=False,
+                language=language,
+            )
         )
     if ends_with == "speech_final":
-        messages.append(results_message(text, start=start, duration=duration))
+        messages.append(results_message(text, start=start, duration=duration, language=language))
     else:
-        messages.append(results_message(text, start=start, duration=duration, speech_final=False))
+        messages.append(
+            results_message(text, start=start, duration=duration, speech_final=False, language=language)
+        )
         messages.append(utterance_end_message(start + duration))
     await asyncio.to_thread(fake_deepgram.emit, *messages)
 

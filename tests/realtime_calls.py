@@ -91,14 +91,16 @@ async def greeted(phone: FakePhone, fake: FakeRealtime) -> None:
     await fake.await_for(lambda: (session.turn_detection or {}).get("interrupt_response") is True)
 
 
-async def caller_says(fake: FakeRealtime, text: str, *, speech_ms: int = 1000) -> str:
+async def caller_says(
+    fake: FakeRealtime, text: str, *, speech_ms: int = 1000, language: str | None = None
+) -> str:
     """The server's turn detection hears the caller say `text`: speech_started, speech_stopped
     (which makes the server answer, with create_response on) and the transcript. Returns the item id."""
     session = fake.session
     end = max(speech_ms, session.audio_bytes // 8)
     item_id = await asyncio.to_thread(fake.speech_started, end - speech_ms)
     await asyncio.to_thread(fake.speech_stopped, end, item_id=item_id)
-    await asyncio.to_thread(fake.caller_transcript, text, item_id=item_id)
+    await asyncio.to_thread(fake.caller_transcript, text, item_id=item_id, language=language)
     return item_id
 
 

@@ -64,9 +64,20 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     "scheduling_appointment_agenda": {"scheduling.view_appointment"},
     # The booking form's open times (GET only, JSON): for those who may book or move appointments.
     "scheduling_appointment_open_times": {"scheduling.add_appointment"},
+    # Talk to the receptionist from the browser: GET the page, POST places a test call (a Call row).
+    "voice_call_test_call": {"voice.place_test_call"},
     # The admin theme's page search (GET only), open to every staff user like the index: it lists only
     # the pages the user may view, so someone with no permission finds nothing.
     "search": set(),
+    # The set-up check asks every provider on each view and its POST rewrites the Twilio number's webhooks.
+    "setup": {"voice.configure_telephony"},
+    # Bringing a shop's CSV export in: the upload and preview, and the confirmation (POST only).
+    "crm_customer_import": {"crm.import_customers"},
+    "crm_customer_process_import": {"crm.import_customers"},
+    # The live board (read only; its WebSocket checks the same permission) and the take-over endpoint
+    # (POST only; dials, says, hangs up on a live call).
+    "voice_call_live": {"voice.view_call"},
+    "voice_call_take_over": {"voice.take_over_call"},
 }
 REFUSED = (302, 403, 405)
 

@@ -19,7 +19,7 @@ from voice.models import Call, CallbackRequest
 pytestmark = [
     pytest.mark.asyncio,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("cascade_live"),
+    pytest.mark.usefixtures("cascade_live", "open_around_the_clock"),
 ]
 
 ADVISOR = "+13125550199"

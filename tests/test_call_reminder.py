@@ -69,7 +69,11 @@ async def test_it_opens_with_who_is_calling_and_why(customer, fake_deepgram, fak
 
 @pytest.mark.parametrize(
     ("say", "press", "source"),
-    [("Please stop calling me.", None, "voice_phrase"), (None, "9", "voice_keypad")],
+    [
+        ("Please stop calling me.", None, "voice_phrase"),
+        ("Por favor, no me llamen más.", None, "voice_phrase"),
+        (None, "9", "voice_keypad"),
+    ],
 )
 async def test_it_records_an_opt_out_at_once_whatever_the_model_does(
     customer, fake_deepgram, fake_openai, say, press, source
@@ -105,3 +109,24 @@ async def test_an_inbound_caller_saying_stop_is_not_opted_out(customer, fake_dee
     finally:
         await phone.hang_up()
     assert not await opted_out(customer)
+
+
+async def test_a_known_spanish_speakers_reminder_call_starts_in_spanish(customer, fake_deepgram, fake_openai):
+    customer.preferred_language = "es"
+    await database_sync_to_async(customer.save)()
+    call, parameters = await database_sync_to_async(reminder_call)(customer)
+    fake_openai.script = [TextReply("Perfecto, lo esperamos.")]
+    phone = await FakePhone.dial(call, parameters=parameters)
+    try:
+        greeting = await greeted(phone, fake_deepgram)
+        await caller_says(fake_deepgram, "Sí, ahí estaré.", language="es")
+        await fake_openai.await_for(lambda: fake_openai.requests)
+    finally:
+        await phone.hang_up()
+
+    assert greeting.startswith("Hola, le habla el asistente automático de Lakeside Auto Service")
+    assert "recordarle su cita de oil change" in greeting and "marque 9" in greeting
+    spanish = [s for s in fake_deepgram.speak_sessions if s.query["model"] == "aura-2-celeste-es"]
+    assert spanish and greeting in spanish[0].texts
+    system = fake_openai.requests[0]["messages"][0]["content"]
+    assert "The customer's preferred language is Spanish" in system

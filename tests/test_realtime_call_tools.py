@@ -16,7 +16,7 @@ from voice.models import Call, ToolCall, Turn
 pytestmark = [
     pytest.mark.asyncio,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("realtime_live"),
+    pytest.mark.usefixtures("realtime_live", "open_around_the_clock"),
 ]
 
 ADVISOR = "+13125550199"

@@ -8,13 +8,19 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import URLPattern, path
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
-from dealership.core.display import phone
+from dealership.core.display import phone, shop_when
+from voice.admin_live import live_board_view, take_over_context, take_over_view
+from voice.agent.language import language_name
+from voice.browser_calls.views import test_call_view
 from voice.models import Call, CallbackRequest
 from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
+from voice.takeover import call_is_live
 
 
 def _short(text: str, limit: int = 90) -> str:
@@ -25,12 +31,35 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
+class TestCallFilter(admin.SimpleListFilter):
+    """Test calls (placed from the test-call page) are left out of the list unless asked for."""
+
+    title = "test calls"
+    parameter_name = "is_test"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Only test calls"), ("all", "Real and test calls")]
+
+    def choices(self, changelist: Any) -> list[dict[str, Any]]:
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = "Real calls only"  # Django's "All" is, here, the default without tests
+        return choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Call]) -> QuerySet[Call]:
+        if self.value() == "yes":
+            return queryset.filter(is_test=True)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(is_test=False)
+
+
 @admin.register(Call)
 class CallAdmin(ModelAdmin):
     # Direction and the number called are filters and on the call page: the list fits 1366 px.
     list_display = (
         "started_at",  # when the call rang, not when its row was written (the demo loads rows at once)
         "caller",
+        "language_shown",
         "customer",
         "status",
         "outcome",
@@ -40,11 +69,13 @@ class CallAdmin(ModelAdmin):
     )
     # started_at: Today links to "calls in the last hours" (started_at__gte), which needs a filter on it.
     list_filter = (
+        TestCallFilter,
         "direction",
         "status",
         "outcome",
         "urgency",
         "follow_up_needed",
+        "language",
         "engine",
         ("started_at", admin.DateFieldListFilter),
     )
@@ -52,7 +83,21 @@ class CallAdmin(ModelAdmin):
     search_fields = ("call_sid", "from_number", "to_number", "customer__name", "summary")
     date_hierarchy = "created_at"
     fieldsets = (
-        (None, {"fields": ("call_sid", "direction", "from_number", "to_number", "customer", "engine")}),
+        (
+            None,
+            {
+                "fields": (
+                    "call_sid",
+                    "direction",
+                    "from_number",
+                    "to_number",
+                    "customer",
+                    "language",
+                    "engine",
+                    "is_test",
+                )
+            },
+        ),
         (
             "Summary",
             {"fields": (*SUMMARY_FIELDS, "summarized_at")},
@@ -73,10 +118,41 @@ class CallAdmin(ModelAdmin):
             },
         ),
         ("Transcript", {"fields": ("transcript",)}),
+        ("Hand-off to an advisor", {"fields": ("handoffs_shown",)}),
         ("Tools used", {"fields": ("tools_used",)}),
         ("Latency per turn (ms)", {"fields": ("latency",)}),
+        ("Take-overs", {"fields": ("take_overs",)}),
     )
-    readonly_fields = ("transcript", "tools_used", "latency")
+    readonly_fields = ("transcript", "handoffs_shown", "tools_used", "latency", "take_overs")
+
+    def get_urls(self) -> list[URLPattern]:
+        board = self.admin_site.admin_view(lambda request: live_board_view(request, model_admin=self))
+        test_call = self.admin_site.admin_view(lambda request: test_call_view(request, model_admin=self))
+        own = [
+            path("live/", board, name="voice_call_live"),
+            path("test-call/", test_call, name="voice_call_test_call"),
+            path(
+                "<str:object_id>/take-over/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: take_over_view(request, object_id, model_admin=self)
+                ),
+                name="voice_call_take_over",
+            ),
+        ]
+        return own + super().get_urls()  # before "<object_id>/", which would swallow "live/" and "test-call/"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        # The take-over panel (admin/voice/call/change_form.html) shows while the call is in progress.
+        live = object_id.isdigit() and call_is_live(call_id=int(object_id))
+        extra = {"call_live": live, **(take_over_context(request) if live else {})}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    @admin.display(description="Take-overs")
+    def take_overs(self, call: Call) -> SafeString:
+        controls = call.controls.select_related("user")
+        return render_to_string("voice/admin/take_overs.html", {"controls": controls})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -97,6 +173,11 @@ class CallAdmin(ModelAdmin):
     def caller(self, call: Call) -> str:
         return phone(call.from_number)
 
+    @admin.display(description="language", ordering="language")
+    def language_shown(self, call: Call) -> str:
+        # Only where it is not English: the summary is English either way, the callback may not be.
+        return language_name(call.language) if call.language not in ("", "en") else ""
+
     @admin.display(description="to", ordering="to_number")
     def called(self, call: Call) -> str:
         return phone(call.to_number)
@@ -104,6 +185,19 @@ class CallAdmin(ModelAdmin):
     @admin.display(description="Transcript")
     def transcript(self, call: Call) -> SafeString:
         return render_to_string("voice/admin/transcript.html", {"turns": call.turns.all()})
+
+    @admin.display(description="Warm transfers")
+    def handoffs_shown(self, call: Call) -> SafeString | str:
+        """Each warm transfer: when, to whom, what the advisor heard and how it ended."""
+        lines = [
+            (
+                f"{shop_when(h.created_at)} to {phone(h.number)}: {h.get_result_display()}"
+                f'{" (accepted)" if h.accepted_at else ""}. Whisper: "{h.summary}"'
+                f"{f' Callback request #{h.callback_request_id}.' if h.callback_request_id else ''}",
+            )
+            for h in call.handoffs.all()
+        ]
+        return format_html_join("", "<div>{}</div>", lines) if lines else "None"
 
     @admin.display(description="Tool calls")
     def tools_used(self, call: Call) -> SafeString:
@@ -161,8 +255,11 @@ class CallbackRequestAdmin(ModelAdmin):
 
     @admin.display(description="caller", ordering="name")
     def caller(self, obj: CallbackRequest) -> str:
-        # The customer on file when known, else the name the caller gave (one column: the list fits).
-        return obj.customer.name if obj.customer else (obj.name or "—")
+        # The customer on file when known, else the name the caller gave (one column: the list fits),
+        # with the language of the call when it was not English (call them back in it).
+        name = obj.customer.name if obj.customer else (obj.name or "—")
+        language = obj.call.language if obj.call is not None else ""
+        return f"{name} ({language_name(language)})" if language not in ("", "en") else name
 
     @admin.display(description="phone", ordering="phone")
     def phone_display(self, obj: CallbackRequest) -> str:
@@ -186,3 +283,6 @@ class CallbackRequestAdmin(ModelAdmin):
             request_ids=list(queryset.values_list("pk", flat=True)), user=request.user
         )
         self.message_user(request, f"{changed} message(s) marked handled.", messages.SUCCESS)
+
+
+from voice import admin_takeover  # noqa: E402, F401  (registers the take-over models' admins)

@@ -9,6 +9,7 @@ one task per call, and only once the stream has named its call.
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import AsyncConsumer
@@ -18,8 +19,24 @@ from voice.control import call_group
 from voice.engines import new_engine
 from voice.session import CallSession
 
+# Makes the session for one stream from the consumer's send_text and close.
+SessionFactory = Callable[[Callable[[str], Awaitable[None]], Callable[[], Awaitable[None]]], CallSession]
+
+
+def phone_call_session(
+    send_text: Callable[[str], Awaitable[None]], close: Callable[[], Awaitable[None]]
+) -> CallSession:
+    # The stream's opener chooses the engine: the session asks `new_engine` for the name the
+    # stream (or its call record) gives.
+    return CallSession(send_text=send_text, close=close, engines=new_engine)
+
 
 class MediaStreamConsumer(AsyncConsumer):
+    def __init__(self, session_factory: SessionFactory = phone_call_session):
+        """`session_factory`: a phone call's session by default; the browser test call passes its own
+        (voice.browser_calls.consumer)."""
+        self._session_factory = session_factory
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.scope = scope
         self.base_send = send
@@ -28,9 +45,7 @@ class MediaStreamConsumer(AsyncConsumer):
         if message["type"] != "websocket.connect":
             return
         await send({"type": "websocket.accept"})
-        # The stream's opener chooses the engine: the session asks `new_engine` for the name the
-        # stream (or its call record) gives.
-        session = CallSession(send_text=self._send_text, close=self._close, engines=new_engine)
+        session = self._session_factory(self._send_text, self._close)
         control: asyncio.Task[None] | None = None
         try:
             while not self._closing:

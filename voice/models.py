@@ -10,6 +10,10 @@ def _new_stream_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _new_handoff_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class Call(TimeStampedModel):
     """One phone call, inbound or outbound: who, how it went, and what was said and done."""
 
@@ -98,6 +102,9 @@ class Call(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("place_test_call", "Can talk to the receptionist from the browser (test calls)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} call {self.call_sid}"
@@ -197,6 +204,7 @@ class WebhookReceipt(models.Model):
         CALL_STATUS = "call_status", "call status"  # key: CallSid:CallStatus
         REMINDER_STATUS = "reminder_status", "reminder call status"  # key: CallSid:CallStatus
         MACHINE_DETECTION = "amd", "machine detection"  # key: CallSid:AnsweredBy
+        TRANSFER_RESULT = "transfer_result", "transfer result"  # key: Handoff.token
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     key = models.CharField(max_length=120)
@@ -204,6 +212,51 @@ class WebhookReceipt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="voice_webhook_receipt_once")]
+        # The set-up check (/admin/setup/) asks every provider and may rewrite the Twilio number's webhooks.
+        permissions = [("configure_telephony", "Can check the set-up and point the Twilio number here")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.key}"
+
+
+class Handoff(models.Model):
+    """One warm transfer of a live call to the advisor line: what the advisor is whispered, whether
+    they pressed the key to take it, and how Twilio's <Dial> ended. When nobody took the call, the
+    callback request left for advisors instead."""
+
+    class Result(models.TextChoices):
+        RINGING = "", "ringing"
+        CONNECTED = "connected"
+        NO_ANSWER = "no_answer", "no answer"
+        BUSY = "busy"
+        FAILED = "failed"
+        DECLINED = "declined", "not accepted"
+        CANCELED = "canceled", "caller hung up"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="handoffs")
+    # Names the hand-off in the whisper and result URLs Twilio calls back (random, not the pk).
+    token = models.CharField(max_length=64, unique=True, default=_new_handoff_token, editable=False)
+    number = models.CharField(max_length=20, help_text="The advisor line dialled (E.164).")
+    reason = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=400, help_text="What the advisor hears before accepting.")
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=10, choices=Result.choices, blank=True, default="")
+    dial_status = models.CharField(max_length=20, blank=True, help_text="Twilio's DialCallStatus.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    callback_request = models.ForeignKey(
+        CallbackRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Claimed by the one task that texts the caller "the shop will call you back" (sent at most once).
+    text_claimed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Hand-off of call {self.call_id} ({self.get_result_display()})"
+
+
+# Take-over models live in their own module; importing them here makes them the voice app's.
+from voice.takeover_models import CallControl, StaffProfile, TransferNumber  # noqa: E402, F401

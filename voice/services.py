@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from crm.phones import mask_phone, try_normalize_phone
+from crm.services import customer_set_preferred_language
 from dealership import metrics
 from scheduling.shop import shop_get
 from voice.models import Call, CallbackRequest, ToolCall, Turn, WebhookReceipt
@@ -150,6 +151,16 @@ def call_set_outcome(*, call_id: int, outcome: str) -> None:
     Call.objects.filter(pk=call_id).update(outcome=Call.Outcome(outcome), updated_at=timezone.now())
 
 
+def call_set_language(*, call_id: int, language: str, customer_id: int | None = None) -> None:
+    """The language the caller speaks, as detected on the call; it becomes the preferred language of
+    the customer the call is for (`customer_id`, else the customer matched to the call)."""
+    Call.objects.filter(pk=call_id).update(language=language, updated_at=timezone.now())
+    if customer_id is None:
+        customer_id = Call.objects.filter(pk=call_id).values_list("customer_id", flat=True).first()
+    if customer_id is not None:
+        customer_set_preferred_language(customer_id=customer_id, language=language)
+
+
 def call_set_recording_consent(*, call_id: int, consent: str) -> None:
     Call.objects.filter(pk=call_id).update(
         recording_consent=Call.RecordingConsent(consent), updated_at=timezone.now()
@@ -216,14 +227,19 @@ def callback_request_create(
     reason: str = "",
     call_id: int | None = None,
     customer_id: int | None = None,
+    urgent: bool = False,
 ) -> CallbackRequest:
-    """Take a message for an advisor. It shows in the admin until someone marks it handled."""
+    """Take a message for an advisor. It shows in the admin until someone marks it handled. Urgent
+    (listed first) when `urgent` or when the call was marked a safety issue."""
+    if call_id is not None and not urgent:
+        urgent = Call.objects.filter(pk=call_id, urgency=Call.Urgency.SAFETY).exists()
     request = CallbackRequest.objects.create(
         call_id=call_id,
         customer_id=customer_id,
         phone=(try_normalize_phone(phone, region=shop_get().phone_region) or phone.strip())[:20],
         name=name[:200],
         reason=reason,
+        urgent=urgent,
     )
     if call_id is not None:
         Call.objects.filter(pk=call_id, outcome="").update(outcome=Call.Outcome.MESSAGE_TAKEN)
@@ -236,3 +252,20 @@ def callback_request_mark_handled(*, request_ids: list[int], user: Any) -> int:
     return CallbackRequest.objects.filter(pk__in=request_ids, handled=False).update(
         handled=True, handled_by=user, handled_at=timezone.now()
     )
+
+
+def call_mark_urgent(*, call_id: int, reason: str = "") -> bool:
+    """The one place a call becomes a safety issue (the caller described a car unsafe to drive): its
+    urgency is set to safety, and the messages already left from it become urgent. True when this
+    changed the call (a second report on the same call changes nothing)."""
+    with transaction.atomic():
+        changed = (
+            Call.objects.filter(pk=call_id)
+            .exclude(urgency=Call.Urgency.SAFETY)
+            .update(urgency=Call.Urgency.SAFETY, updated_at=timezone.now())
+        )
+        CallbackRequest.objects.filter(call_id=call_id, urgent=False).update(urgent=True)
+    if changed:
+        call_sid = Call.objects.filter(pk=call_id).values_list("call_sid", flat=True).first()
+        logger.warning("call=%s marked urgent: safety (%s)", call_sid, reason[:100])
+    return bool(changed)

@@ -7,10 +7,10 @@ enforces the start timeout, idle and maximum call length, and delegates the conv
 Engine the consumer's `engines` makes for the stream's engine name (voice.engines.base).
 
 It is the engine's `CallTransport` (voice.transport): audio out, what was heard, barge-in, the
-call's one task set (`tasks`, voice.call_tasks) and call control over Twilio's REST API by CallSid
-(transfer, hang-up, a last message Twilio speaks). When it closes the stream while the call is up,
-Twilio runs the TwiML after <Connect> (an apology and a transfer or hang-up), so the caller is never
-left in silence.
+call's one task set (`tasks`, voice.call_tasks) and call control through its `telephony`
+(voice.telephony: Twilio's REST API by CallSid for a phone call, the page for a browser test call).
+When it closes the stream while a phone call is up, Twilio runs the TwiML after <Connect> (an
+apology and a transfer or hang-up), so the caller is never left in silence.
 """
 
 import asyncio
@@ -23,8 +23,6 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from dealership import metrics
-from integrations.telephony import TelephonyClient
-from voice import twiml
 from voice.call_tasks import CallTasks
 from voice.control import call_stream_end
 from voice.engines.base import CallContext, Engine
@@ -34,6 +32,7 @@ from voice.media_streams import Dtmf, Encoder, Mark, Media, ProtocolError, Start
 from voice.playout import Playout, Utterance
 from voice.services import call_record_error
 from voice.stream_tokens import call_stream_claim
+from voice.telephony import CallTelephony, TwilioTelephony
 
 _LOGGED_BAD_FRAMES = 5
 
@@ -49,9 +48,13 @@ class CallSession:
         close: Callable[[], Awaitable[None]],
         limits: SessionLimits | None = None,
         engines: Callable[[str], Engine] | None = None,
+        telephony: CallTelephony | None = None,
+        test_call: bool = False,
     ):
         """`engines(name)` makes the conversation engine for the stream's engine name (the consumer
-        passes `voice.engines.new_engine`); without it the session only carries audio."""
+        passes `voice.engines.new_engine`); without it the session only carries audio. `telephony`
+        carries out transfers, hang-ups and texts (default: Twilio). `test_call`: the stream must
+        belong to a test call placed from the back office (and a phone stream never may)."""
         self._send_text = send_text
         self._close = close
         self.limits = limits or SessionLimits.from_settings()
@@ -73,7 +76,8 @@ class CallSession:
         self._linger: asyncio.Task[None] | None = None
         self._bad_frames = 0
         self._engine_errors = 0
-        self._telephony: TelephonyClient | None = None
+        self.telephony: CallTelephony = telephony or TwilioTelephony()
+        self._test_call = test_call
         self.tasks.spawn(self._watch(), name="session-watchdog")
 
     # --- transport side ---------------------------------------------------------------------------
@@ -188,28 +192,19 @@ class CallSession:
         TwiML fallback; to end the call itself, `hang_up()` first."""
         await self._finish(reason, close_socket=True)
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "") -> None:
-        """Dial `number` on the live call through Twilio's REST API (Twilio says `announce` first,
-        if given); the stream then ends. ProviderError on failure."""
-        if announce:
-            await self._twilio().update_call_twiml(call_sid, twiml.dial(number, message=announce))
-        else:
-            await self._twilio().transfer(call_sid, number)
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+        """Dial `number` on the live call through the call's telephony (Twilio's REST API; Twilio
+        says `announce` first, if given); the stream then ends. `handoff`: a warm hand-off's token
+        (voice.handoffs), so the advisor hears the whisper and the dial's result comes back to us.
+        ProviderError on failure."""
+        await self.telephony.transfer(call_sid, number, announce=announce, handoff=handoff)
 
     async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
         """End the call (an already-ended call is fine); Twilio says `announce` first, if given.
         ProviderError on failure."""
-        if announce:
-            await self._twilio().update_call_twiml(call_sid, twiml.say_and_hangup(announce))
-        else:
-            await self._twilio().hang_up(call_sid)
+        await self.telephony.hang_up(call_sid, announce=announce)
 
     # --- internals --------------------------------------------------------------------------------
-
-    def _twilio(self) -> TelephonyClient:
-        if self._telephony is None:
-            self._telephony = TelephonyClient()
-        return self._telephony
 
     def _utterances(self) -> dict[str, Utterance]:
         return self._playout.utterances if self._playout is not None else {}
@@ -231,6 +226,7 @@ class CallSession:
                 token=params.get("token", ""),
                 stream_sid=frame.stream_sid,
                 engine=params.get("engine", ""),
+                is_test=self._test_call,
             )
         except DatabaseError:
             self.log.exception("call lookup failed")
@@ -254,6 +250,7 @@ class CallSession:
             customer_id=call.customer_id,
             engine=name,
             custom_parameters={k: v for k, v in params.items() if k != "token"},
+            is_test=call.is_test,
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
@@ -312,10 +309,8 @@ class CallSession:
             except Exception:
                 self.log.exception("engine failed to stop cleanly")
         await self.tasks.close()
-        if self._telephony is not None:
-            with contextlib.suppress(Exception):
-                await self._telephony.aclose()
-            self._telephony = None
+        with contextlib.suppress(Exception):
+            await self.telephony.aclose()
         self.log.info("session finished: %s", reason)
 
     async def _close_after(self, seconds: float) -> None:

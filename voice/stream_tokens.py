@@ -29,15 +29,19 @@ class StreamClaim:
     replaces_stream_sid: str  # the session this stream takes over from ("" when none was live)
 
 
-def call_stream_claim(*, call_sid: str, token: str, stream_sid: str, engine: str = "") -> StreamClaim | None:
+def call_stream_claim(
+    *, call_sid: str, token: str, stream_sid: str, engine: str = "", is_test: bool = False
+) -> StreamClaim | None:
     """Claim `call_sid`'s stream token for the stream `stream_sid` and mark the call live.
 
     None when refused: no such call, a wrong token, a token already claimed (a replay, a second
     socket, a stale reconnect) or a call that has ended. `engine` is the one the stream asked for;
-    the call record keeps the one actually running it.
+    the call record keeps the one actually running it. `is_test`: the stream is the browser's test
+    call, which may claim only test calls (and a phone stream never a test call, whose telephony is
+    the page, not Twilio).
     """
     with transaction.atomic():
-        call = Call.objects.filter(call_sid=call_sid).first()
+        call = Call.objects.filter(call_sid=call_sid, is_test=is_test).first()
         if call is None or not hmac.compare_digest(call.stream_token.encode(), token.encode()):
             return None
         if call.stream_claimed_at is not None or call.status in Call.FINAL_STATUSES:

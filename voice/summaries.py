@@ -62,7 +62,8 @@ SUMMARY_FIELDS: tuple[str, ...] = tuple(SUMMARY_SCHEMA["required"])
 
 INSTRUCTIONS = (
     "You summarise phone calls between a car repair shop's automated receptionist and a caller, for the "
-    "shop's service advisors. Answer in English with the JSON the schema asks for. The summary is two "
+    "shop's service advisors. Answer in English with the JSON the schema asks for, even when the call "
+    "was in Spanish or another language (advisors read English). The summary is two "
     "sentences. Urgency: 'safety' when the caller describes a car that is unsafe to drive (brakes, "
     "steering, smoke, warning lights flashing, fluid leaks), 'soon' when it should be seen within days, "
     "else 'routine'. A human must follow up when the caller asked for a person or a call back, was "

@@ -6,6 +6,7 @@ import random
 from celery import Task, shared_task
 
 from integrations.errors import ProviderError
+from voice.handoffs import handoff_callback_text_send
 from voice.models import Call
 from voice.summaries import call_summarise
 
@@ -34,3 +35,18 @@ def call_summarise_task(self: Task, call_id: int) -> str:
             "call=%s summary attempt %d failed (%s); again in %.0f s", call_sid, attempt, error.message, delay
         )
         raise self.retry(exc=error, countdown=delay) from None
+
+
+CALLBACK_TEXT_RETRIES = 3
+
+
+@shared_task(bind=True, name="voice.tasks.handoff_callback_text", max_retries=CALLBACK_TEXT_RETRIES)
+def handoff_callback_text(self: Task, handoff_id: int) -> str:
+    """Text the caller of a warm transfer nobody took that the shop will call back (sent once)."""
+    try:
+        return handoff_callback_text_send(handoff_id=handoff_id)
+    except ProviderError as error:
+        if self.request.retries >= CALLBACK_TEXT_RETRIES:
+            logger.error("hand-off %s: callback text gave up: %s", handoff_id, error.message)
+            return "failed"
+        raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from None

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from voice.call_tasks import CallTasks
     from voice.playout import Utterance
+    from voice.telephony import CallTelephony
 
 
 class CallTransport(Protocol):
     log: logging.Logger | logging.LoggerAdapter[Any]
     tasks: CallTasks
+    telephony: CallTelephony  # transfers, hang-ups and texts: Twilio, or the page for a test call
 
     @property
     def audio_pending(self) -> bool:
@@ -58,9 +60,11 @@ class CallTransport(Protocol):
         fallback after <Connect> (an apology and a transfer or a request to call back)."""
         ...
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "") -> None:
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
         """Hand the caller of call `call_sid` (the one this transport carries) to `number`, after
-        saying `announce` if given. ProviderError on failure."""
+        saying `announce` if given. `handoff`: the token of a warm hand-off (voice.handoffs) whose
+        whisper the advisor hears first; a transport without whispers may dial plainly. ProviderError
+        on failure."""
         ...
 
     async def hang_up(self, call_sid: str, *, announce: str = "") -> None:

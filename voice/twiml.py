@@ -37,8 +37,14 @@ def _response(*verbs: str) -> str:
     return f"{_PROLOG}<Response>{''.join(verbs)}</Response>"
 
 
-def say(text: str) -> str:
-    return f"<Say>{escape(xml_text(text))}</Say>"
+# The <Say language> Twilio reads each of our languages in (data: a new language adds its locale).
+SAY_LANGUAGES = {"en": "en-US", "es": "es-MX"}
+
+
+def say(text: str, language: str = "") -> str:
+    """`language`: one of our codes ("es"); the default is Twilio's (English)."""
+    locale = SAY_LANGUAGES.get(language, "") if language and language != "en" else ""
+    return f"<Say{_attrs({'language': locale})}>{escape(xml_text(text))}</Say>"
 
 
 def dial_verb(number: str, *, caller_id: str = "") -> str:
@@ -86,10 +92,51 @@ def fallback(*, transfer_number: str = "", message: str = FALLBACK_MESSAGE) -> s
     return _response(fallback_verbs(transfer_number=transfer_number, message=message))
 
 
-def say_and_hangup(message: str) -> str:
-    return _response(say(message), hangup_verb())
+def say_and_hangup(message: str, language: str = "") -> str:
+    return _response(say(message, language), hangup_verb())
 
 
 def empty() -> str:
     """An acknowledgement that asks Twilio to do nothing (status callbacks)."""
     return _response()
+
+
+# --- warm hand-off (voice.handoffs) --------------------------------------------------------------------
+
+# Twilio <Say> voices per caller language; others fall back to Twilio's default (English).
+SAY_LANGUAGES = {"es": "es-MX"}
+
+
+def say_in(text: str, language: str = "") -> str:
+    lang = SAY_LANGUAGES.get(language, "")
+    return f"<Say{_attrs({'language': lang})}>{escape(xml_text(text))}</Say>"
+
+
+def warm_dial(number: str, *, action: str, whisper_url: str, caller_id: str = "", timeout: int = 20) -> str:
+    """Ring `number` for `timeout` seconds; the called party first gets the TwiML at `whisper_url`
+    (the caller keeps hearing ringing), and when the dial ends Twilio asks `action` what the caller
+    hears next."""
+    dial = _attrs({"action": action, "method": "POST", "timeout": str(timeout), "callerId": caller_id})
+    number_attrs = _attrs({"url": whisper_url, "method": "POST"})
+    number_verb = f"<Number{number_attrs}>{escape(xml_text(number))}</Number>"
+    return _response(f"<Dial{dial}>{number_verb}</Dial>")
+
+
+def whisper(summary: str, *, accept_url: str, prompt: str, not_taken: str, seconds: int = 8) -> str:
+    """For the advisor only: the summary and a one-key prompt. A key goes to `accept_url`; no key
+    within `seconds` says `not_taken` and hangs up the advisor's leg (the caller's dial then ends)."""
+    gather = _attrs({"numDigits": "1", "timeout": str(seconds), "action": accept_url, "method": "POST"})
+    return _response(f"<Gather{gather}>{say(f'{summary} {prompt}')}</Gather>", say(not_taken), hangup_verb())
+
+
+def say_then_connect(message: str) -> str:
+    """Ends the advisor's whisper with a word: Twilio then bridges the two parties."""
+    return _response(say(message))
+
+
+def say_and_hangup_in(message: str, language: str = "") -> str:
+    return _response(say_in(message, language), hangup_verb())
+
+
+def hangup() -> str:
+    return _response(hangup_verb())

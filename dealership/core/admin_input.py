@@ -22,6 +22,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.urls import path
 from unfold.sites import UnfoldAdminSite
 
 from dealership.core.parsing import small_int
@@ -100,3 +101,9 @@ class GuardedAdminSite(UnfoldAdminSite):
                 {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
             )
         super().register(model_or_iterable, admin_class, **options)
+
+    def get_urls(self) -> list[Any]:
+        """The site's own pages besides the models': the set-up check (/admin/setup/)."""
+        from dealership.core.setup_view import setup_view  # imports models: not at app loading
+
+        return [path("setup/", self.admin_view(setup_view), name="setup"), *super().get_urls()]

@@ -88,7 +88,12 @@ def _heartbeat(name: str, *, stale_after: timedelta, now: datetime, what: str) -
     except DatabaseError:
         return Check(name, UNKNOWN, True, f"Cannot tell whether {what} runs: the database does not answer.")
     if beat is None:
-        return Check(name, MISSING, True, f"No {what} has ever reported: start it (see the Procfile).")
+        return Check(
+            name,
+            MISSING,
+            True,
+            f"No {what.removeprefix('a ')} has ever reported: start it (see the Procfile).",
+        )
     age = now - beat.at
     if age > stale_after:
         minutes = int(age.total_seconds() // 60)

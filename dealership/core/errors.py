@@ -24,8 +24,9 @@ class SlotTaken(ApplicationError):
 
 
 class VerificationRequired(ApplicationError):
-    """The caller must prove they are customer `customer_id` (date of birth or ZIP) before this."""
+    """The caller must prove they are customer `customer_id` (date of birth or ZIP) before this; None
+    when the refusal must not name the account (the caller first says which phone it is under)."""
 
-    def __init__(self, message: str, *, customer_id: int, **kwargs: Any):
+    def __init__(self, message: str, *, customer_id: int | None, **kwargs: Any):
         extra = {"verification_required": True, "customer_id": customer_id}
         super().__init__(message, code="verification_required", extra=extra, **kwargs)

@@ -30,6 +30,11 @@ def stylesheets(request: HttpRequest) -> str:
     return static("core/admin/desk.css")
 
 
+def favicon(request: HttpRequest) -> str:
+    """The tab icon on every admin page (without one, each page load asks /favicon.ico and logs a 404)."""
+    return static("core/admin/favicon.svg")
+
+
 def _can_view(*labels: str) -> Callable[[HttpRequest], bool]:
     def allowed(request: HttpRequest) -> bool:
         user = request.user
@@ -44,6 +49,16 @@ def _can_view(*labels: str) -> Callable[[HttpRequest], bool]:
 def _on_appointments_list(request: HttpRequest) -> bool:
     base = reverse("admin:scheduling_appointment_changelist")
     return request.path.startswith(base) and request.path != reverse("admin:scheduling_appointment_agenda")
+
+
+def _on_calls_list(request: HttpRequest) -> bool:
+    base = reverse("admin:voice_call_changelist")
+    own_pages = (reverse("admin:voice_call_test_call"), reverse("admin:voice_call_live"))
+    return request.path.startswith(base) and request.path not in own_pages
+
+
+def _may_check_setup(request: HttpRequest) -> bool:
+    return request.user.has_perm("voice.configure_telephony")
 
 
 def _superuser(request: HttpRequest) -> bool:
@@ -72,7 +87,21 @@ def _groups() -> list[dict[str, Any]]:
             "title": "Calls and callbacks",
             "items": [
                 _model("Callback requests", "phone_callback", "voice.callbackrequest"),
-                _model("Calls", "call", "voice.call"),
+                # Not lit up on the test-call and live pages, which live under the calls' URL.
+                {**_model("Calls", "call", "voice.call"), "active": _on_calls_list},
+                {
+                    "title": "Test call",
+                    "icon": "headset_mic",
+                    "link": reverse_lazy("admin:voice_call_test_call"),
+                    "permission": lambda request: request.user.has_perm("voice.place_test_call"),
+                },
+                {
+                    "title": "Live calls",
+                    "icon": "support_agent",
+                    "link": reverse_lazy("admin:voice_call_live"),
+                    "permission": _can_view("voice.call"),
+                },
+                _model("My phone for transfers", "contact_phone", "voice.staffprofile"),
             ],
         },
         {
@@ -115,6 +144,13 @@ def _groups() -> list[dict[str, Any]]:
                 _model("Closures", "event_busy", "scheduling.closure"),
                 _model("Services and prices", "sell", "scheduling.servicetype"),
                 _model("Shop knowledge", "quiz", "scheduling.shopanswer"),
+                {
+                    "title": "Set-up check",
+                    "icon": "checklist",
+                    "link": reverse_lazy("admin:setup"),
+                    "permission": _may_check_setup,
+                },
+                _model("Transfer numbers", "phone_forwarded", "voice.transfernumber"),
             ],
         },
     ]

@@ -130,7 +130,12 @@ def reminders_needing_a_person() -> QuerySet[Reminder]:
 
 
 def recent_calls(*, since: datetime) -> QuerySet[Call]:
-    return Call.objects.filter(started_at__gte=since).select_related("customer").order_by("-started_at")
+    # Test calls from the back office are left out, as in the call list the panel links to.
+    return (
+        Call.objects.filter(started_at__gte=since, is_test=False)
+        .select_related("customer")
+        .order_by("-started_at")
+    )
 
 
 def today_desk(*, now: datetime | None = None, deployment_warnings: bool = True) -> TodayDesk:
@@ -165,7 +170,9 @@ def today_desk(*, now: datetime | None = None, deployment_warnings: bool = True)
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     """django-unfold's DASHBOARD_CALLBACK: Today on the admin's index page (templates/admin/index.html)."""
-    # Workers and provider keys are for whoever runs the server (superusers), not the advisor at the counter.
-    desk = today_desk(deployment_warnings=request.user.is_superuser)
+    # Workers and provider keys are for whoever runs the server (superusers, and the owner who may open the
+    # set-up check that says how to fix them), not the advisor at the counter.
+    user = request.user
+    desk = today_desk(deployment_warnings=user.is_superuser or user.has_perm("voice.configure_telephony"))
     context.update({"desk": desk, "title": "Today"})
     return context

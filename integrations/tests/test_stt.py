@@ -33,6 +33,7 @@ async def test_it_asks_for_phone_audio_with_endpointing_and_vad(fake_deepgram, s
         "vad_events": "true",
         "smart_format": "true",
         "punctuate": "true",
+        "language": "multi",
     }
     assert fake_deepgram.listen.headers["Authorization"] == f"Token {fake_deepgram.api_key}"
     # µ-law audio does not compress: offering permessage-deflate would only cost CPU on every frame.
@@ -62,6 +63,31 @@ async def test_it_forwards_audio_and_yields_the_transcription_events(fake_deepgr
     assert (final.text, final.is_final, final.speech_final) == ("I need an oil change.", True, True)
     assert (final.confidence, final.start, final.duration) == (0.93, 0.2, 1.3)
     assert isinstance(end, UtteranceEnd) and end.last_word_end == 1.5
+
+
+async def test_it_reports_the_languages_the_multilingual_model_heard(fake_deepgram):
+    tagged_words = results_message("necesito una cita")
+    for word in tagged_words["channel"]["alternatives"][0]["words"]:
+        word["language"] = "es"
+    async with DeepgramLiveTranscriber() as stt:
+        await fake_deepgram.await_for(lambda: fake_deepgram.listen_sessions)
+        fake_deepgram.emit(results_message("quiero un cambio de aceite", language="es"), tagged_words)
+        fake_deepgram.emit(results_message("an oil change"))
+
+        on_alternative, on_words, untagged = [await next_event(stt) for _ in range(3)]
+
+    assert on_alternative.languages == ("es",)
+    assert on_words.languages == ("es",)
+    assert untagged.languages == ()
+
+
+async def test_it_can_recognise_one_language_only(fake_deepgram, settings):
+    settings.DEEPGRAM_STT_LANGUAGE = "en"
+
+    async with DeepgramLiveTranscriber():
+        await fake_deepgram.await_for(lambda: fake_deepgram.listen_sessions)
+
+    assert fake_deepgram.listen.query["language"] == "en"
 
 
 async def test_it_yields_events_the_server_sends_at_any_time(fake_deepgram):

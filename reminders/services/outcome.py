@@ -26,6 +26,7 @@ from reminders.services.queue import reminder_queue_delivery_on_commit
 from reminders.services.schedule import reminder_apply_plan
 from scheduling.shop import shop_get
 from voice import twiml
+from voice.agent.language import language_or_default
 from voice.models import Call, WebhookReceipt
 from voice.receipts import webhook_receipt_record
 from voice.services import call_record_status
@@ -52,6 +53,7 @@ class Answer:
     kind: str
     text: str = ""
     call: Call | None = None
+    language: str = "en"  # of `text` (the customer's preferred language)
 
 
 def _attempt(attempt_id: int | None, call_sid: str) -> ReminderAttempt | None:
@@ -114,13 +116,15 @@ def reminder_call_answered(
     appointment = attempt.reminder.appointment
     facts = reminder_facts(appointment_id=appointment_id)
     if facts is None or not appointment_is_remindable(appointment, now=timezone.now()):
-        return Answer("nothing_to_say", reminder_script.no_longer_needed(shop_get().name), call)
+        language = language_or_default(appointment.customer.preferred_language)
+        text = reminder_script.no_longer_needed(shop_get().name, language)
+        return Answer("nothing_to_say", text, call, language)
     if answered_by in MACHINE:
         Call.objects.filter(pk=call.pk).update(outcome=Call.Outcome.INFORMATION)
         logger.info("call=%s reminder answered by %s: leaving a voicemail", call_sid, answered_by)
-        return Answer("voicemail", reminder_script.voicemail(facts), call)
+        return Answer("voicemail", reminder_script.voicemail(facts), call, facts.language)
     logger.info("call=%s reminder answered by %s: live agent", call_sid, answered_by or "(not yet known)")
-    return Answer("conversation", reminder_script.opening(facts), call)
+    return Answer("conversation", reminder_script.opening(facts), call, facts.language)
 
 
 async def _leave_voicemail(call_sid: str, document: str) -> None:
@@ -152,7 +156,9 @@ def reminder_machine_detected(*, attempt_id: int | None, call_sid: str, answered
     if facts is None:
         return False
     try:
-        async_to_sync(_leave_voicemail)(call_sid, twiml.say_and_hangup(reminder_script.voicemail(facts)))
+        async_to_sync(_leave_voicemail)(
+            call_sid, twiml.say_and_hangup(reminder_script.voicemail(facts), facts.language)
+        )
     except ProviderError as exc:
         logger.warning("call=%s voicemail could not be left: %s", call_sid, exc.message)
         ReminderAttempt.objects.filter(pk=attempt.pk).update(

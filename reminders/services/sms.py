@@ -18,16 +18,22 @@ from reminders.services.spool import opt_out_spool_apply
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, AppointmentChange
 from scheduling.shop import shop_get
+from voice.agent.language import language_or_default
 from voice.models import WebhookReceipt
 from voice.receipts import webhook_receipt_record
 from voice.services import callback_request_create
 
 logger = logging.getLogger(__name__)
 
-# domain.md: STOP/QUIT/END/REVOKE/OPT OUT/CANCEL/UNSUBSCRIBE (plus the carrier-standard STOPALL).
-OPT_OUT_WORDS = frozenset(
-    {"STOP", "STOPALL", "QUIT", "END", "REVOKE", "OPT OUT", "OPTOUT", "CANCEL", "UNSUBSCRIBE"}
-)
+# domain.md: STOP/QUIT/END/REVOKE/OPT OUT/CANCEL/UNSUBSCRIBE (plus the carrier-standard STOPALL), and
+# their Spanish counterparts; the reply to an opt-out is in the language of the word used (data).
+OPT_OUT_WORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        {"STOP", "STOPALL", "QUIT", "END", "REVOKE", "OPT OUT", "OPTOUT", "CANCEL", "UNSUBSCRIBE"}
+    ),
+    "es": frozenset({"ALTO", "PARE", "NO ME LLAMEN", "NO ME LLAME", "NO ME ESCRIBAN", "BAJA"}),
+}
+OPT_OUT_WORDS = frozenset().union(*OPT_OUT_WORDS_BY_LANGUAGE.values())
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 CONFIRM_WORDS = frozenset({"C", "CONFIRM", "CONFIRMED"})
@@ -36,6 +42,11 @@ CONFIRM_WORDS = frozenset({"C", "CONFIRM", "CONFIRMED"})
 def keyword(body: str) -> str:
     """'  Stop. ' → 'STOP'; 'opt-out' → 'OPT OUT'. Keywords count only as the whole message."""
     return " ".join(re.sub(r"[^A-Za-z0-9]+", " ", body or "").upper().split())
+
+
+def opt_out_language(word: str) -> str:
+    """The language of an opt-out keyword (English when it is not one)."""
+    return next((code for code, words in OPT_OUT_WORDS_BY_LANGUAGE.items() if word in words), "en")
 
 
 def appointment_confirm(*, appointment_id: int, detail: str) -> tuple[Appointment, bool]:
@@ -132,13 +143,17 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
         if word == "CANCEL":
             # A carrier opt-out word, but the texter may have meant their visit: tell an advisor.
             _cancel_may_mean_the_visit(from_number, now)
-        return messages.opted_out_text(shop.name, cancel_hint=callback if word == "CANCEL" else "")
+        return messages.opted_out_text(
+            shop.name, cancel_hint=callback if word == "CANCEL" else "", language=opt_out_language(word)
+        )
     if word in OPT_IN_WORDS:
         _opt_in(from_number, word, message_sid, now)
         return messages.opted_in_text(shop.name)
-    if word in HELP_WORDS:
-        return messages.help_text(shop.name, callback)
     customers = list(customers_with_phone(phone=from_number)[:5])
+    # A known customer is answered in their preferred language (the reminder they reply to used it).
+    language = language_or_default(customers[0].preferred_language) if customers else "en"
+    if word in HELP_WORDS:
+        return messages.help_text(shop.name, callback, language)
     if word in CONFIRM_WORDS:
         appointment = next_appointment_for_phone(phone=from_number, now=now)
         if appointment is None:
@@ -149,9 +164,10 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
         appointment, changed = appointment_confirm(
             appointment_id=appointment.pk, detail="customer replied C by text"
         )
-        when = say_datetime(appointment.start, shop.zone)
+        language = language_or_default(appointment.customer.preferred_language)
+        when = say_datetime(appointment.start, shop.zone, language=language)
         reply = messages.confirmed_text if changed else messages.already_confirmed_text
-        return reply(shop.name, appointment.service_type.name, when)
+        return reply(shop.name, appointment.service_type.name, when, language)
     customer = customers[0] if customers else None
     callback_request_create(
         phone=from_number,
@@ -162,7 +178,7 @@ def _reply(*, from_number: str, body: str, message_sid: str, now: datetime) -> s
     logger.info("text from %s kept for an advisor", mask_phone(from_number))
     if customer is None:
         return messages.unknown_number_text(shop.name, callback)
-    return messages.message_received_text(shop.name, callback)
+    return messages.message_received_text(shop.name, callback, language)
 
 
 def sms_receive(*, from_number: str, body: str, message_sid: str, now: datetime | None = None) -> str | None:
@@ -203,5 +219,5 @@ def sms_receive(*, from_number: str, body: str, message_sid: str, now: datetime 
         logger.warning(
             "opt-out from %s kept in the spool until the database is back", mask_phone(from_number)
         )
-        return messages.opted_out_text("")
+        return messages.opted_out_text("", language=opt_out_language(word))
     return messages.SORRY_TEXT

@@ -169,3 +169,19 @@ def test_without_twilio_settings_the_reminder_waits_for_telephony_with_a_clear_r
     reminder.refresh_from_db()
     assert reminder.status == Reminder.Status.WAITING  # held, not failed (test_waiting_for_telephony)
     assert reminder.status_reason.startswith("Waiting for telephony")
+
+
+@pytest.mark.django_db
+def test_a_spanish_speaker_gets_the_reminder_text_in_spanish(reminder, telephony):
+    Customer.objects.filter(pk=reminder.appointment.customer_id).update(
+        calls_opted_out_at=timezone.now(), preferred_language="es"
+    )
+
+    deliver(reminder)
+    deliver(reminder)
+
+    [text] = telephony.requests_to("/Messages.json")
+    assert text.value("Body").startswith(
+        "Lakeside Auto Service: recordatorio de su cita de oil change el miércoles"
+    )
+    assert text.value("Body").endswith("Responda ALTO para no recibir más mensajes.")

@@ -41,6 +41,13 @@ def test_it_hears_reasonable_ways_of_asking_not_to_be_called():
         "I want to opt out",
         "Do not call this number",
         "no more reminders",
+        "Por favor, no me llamen más",
+        "no me llame otra vez",
+        "dejen de llamarme",
+        "quíteme de la lista",
+        "¡Alto!",
+        "pare",
+        "no quiero más llamadas",
     )
     for said in asks:
         assert wants_opt_out(said), said
@@ -52,5 +59,24 @@ def test_it_does_not_take_ordinary_answers_for_an_opt_out():
         "can you call me back later",
         "don't call me back, I'll call you",
         "cancel it",
+        "no me llamen de vuelta, yo les llamo",
+        "sí, ahí estaré",
+        "el carro está alto",
     ):
         assert not wants_opt_out(said), said
+
+
+def test_a_spanish_speaker_hears_the_opening_in_spanish():
+    facts = ReminderFacts(
+        appointment_id=42,
+        shop_name="Lakeside Auto Service",
+        when="miércoles 11 de marzo a las 10 AM",
+        service="oil change",
+        callback_number="(312) 555-0100",
+        language="es",
+    )
+    assert opening(facts).startswith(
+        "Hola, le habla el asistente automático de Lakeside Auto Service, para recordarle su cita de "
+        "oil change el miércoles 11 de marzo a las 10 AM. Esta llamada puede ser grabada."
+    )
+    assert "marque 9" in opening(facts)

@@ -270,3 +270,19 @@ def test_a_nonsense_call_duration_still_delivers_the_reminder(
     assert response.status_code == 200
     placed.reminder.refresh_from_db()
     assert placed.reminder.status == Reminder.Status.DELIVERED
+
+
+@pytest.mark.django_db
+def test_a_spanish_speakers_voicemail_is_in_spanish_and_read_in_a_spanish_voice(client, placed, customer):
+    customer.preferred_language = "es"
+    customer.save()
+
+    root = ET.fromstring(answer(client, placed, AnsweredBy="machine_end_beep").content)
+
+    say = root.find("Say")
+    assert say.get("language") == "es-MX"
+    assert say.text.startswith("Hola, le habla el asistente automático de Lakeside Auto Service")
+    assert "miércoles 11 de marzo a las 10 AM" in say.text
+    assert "llámenos al 3 1 2, 5 5 5, 0 1 0 0" in say.text
+    for private in ("Dana", "Civic", "oil change"):
+        assert private not in say.text

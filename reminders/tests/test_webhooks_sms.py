@@ -220,3 +220,36 @@ def test_nul_characters_are_dropped_and_the_opt_out_still_counts(client, shop, c
     assert customer.sms_opted_out_at is not None
     assert "won't get any more reminder texts or calls" in message
     assert ConsentEvent.objects.get(customer=customer).message_sid == "SM" + "1" * 32
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["ALTO", "alto", "Pare.", "No me llamen", "BAJA"])
+def test_a_spanish_opt_out_word_stops_texts_and_calls_and_is_answered_in_spanish(
+    client, shop, customer, body
+):
+    message = reply(text(client, body))
+
+    customer.refresh_from_db()
+    assert customer.sms_opted_out_at is not None and customer.calls_opted_out_at is not None
+    assert message.startswith(
+        "Lakeside Auto Service: ya no recibirá más mensajes ni llamadas de recordatorio."
+    )
+    event = ConsentEvent.objects.get(customer=customer)
+    assert (event.action, event.scope, event.source) == ("opt_out", "all", "sms_keyword")
+
+
+@pytest.mark.django_db
+def test_a_spanish_speaker_confirming_by_text_is_answered_in_spanish(client, customer, appointment):
+    customer.preferred_language = "es"
+    customer.save()
+
+    confirmed = reply(text(client, "C"))
+    again = reply(text(client, "c"))
+    helped = reply(text(client, "AYUDA por favor"))
+
+    assert confirmed.startswith("Lakeside Auto Service: gracias, su cita de oil change el ")
+    assert confirmed.endswith("está confirmada. ¡Lo esperamos!")
+    assert "ya está confirmada" in again
+    assert "pasamos su mensaje a nuestro equipo de servicio" in helped
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CONFIRMED

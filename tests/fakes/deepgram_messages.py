@@ -24,7 +24,12 @@ def results_message(
     duration: float = 1.0,
     confidence: float = 0.98,
     from_finalize: bool = False,
+    language: str | None = None,
 ) -> dict[str, Any]:
+    """A `Results` message. With `language` (a BCP-47 tag such as "es"), it is shaped as Deepgram's
+    multilingual model (`language=multi`) reports it: `languages` on the alternative, `language` on
+    each word (developers.deepgram.com/docs/multilingual-code-switching; SDK
+    ListenV1ResultsChannelAlternativesItem.languages / ...WordsItem.language)."""
     words = [
         {
             "word": w.lower().strip(".,?!"),
@@ -32,9 +37,13 @@ def results_message(
             "end": start + duration,
             "confidence": confidence,
             "punctuated_word": w,
+            **({"language": language} if language else {}),
         }
         for w in text.split()
     ]
+    alternative: dict[str, Any] = {"transcript": text, "confidence": confidence, "words": words}
+    if language:
+        alternative["languages"] = [language]
     return {
         "type": "Results",
         "channel_index": [0, 1],
@@ -43,7 +52,7 @@ def results_message(
         "is_final": is_final,
         "speech_final": speech_final,
         "from_finalize": from_finalize,
-        "channel": {"alternatives": [{"transcript": text, "confidence": confidence, "words": words}]},
+        "channel": {"alternatives": [alternative]},
         "metadata": {
             "request_id": str(uuid.uuid4()),
             "model_info": {"name": "fake", "version": "0", "arch": "fake"},

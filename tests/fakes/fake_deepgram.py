@@ -97,6 +97,8 @@ class FakeDeepgram(FakeServer):
         self.listen_script: list[tuple[int, dict[str, Any]]] = []
         self.finalize_transcript = ""
         self.rest_error: tuple[int, str] | None = None
+        self.project_requests = 0
+        self.projects_hang = False
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -104,7 +106,21 @@ class FakeDeepgram(FakeServer):
             web.get("/v2/listen", self._listen),
             web.get("/v1/speak", self._speak_ws),
             web.post("/v1/speak", self._speak_rest),
+            web.get("/v1/projects", self._projects),
         ]
+
+    async def _projects(self, request: web.Request) -> web.Response:
+        """The key's projects (the set-up check's key test); `projects_hang` makes it never answer."""
+        with self.lock:
+            self.project_requests += 1
+        if self.projects_hang:
+            await self.until_stopped()
+        if request.headers.get("Authorization") != f"Token {self.api_key}":
+            return web.json_response(
+                {"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials.", "request_id": "fake"},
+                status=401,
+            )
+        return web.json_response({"projects": [{"project_id": "fake-project-1", "name": "Shop"}]})
 
     # --- scripting (call from tests) ------------------------------------------------------------
 

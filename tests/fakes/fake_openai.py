@@ -117,6 +117,8 @@ class FakeOpenAI(FakeServer):
         self.headers: list[dict[str, str]] = []
         self.abandoned_streams = 0  # hung streams whose client closed the connection
         self.cut_streams = 0  # streams the client closed while they were being written
+        self.model_list_requests = 0
+        self.models_hang = False
         self._ids = itertools.count(1)
 
     @property
@@ -124,7 +126,26 @@ class FakeOpenAI(FakeServer):
         return f"{self.http_url}/v1"
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/v1/chat/completions", self._chat_completions)]
+        return [
+            web.post("/v1/chat/completions", self._chat_completions),
+            web.get("/v1/models", self._models),
+        ]
+
+    async def _models(self, request: web.Request) -> web.Response:
+        """The models list (the set-up check's key test); `models_hang` makes it never answer."""
+        with self.lock:
+            self.model_list_requests += 1
+        if self.models_hang:
+            await self.until_stopped()
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(
+                ErrorReply(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+            )
+        models = [
+            {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "system"}
+            for name in ("gpt-4o", "gpt-realtime-2.1", "gpt-4o-mini-transcribe")
+        ]
+        return web.json_response({"object": "list", "data": models})
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         if callable(self.script):

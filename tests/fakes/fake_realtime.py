@@ -176,8 +176,12 @@ class FakeRealtime(FakeServer):
         self.call(act)
         return item_id
 
-    def caller_transcript(self, text: str, *, item_id: str | None = None) -> None:
-        """The caller's speech transcribed (needs `audio.input.transcription` in the session)."""
+    def caller_transcript(
+        self, text: str, *, item_id: str | None = None, language: str | None = None
+    ) -> None:
+        """The caller's speech transcribed (needs `audio.input.transcription` in the session). With
+        `language`, the event reports it as language-detecting transcription models do
+        (`languages: [{"code": "es"}]`, openai ConversationItemInputAudioTranscriptionCompletedEvent)."""
         session = self.session
         event = {
             "type": "conversation.item.input_audio_transcription.completed",
@@ -186,6 +190,8 @@ class FakeRealtime(FakeServer):
             "transcript": text,
             "usage": {"type": "duration", "seconds": 1.0},
         }
+        if language:
+            event["languages"] = [{"code": language}]
         self.call(lambda: self._send(session, event))
 
     def respond_audio(self, text: str, *, item_id: str | None = None, ms_per_word: int = 200) -> Response:

@@ -1,4 +1,6 @@
-"""Fake Twilio REST API: the Calls and Messages endpoints our telephony adapter uses.
+"""Fake Twilio REST API: the Calls and Messages endpoints our telephony adapter uses, and what the set-up
+check reads and writes: the account, its IncomingPhoneNumbers (holding PHONE_NUMBER, no webhooks set) and
+the Messaging Services with their phone numbers and A2P 10DLC campaigns (`add_messaging_service`).
 
 Point the adapter at it with `TWILIO_API_BASE_URL = fake.http_url`. Requests are recorded with their
 form bodies; a call SID can be made to answer like a call that already ended. Created calls are kept
@@ -19,6 +21,18 @@ from tests.fakes.server import FakeServer
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "fake-twilio-token"
 PHONE_NUMBER = "+13125550100"
+NUMBER_SID = "PN" + "1" * 32
+
+
+def _number_row(phone_number: str) -> dict[str, str]:
+    """A number as bought: no webhooks set yet."""
+    keys = ("voice_url", "voice_method", "status_callback", "status_callback_method", "sms_url", "sms_method")
+    return {
+        "phone_number": phone_number,
+        **dict.fromkeys(keys, ""),
+        "voice_application_sid": "",
+        "sms_application_sid": "",
+    }
 
 
 @dataclass
@@ -62,6 +76,10 @@ class FakeTwilio(FakeServer):
         # Each entry: seconds to stall after creating the call (None: drop the connection instead).
         self.lost_create_responses: list[float | None] = []
         self._ids = itertools.count(1)
+        self.account_status = "active"
+        self.numbers: dict[str, dict[str, str]] = {NUMBER_SID: _number_row(PHONE_NUMBER)}
+        # Messaging Service SID -> (its phone numbers, its A2P campaigns' campaign_status values)
+        self.messaging_services: dict[str, tuple[list[str], list[str]]] = {}
 
     def routes(self) -> list[web.RouteDef]:
         prefix = "/2010-04-01/Accounts/{account}"
@@ -70,6 +88,12 @@ class FakeTwilio(FakeServer):
             web.get(prefix + "/Calls.json", self._list_calls),
             web.post(prefix + "/Calls/{call_sid}.json", self._update_call),
             web.post(prefix + "/Messages.json", self._create_message),
+            web.get("/2010-04-01/Accounts/{account}.json", self._fetch_account),
+            web.get(prefix + "/IncomingPhoneNumbers.json", self._list_numbers),
+            web.post(prefix + "/IncomingPhoneNumbers/{number_sid}.json", self._update_number),
+            web.get("/v1/Services", self._list_services),
+            web.get("/v1/Services/{service}/PhoneNumbers", self._list_service_numbers),
+            web.get("/v1/Services/{service}/Compliance/Usa2p", self._list_campaigns),
         ]
 
     # --- scripting ------------------------------------------------------------------------------
@@ -100,6 +124,13 @@ class FakeTwilio(FakeServer):
         for call in self.calls:
             if call.sid == call_sid:
                 call.status = status
+
+    def add_messaging_service(self, numbers: list[str], campaign_statuses: list[str]) -> str:
+        """A Messaging Service holding `numbers`, with one A2P campaign per status ("VERIFIED", ...)."""
+        sid = f"MG{next(self._ids):032d}"
+        with self.lock:
+            self.messaging_services[sid] = (numbers, campaign_statuses)
+        return sid
 
     def requests_to(self, suffix: str, method: str = "POST") -> list[TwilioRequest]:
         return [r for r in self.requests if r.path.endswith(suffix) and r.method == method]
@@ -209,6 +240,151 @@ class FakeTwilio(FakeServer):
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
         }
         return web.json_response(body, status=201)
+
+    # --- account, numbers, messaging (the set-up check) ---------------------------------------------
+
+    async def _fetch_account(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        sid = request.match_info["account"]
+        body = {
+            "sid": sid,
+            "owner_account_sid": sid,
+            "friendly_name": "Lakeside Auto",
+            "status": self.account_status,
+            "type": "Full",
+            "date_created": format_datetime(datetime(2024, 1, 5, tzinfo=UTC), usegmt=True),
+            "uri": f"/2010-04-01/Accounts/{sid}.json",
+        }
+        return web.json_response(body)
+
+    def _number_json(self, sid: str) -> dict[str, object]:
+        row = self.numbers[sid]
+        return {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "phone_number": row["phone_number"],
+            "friendly_name": row["phone_number"],
+            "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+            "status": "in-use",
+            "api_version": "2010-04-01",
+            **{key: value or None for key, value in row.items() if key != "phone_number"},
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers/{sid}.json",
+        }
+
+    async def _list_numbers(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        wanted = recorded.value("PhoneNumber")
+        with self.lock:
+            rows = [
+                self._number_json(sid)
+                for sid, row in self.numbers.items()
+                if not wanted or row["phone_number"] == wanted
+            ]
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers.json?PageSize=50&Page=0"
+        body = {
+            "incoming_phone_numbers": rows,
+            "page": 0,
+            "page_size": 50,
+            "start": 0,
+            "end": max(len(rows) - 1, 0),
+            "uri": uri,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
+        return web.json_response(body)
+
+    async def _update_number(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        sid = request.match_info["number_sid"]
+        if sid not in self.numbers:
+            return _error(ScriptedError(404, 20404, f"The requested resource {request.path} was not found"))
+        fields = {
+            "VoiceUrl": "voice_url",
+            "VoiceMethod": "voice_method",
+            "StatusCallback": "status_callback",
+            "StatusCallbackMethod": "status_callback_method",
+            "SmsUrl": "sms_url",
+            "SmsMethod": "sms_method",
+            "VoiceApplicationSid": "voice_application_sid",
+            "SmsApplicationSid": "sms_application_sid",
+        }
+        with self.lock:
+            for form_name, key in fields.items():
+                if (value := recorded.value(form_name)) is not None:
+                    self.numbers[sid][key] = value
+            body = self._number_json(sid)
+        return web.json_response(body)
+
+    def _messaging_page(self, request: web.Request, key: str, rows: list[dict[str, object]]) -> web.Response:
+        url = f"https://messaging.twilio.com{request.path}?PageSize=50&Page=0"
+        meta = {
+            "page": 0,
+            "page_size": 50,
+            "first_page_url": url,
+            "previous_page_url": None,
+            "url": url,
+            "next_page_url": None,
+            "key": key,
+        }
+        return web.json_response({key: rows, "meta": meta})
+
+    async def _list_services(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        with self.lock:
+            rows = [
+                {"sid": sid, "account_sid": self.account_sid, "friendly_name": f"Service {sid[-2:]}"}
+                for sid in self.messaging_services
+            ]
+        return self._messaging_page(request, "services", rows)
+
+    async def _list_service_numbers(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        service = request.match_info["service"]
+        numbers, _ = self.messaging_services.get(service, ([], []))
+        rows = [
+            {
+                "sid": f"PN{index:032d}",
+                "account_sid": self.account_sid,
+                "service_sid": service,
+                "phone_number": number,
+                "country_code": "US",
+                "capabilities": ["SMS", "MMS", "Voice"],
+            }
+            for index, number in enumerate(numbers)
+        ]
+        return self._messaging_page(request, "phone_numbers", rows)
+
+    async def _list_campaigns(self, request: web.Request) -> web.Response:
+        recorded = await self._record(request)
+        if refusal := self._refusal(recorded):
+            return refusal
+        service = request.match_info["service"]
+        _, statuses = self.messaging_services.get(service, ([], []))
+        rows = [
+            {
+                "sid": f"QE{index:032d}",
+                "account_sid": self.account_sid,
+                "messaging_service_sid": service,
+                "brand_registration_sid": "BN" + "0" * 32,
+                "us_app_to_person_usecase": "CUSTOMER_CARE",
+                "campaign_status": status,
+                "campaign_id": f"CFAKE{index}",
+                "is_externally_registered": False,
+            }
+            for index, status in enumerate(statuses)
+        ]
+        return self._messaging_page(request, "compliance", rows)
 
     def _call_json(
         self, sid: str, recorded: TwilioRequest, status: str, call: FakeCall | None = None

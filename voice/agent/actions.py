@@ -9,6 +9,13 @@
 - A successful booking, reschedule or cancellation sets the call's outcome and texts the customer a
   confirmation unless they opted out of texts. SMS failures are logged; they never break the call.
 - When speech synthesis is gone for good, `speak_with_twilio()` has Twilio say the apology itself.
+- `language` is the caller's language (voice.agent.language): fixed lines and texts use it, and
+  `heard_language()` changes it per caller turn (recorded on the call and learnt for the customer).
+- The agent's own transfer (transfer_to_human) is a warm hand-off when Twilio can reach us
+  (voice.handoffs): the advisor hears who is calling and why before taking the call.
+- Safety: report_safety_concern marks the call urgent (the tool does) and its result carries the fixed
+  don't-drive line under SPOKEN, which the engine says before the model goes on. A keyword backstop
+  on every caller turn (`caller_said`) marks the call urgent even when the model does not report it.
 
 Call control goes through the call's transport (`voice.transport.CallTransport`: Twilio by CallSid
 for a phone call); work that must outlive a hang-up (a confirmation text) is guarded in the call's
@@ -18,7 +25,6 @@ task set, and `ended` is the call's one "ending" flag (`transport.tasks.ending`)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +32,15 @@ from channels.db import database_sync_to_async
 
 from crm.phones import mask_phone
 from integrations.errors import ProviderError
-from integrations.telephony import TelephonyClient, telephony_is_configured
+from scheduling.formatting import say_datetime
 from scheduling.models import Appointment
+from scheduling.shop import shop_get
 from voice import twiml
+from voice.agent.language import turn_language
+from voice.agent.lines import DEFAULT_LANGUAGE, line
 from voice.agent.records import CallRecorder
+from voice.handoffs import handoff_start, warm_handoff_available
+from voice.safety import unsafe_car_phrase
 from voice.services import callback_request_create
 
 if TYPE_CHECKING:
@@ -38,6 +49,10 @@ if TYPE_CHECKING:
 
 TRANSFER = "transfer"
 HANG_UP = "hang_up"
+# A tool result key: fixed words our code says to the caller before the model goes on (the engines
+# speak it; the model sees it was said).
+SPOKEN = "said_to_caller"
+SAFETY_TOOL = "report_safety_concern"
 
 # Tool name -> (call outcome, SMS wording) for a successful change.
 CHANGES = {
@@ -57,10 +72,27 @@ VOICE_LOST = "Our assistant's voice failed during the call (speech synthesis). P
 _NAME_AND_MESSAGE = re.compile(r"^\s*([^:]{1,60}?)\s*:\s*(.+)$", re.DOTALL)
 
 
-def sms_confirmation_body(*, shop_name: str, tool: str, confirmation: str) -> str:
-    """The confirmation text for a booking change made on a call."""
-    lead = CHANGES[tool][1]
-    return f"{shop_name}: {f'{lead} ' if lead else ''}{confirmation} Reply STOP to opt out of texts."
+def sms_confirmation_body(
+    *,
+    shop_name: str,
+    tool: str,
+    confirmation: str,
+    language: str = DEFAULT_LANGUAGE,
+    service: str = "",
+    when: str = "",
+    number: object = "",
+) -> str:
+    """The confirmation text for a booking change made on a call, in the caller's `language`
+    (English quotes the tool's `confirmation`; other languages use `service`, `when`, `number`)."""
+    return line(
+        f"sms_{CHANGES[tool][0]}",
+        language,
+        shop_name=shop_name,
+        confirmation=confirmation,
+        service=service,
+        when=when,
+        number=number,
+    )
 
 
 def split_name_and_message(text: str) -> tuple[str, str]:
@@ -71,16 +103,20 @@ def split_name_and_message(text: str) -> tuple[str, str]:
     return match.group(1), match.group(2).strip()
 
 
-def _sms_target(appointment_id: int) -> str | None:
-    """The phone to text about an appointment, or None when its customer opted out of texts."""
-    customer = (
-        Appointment.objects.filter(pk=appointment_id)
-        .select_related("customer")
-        .values_list("customer__phone", "customer__sms_opted_out_at")
-    ).first()
-    if customer is None or customer[1] is not None or not customer[0]:
+def _sms_target(appointment_id: int, language: str) -> tuple[str, dict[str, str]] | None:
+    """The phone to text about an appointment and the facts a text in `language` names (service,
+    when), or None when its customer opted out of texts."""
+    appointment = (
+        Appointment.objects.filter(pk=appointment_id).select_related("customer", "service_type").first()
+    )
+    if (
+        appointment is None
+        or appointment.customer.sms_opted_out_at is not None
+        or not appointment.customer.phone
+    ):
         return None
-    return customer[0]
+    when = say_datetime(appointment.start, shop_get().zone, language=language)
+    return appointment.customer.phone, {"service": appointment.service_type.name, "when": when}
 
 
 class CallActions:
@@ -107,8 +143,11 @@ class CallActions:
         self.taking_message = False
         self.message_taken = False
         self.outcome = ""
+        self.language = DEFAULT_LANGUAGE  # the caller's language; the engine sets the one it starts in
+        self.transfer_reason = ""  # what the agent gave transfer_to_human, for the advisor's whisper
+        self.known_customer_id = customer_id  # the caller-ID match, or whom the caller verified as
+        self.urgent = False  # the call was marked a safety issue
         self._unfinished_reason = UNFINISHED_MESSAGE
-        self._telephony: TelephonyClient | None = None  # for confirmation texts only
         self._texts: set[asyncio.Task[None]] = set()  # confirmations being sent (guarded tasks)
 
     @property
@@ -132,19 +171,43 @@ class CallActions:
             text = self.session.tasks.guard(self._confirm_by_sms(name, result), name="sms-confirmation")
             self._texts.add(text)
             text.add_done_callback(self._texts.discard)
+        elif name == "create_customer" and isinstance(result.get("customer_id"), int):
+            if self.language != DEFAULT_LANGUAGE:
+                # A new customer met in another language: their reminders and next call use it.
+                self.recorder.language(self.language, customer_id=result["customer_id"])
         elif name == "end_call" and result.get("success"):
             self.pending = HANG_UP
         elif name == "transfer_to_human":
             if result.get("action") == "transfer" and result.get("success"):
                 self.pending = TRANSFER
+                self.transfer_reason = str(arguments.get("reason") or "")[:200]
             elif result.get("action") == "take_message":
-                return await self._message_step(str(arguments.get("reason") or ""), result)
+                urgent = arguments.get("urgent") is True
+                return await self._message_step(str(arguments.get("reason") or ""), result, urgent=urgent)
+        elif name == "verify_customer" and result.get("verified"):
+            if isinstance(arguments.get("customer_id"), int):
+                self.known_customer_id = arguments["customer_id"]
+        elif name == SAFETY_TOOL and result.get("success"):
+            self.urgent = True
+            return {**result, SPOKEN: line("safety_dont_drive", self.language)}
         return result
 
-    async def _message_step(self, reason: str, result: dict[str, Any]) -> dict[str, Any]:
+    async def caller_said(self, text: str) -> None:
+        """Every caller turn (final transcript) passes here: the safety backstop. A phrase of an unsafe
+        car marks the call urgent for advisors, whatever the model makes of it. Never raises, never
+        waits on the database (the write is queued, ahead of any message left later in the call)."""
+        if self.urgent or not (phrase := unsafe_car_phrase(text)):
+            return
+        self.urgent = True
+        self.log.warning("safety phrase heard; call marked urgent")
+        self.recorder.urgent(f"caller said: {phrase}")
+
+    async def _message_step(
+        self, reason: str, result: dict[str, Any], *, urgent: bool = False
+    ) -> dict[str, Any]:
         if self.taking_message and reason.strip() and not self.message_taken:
             name, message = split_name_and_message(reason)
-            await self.take_message(reason=message, name=name)
+            await self.take_message(reason=message, name=name, urgent=urgent)
             return {"success": True, "action": "message_taken", "instructions": MESSAGE_TAKEN_INSTRUCTIONS}
         if self.message_taken:
             return {"success": True, "action": "message_taken", "instructions": MESSAGE_TAKEN_INSTRUCTIONS}
@@ -156,6 +219,23 @@ class CallActions:
         `reason` (default UNFINISHED_MESSAGE) so the caller still gets a call back."""
         self.taking_message = True
         self._unfinished_reason = reason or UNFINISHED_MESSAGE
+
+    def start_in(self, language: str) -> None:
+        """The call starts in `language` (a known customer's preferred one): kept on the call record."""
+        self.language = language
+        if language != DEFAULT_LANGUAGE:
+            self.recorder.language(language, customer_id=self.customer_id)
+
+    def heard_language(self, *, reported: tuple[str, ...] | list[str], text: str) -> str | None:
+        """One caller turn (`reported`: the languages speech recognition heard in it): the caller's
+        new language when it changed, recorded on the call and learnt for the customer; else None."""
+        language = turn_language(reported=reported, text=text)
+        if language is None or language == self.language:
+            return None
+        self.language = language
+        self.log.info("caller's language now %s", language)
+        self.recorder.language(language, customer_id=self.customer_id)
+        return language
 
     def set_outcome(self, outcome: str, *, only_if_unset: bool = False) -> None:
         if only_if_unset and self.outcome:
@@ -189,14 +269,28 @@ class CallActions:
         return False
 
     async def transfer(self, number: str = "") -> bool:
-        """Dial `number` (default: the transfer number) on the live call. On failure the stream is
-        closed, so the TwiML fallback after <Connect> apologises and dials the transfer number."""
+        """Dial `number` (default: the transfer number, as a warm hand-off when Twilio can reach our
+        whisper) on the live call. On failure the stream is closed, so the TwiML fallback after
+        <Connect> apologises and dials the transfer number."""
+        warm = not number and warm_handoff_available()
         number = number or self.transfer_number
         if not number:
             return False
         self.session.tasks.begin_ending("transfer")
+        handoff = None
+        if warm:
+            handoff = await self.recorder.write(
+                handoff_start,
+                call_id=self.call.call_id,
+                number=number,
+                reason=self.transfer_reason,
+                customer_id=self.known_customer_id,
+            )
         try:
-            await self.session.transfer(self.call.call_sid, number)
+            if handoff is not None:
+                await self.session.transfer(self.call.call_sid, number, handoff=handoff.token)
+            else:
+                await self.session.transfer(self.call.call_sid, number)
         except ProviderError as exc:
             await self._failed("transfer", exc)
             return False
@@ -213,8 +307,9 @@ class CallActions:
             return False
         return True
 
-    async def take_message(self, *, reason: str, name: str = "") -> bool:
-        """Leave a CallbackRequest for advisors (phone = the caller's number). True if saved."""
+    async def take_message(self, *, reason: str, name: str = "", urgent: bool = False) -> bool:
+        """Leave a CallbackRequest for advisors (phone = the caller's number; urgent when asked or
+        when the call is a safety issue). True if saved."""
         self.taking_message = True
         saved = await self.recorder.write(
             callback_request_create,
@@ -223,6 +318,7 @@ class CallActions:
             reason=reason,
             call_id=self.call.call_id,
             customer_id=self.customer_id,
+            urgent=urgent or self.urgent,
         )
         if saved is None:
             return False
@@ -256,7 +352,7 @@ class CallActions:
 
     async def finish(self, *, within: float = 5.0) -> None:
         """At the end of the call: save a message that was started but never left, wait (bounded)
-        for confirmations being sent, release the telephony client. Never raises."""
+        for confirmations being sent. Never raises."""
         try:
             if self.taking_message and not self.message_taken:
                 await self._take_unfinished_message()
@@ -264,11 +360,6 @@ class CallActions:
                 await asyncio.wait(set(self._texts), timeout=within)
         except Exception:
             self.log.exception("call actions did not finish cleanly")
-        finally:
-            if self._telephony is not None:
-                with contextlib.suppress(Exception):
-                    await self._telephony.aclose()
-                self._telephony = None
 
     # --- internals ------------------------------------------------------------------------------------
 
@@ -278,17 +369,24 @@ class CallActions:
     async def _confirm_by_sms(self, tool: str, result: dict[str, Any]) -> None:
         try:
             appointment_id = int(result["appointment_id"])
-            to = await database_sync_to_async(_sms_target)(appointment_id)
-            if to is None:
+            target = await database_sync_to_async(_sms_target)(appointment_id, self.language)
+            if target is None:
                 self.log.info("no SMS confirmation for appointment %s: opted out or no phone", appointment_id)
                 return
-            if not telephony_is_configured():
+            telephony = self.session.telephony  # Twilio, or the page for a test call
+            if not telephony.sms_enabled:
                 self.log.info("no SMS confirmation for appointment %s: telephony is off", appointment_id)
                 return
+            to, facts = target
             body = sms_confirmation_body(
-                shop_name=self.shop_name, tool=tool, confirmation=str(result.get("confirmation", ""))
+                shop_name=self.shop_name,
+                tool=tool,
+                confirmation=str(result.get("confirmation", "")),
+                language=self.language,
+                number=appointment_id,
+                **facts,
             )
-            await self._client().send_sms(to, body)
+            await telephony.send_sms(to, body)
         except Exception as exc:  # a confirmation text must never break the call
             self.log.warning("SMS confirmation failed: %s", exc)
             self.recorder.error(f"SMS confirmation failed: {exc}")
@@ -297,8 +395,3 @@ class CallActions:
         self.log.error("%s failed: %s; closing the stream for the TwiML fallback", what, exc.message)
         self.recorder.error(f"The {what} failed: {exc.message}")
         await self.session.end(f"{what} failed")
-
-    def _client(self) -> TelephonyClient:
-        if self._telephony is None:
-            self._telephony = TelephonyClient()
-        return self._telephony

@@ -21,6 +21,8 @@ from scheduling.formatting import say_datetime
 from scheduling.knowledge import opening_hours_lines, shop_knowledge_for_agent
 from scheduling.models import ServiceType
 from scheduling.shop import shop_get
+from voice.agent.language import language_or_default
+from voice.agent.lines import DEFAULT_LANGUAGE, line
 from voice.agent.prompt import CallerContext, first_name, greeting, instructions
 from voice.agent.purposes import call_purpose, purpose_opening
 from voice.engines.base import CallContext
@@ -38,6 +40,7 @@ class AgentSetup:
     instructions: str
     tool_context: ToolContext
     transfer_number: str  # "" = no one takes transfers: take a message instead
+    language: str = DEFAULT_LANGUAGE  # what the call starts in: the known customer's preferred language
 
     @property
     def transfer_available(self) -> bool:
@@ -79,17 +82,16 @@ def caller_context_load(
         vehicles=[_vehicle_line(v) for v in summary["vehicles"]],
         upcoming=[_appointment_line(a, zone, names) for a in summary["upcoming_appointments"]],
         purpose=purpose,
+        language=language_or_default(customer.preferred_language),
     )
 
 
 def outbound_greeting(*, shop_name: str, caller: CallerContext) -> str:
     """The first words when we placed the call: who we are, automated, may be recorded."""
     name = first_name(caller.name)
-    hello = f"Hi {name}, this" if name else "Hi, this"
-    return (
-        f"{hello} is the automated assistant at {shop_name}, and this call may be recorded. "
-        "Is now a good time?"
-    )
+    if name:
+        return line("outbound_greeting_name", caller.language, name=name, shop_name=shop_name)
+    return line("outbound_greeting", caller.language, shop_name=shop_name)
 
 
 def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> AgentSetup:
@@ -138,7 +140,7 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
     elif call.direction == "outbound":
         opening = outbound_greeting(shop_name=shop.name, caller=caller)
     else:
-        opening = greeting(shop_name=shop.name, extra=shop.greeting, caller=caller)
+        opening = greeting(shop_name=shop.name, extra=shop.greeting, caller=caller, language=caller.language)
     return AgentSetup(
         shop_name=shop.name,
         zone=shop.zone,
@@ -146,7 +148,11 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
         greeting=opening,
         instructions=text,
         tool_context=tool_context_for_call(
-            call_id=call.call_id, caller_phone=caller.phone, caller_customer_id=caller.customer_id
+            call_id=call.call_id,
+            caller_phone=caller.phone,
+            caller_customer_id=caller.customer_id,
+            is_test=call.is_test,
         ),
         transfer_number=transfer_number,
+        language=caller.language,
     )

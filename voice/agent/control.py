@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 from crm.phones import mask_phone, normalize_phone
 from dealership.core.errors import ApplicationError
 from voice.agent.flow import CLOSING, HANDOFF, Line
+from voice.agent.lines import line
 
 if TYPE_CHECKING:
     from voice.agent.actions import CallActions
     from voice.agent.flow import CallFlow
 
 END_CALL, TRANSFER, SAY = "end_call", "transfer", "say"
-GOODBYE = "I'm going to end our call here. Thanks for calling, goodbye."
-TRANSFERRING = "I'm transferring you to an advisor now, please hold."
+GOODBYE = line("goodbye")  # English; the call's language is `actions.language`
+TRANSFERRING = line("transferring")
 MAX_TEXT = 500  # characters of a line an advisor types
 
 
@@ -51,7 +52,10 @@ def control_line(message: dict[str, Any], *, flow: CallFlow, actions: CallAction
         return None
     if action == END_CALL:
         flow.mode = CLOSING
-        return ControlStep(Line((_text(message) or GOODBYE,), then=actions.hang_up), interrupts=True)
+        return ControlStep(
+            Line((_text(message) or line("goodbye", actions.language),), then=actions.hang_up),
+            interrupts=True,
+        )
     if action == TRANSFER:
         try:
             number = normalize_phone(str(message.get("number") or ""))
@@ -60,7 +64,9 @@ def control_line(message: dict[str, Any], *, flow: CallFlow, actions: CallAction
             return None
         actions.log.info("control: transfer to %s", mask_phone(number))
         flow.mode = HANDOFF
-        return ControlStep(Line((TRANSFERRING,), then=functools.partial(actions.transfer, number)))
+        return ControlStep(
+            Line((line("transferring", actions.language),), then=functools.partial(actions.transfer, number))
+        )
     if action == SAY:
         text = _text(message)
         return ControlStep(Line((text,), uninterruptible=False)) if text else None

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from voice.agent.lines import line
 from voice.agent.listening import wants_escalation
 from voice.call_tasks import CallTasks
 
@@ -35,12 +36,10 @@ logger = logging.getLogger(__name__)
 # message itself, or saying goodbye (nothing the caller says starts a reply any more).
 NORMAL, HANDOFF, MESSAGE, CLOSING = "normal", "handoff", "message", "closing"
 
-STILL_THERE = "Are you still there?"
-IDLE_GOODBYE = "I'll let you go for now. Thanks for calling, goodbye."
-TIME_LIMIT_GOODBYE = (
-    "We've reached the time limit for this call. An advisor can call you back if you need more help. "
-    "Thanks for calling, goodbye."
-)
+# The English texts (voice.agent.lines has every language; the call's is `actions.language`).
+STILL_THERE = line("still_there")
+IDLE_GOODBYE = line("idle_goodbye")
+TIME_LIMIT_GOODBYE = line("time_limit_goodbye")
 TIME_LIMIT_MESSAGE = "The call reached its time limit before we finished. Please call them back."
 ESCALATION_NOTE = "The caller asked for a person or sounds upset: offer to {offer}."
 DTMF_GATHER_SECONDS = 1.5
@@ -76,10 +75,10 @@ class CallFlow:
             return None
         self.idle_prompts += 1
         if self.idle_prompts == 1:
-            return Line((STILL_THERE,), uninterruptible=False)
+            return Line((line("still_there", actions.language),), uninterruptible=False)
         actions.set_outcome("abandoned", only_if_unset=True)
         self.mode = CLOSING
-        return Line((IDLE_GOODBYE,), then=actions.hang_up)
+        return Line((line("idle_goodbye", actions.language),), then=actions.hang_up)
 
     async def time_limit_line(
         self, actions: CallActions, *, stop_talking: Callable[[], Awaitable[None]]
@@ -93,7 +92,7 @@ class CallFlow:
         await stop_talking()
         if not actions.outcome and not actions.message_taken:
             await actions.take_message(reason=TIME_LIMIT_MESSAGE)
-        return Line((TIME_LIMIT_GOODBYE,), then=actions.hang_up)
+        return Line((line("time_limit_goodbye", actions.language),), then=actions.hang_up)
 
 
 def escalation_note(text: str, *, transfer_available: bool) -> str | None:

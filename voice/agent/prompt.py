@@ -5,6 +5,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from scheduling.formatting import say_datetime
+from voice.agent.language import language_instructions
+from voice.agent.lines import DEFAULT_LANGUAGE, line
 
 
 @dataclass(frozen=True)
@@ -15,22 +17,28 @@ class CallerContext:
     vehicles: list[str] = field(default_factory=list)
     upcoming: list[str] = field(default_factory=list)
     purpose: str = ""  # e.g. an outbound reminder: "remind about appointment 42 on …"
+    language: str = DEFAULT_LANGUAGE  # the customer's preferred language (what the call starts in)
 
 
 def first_name(name: str) -> str:
     return name.split()[0] if name.strip() else ""
 
 
-def greeting(*, shop_name: str, extra: str = "", caller: CallerContext | None = None) -> str:
-    """The first words of every inbound call: who we are, that this is automated, that it may be recorded."""
-    hello = f"Hi {first_name(caller.name)}, thanks" if caller and caller.name else "Thanks"
+def greeting(
+    *, shop_name: str, extra: str = "", caller: CallerContext | None = None, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """The first words of every inbound call: who we are, that this is automated, that it may be
+    recorded, in `language`. The shop's `extra` sentence is written in English, so only English
+    greetings say it."""
+    name = first_name(caller.name) if caller else ""
+    thanks = line("greeting_thanks_name", language, name=name, shop_name=shop_name) if name else ""
     sentences = [
-        f"{hello} for calling {shop_name}.",
-        "I'm the shop's automated assistant, and this call may be recorded.",
+        thanks or line("greeting_thanks", language, shop_name=shop_name),
+        line("greeting_disclosure", language),
     ]
-    if extra:
+    if extra and language == DEFAULT_LANGUAGE:
         sentences.append(extra.strip())
-    sentences.append("How can I help you today?")
+    sentences.append(line("greeting_ask", language))
     return " ".join(sentences)
 
 
@@ -88,8 +96,16 @@ How to talk:
 - When a tool answers success false, tell the caller its error in your own words and offer what it suggests.
 - When a tool answers verification_required, ask for the date of birth or ZIP code on that account, call
   verify_customer with it, then try again. Never say whose account a number belongs to before that.
+  When it answers verification_required without a customer_id, ask for the phone number the booking is
+  under and look that number up first.
 - Use end_call only after saying goodbye. Use transfer_to_human only after telling the caller you will.
 - Digits pressed on the keypad arrive as "[keypad: N]".
+- {language_instructions(caller.language)}
+- Safety first: if the caller describes a car that may be unsafe to drive (brakes failing, smoke or fire,
+  overheating, loss of steering, an airbag light after a crash, a fuel smell), call report_safety_concern
+  at once. Do not diagnose or guess the cause; offer a tow or the earliest appointment.
+- transfer_to_human is only possible while the shop is open; when it says the shop is closed, tell the
+  caller when it opens and offer to take a message. Pass urgent true for a message that cannot wait.
 - When a caller asks whether their car is ready or how the work is going, use get_vehicle_status and
   say its status_text, promised time and note as they are; never guess when a car will be ready.
 

@@ -22,8 +22,11 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from dealership import metrics
+from voice.live.watch import LiveWatch
 from voice.services import (
+    call_mark_urgent,
     call_record_error,
+    call_set_language,
     call_set_outcome,
     call_set_recording_consent,
     tool_call_record,
@@ -62,8 +65,8 @@ async def _stop(worker: asyncio.Task[None]) -> None:
 class CallRecorder:
     """Ordered, non-blocking writes for one call. Create it in the call's event loop.
 
-    `turn`, `tool_call`, `outcome`, `consent` and `error` return at once; `write(fn, **kw)` queues any
-    other sync service and awaits its result (None if it failed). `close()` waits (bounded) for the
+    `turn`, `tool_call`, `outcome`, `consent`, `error` and `urgent` return at once; `write(fn, **kw)`
+    queues any other sync service and awaits its result (None if it failed). `close()` waits (bounded) for the
     queue to empty, so the records are complete when the call ends.
     """
 
@@ -74,6 +77,9 @@ class CallRecorder:
             asyncio.Queue()
         )
         self._worker: asyncio.Task[None] | None = None
+        # The live board (voice.live): the call is registered by the first write and each turn, tool
+        # call and outcome is published once saved, on this recorder's task, off the audio path.
+        self.live = LiveWatch(call_id, log)
 
     def turn(self, *, role: str, text: str, started_at: float | None = None, **fields: Any) -> None:
         """Append a transcript turn; `started_at` is a monotonic time; `fields` as turn_record's."""
@@ -111,8 +117,18 @@ class CallRecorder:
     def consent(self, consent: str) -> None:
         self._put(call_set_recording_consent, {"call_id": self.call_id, "consent": consent})
 
+    def language(self, language: str, *, customer_id: int | None = None) -> None:
+        """The caller's language changed: on the call, and learnt as the customer's preference."""
+        self._put(
+            call_set_language, {"call_id": self.call_id, "language": language, "customer_id": customer_id}
+        )
+
     def error(self, error: str) -> None:
         self._put(call_record_error, {"call_id": self.call_id, "error": error})
+
+    def urgent(self, reason: str) -> None:
+        """The call is a safety issue (voice.services.call_mark_urgent)."""
+        self._put(call_mark_urgent, {"call_id": self.call_id, "reason": reason})
 
     async def write(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
         """Run the sync service `fn(**kwargs)` after the writes queued before it; None if it failed."""
@@ -127,6 +143,7 @@ class CallRecorder:
         (voice.summaries). Never raises."""
         if self._worker is None:
             return
+        self.live.close()  # it leaves the board now, while its last records are still written
         # Last in the queue, so the summary is asked for once every turn of the call is written.
         self._put(call_summary_queue, {"call_id": self.call_id})
         with contextlib.suppress(TimeoutError):
@@ -161,6 +178,7 @@ class CallRecorder:
             self._worker = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
+        self.live.open()
         while True:
             fn, kwargs, future = await self._queue.get()
             try:
@@ -176,3 +194,5 @@ class CallRecorder:
                 self._queue.task_done()
             if future is not None and not future.done():
                 future.set_result(result)
+            if result is not None or fn is call_set_outcome:
+                await self.live.written(fn, kwargs, result)

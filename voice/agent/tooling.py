@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voice.agent.actions import CallActions
+from voice.agent.lines import line
 from voice.agent.records import CallRecorder, ms_between
 from voice.tools.context import ToolContext
 from voice.tools.registry import GENERIC_FAILURE, aexecute_tool
@@ -22,7 +23,7 @@ TIMED_OUT = {"success": False, "error": "That took too long to look up. Please t
 
 # What the agent says when a tool is still running after FILLER_AFTER_SECONDS and nothing was said
 # yet (once per reply), so the caller does not wait in silence. Both engines say it.
-FILLER = "One moment while I check."
+FILLER = line("one_moment")  # English; engines say it in the caller's language
 FILLER_AFTER_SECONDS = 1.0
 
 

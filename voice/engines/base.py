@@ -38,6 +38,7 @@ class CallContext:
     customer_id: int | None
     engine: str
     custom_parameters: dict[str, str] = field(default_factory=dict)
+    is_test: bool = False  # placed from the back office's test-call page: bookings are test bookings
 
     @property
     def caller_number(self) -> str:

@@ -170,3 +170,21 @@ def test_a_callback_request_shows_its_calls_summary(admin_client, summarised_cal
     assert "brakes failed on the highway. He wants a tow and a call back. [safety issue]" in listing
     page = admin_client.get(reverse("admin:voice_callbackrequest_change", args=[message.pk])).content.decode()
     assert "brakes failed on the highway" in page
+
+
+def test_advisors_see_the_language_of_a_call_that_was_not_in_english(admin_client, summarised_calls):
+    spanish, english = summarised_calls
+    Call.objects.filter(pk=spanish.pk).update(language="es")
+    english_message = callback_request_create(phone="+13125550188", reason="Call me back", call_id=english.pk)
+    spanish_message = callback_request_create(
+        phone=spanish.from_number, name="Dana Whitfield", reason="Llámeme", call_id=spanish.pk
+    )
+    listing = reverse("admin:voice_call_changelist")
+
+    spanish_only = admin_client.get(listing, {"language": "es"}).content.decode()
+    assert "Dana booked an oil change" in spanish_only and "Spanish" in spanish_only
+    assert "brakes failed on the highway" not in spanish_only
+
+    messages = admin_client.get(reverse("admin:voice_callbackrequest_changelist")).content.decode()
+    assert "Dana Whitfield (Spanish)" in messages
+    assert english_message.pk and spanish_message.pk and "(English)" not in messages

@@ -16,7 +16,12 @@ import time_machine
 from crm.models import Customer, Vehicle
 from crm.selectors import customer_find_by_phone
 from scheduling.models import Appointment
-from voice.tools.context import PRIVACY_REFUSAL, ToolContext, tool_context_for_call
+from voice.tools.context import (
+    APPOINTMENT_PRIVACY_REFUSAL,
+    PRIVACY_REFUSAL,
+    ToolContext,
+    tool_context_for_call,
+)
 from voice.tools.registry import TOOLS, execute_tool
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -119,9 +124,10 @@ IDS = [f"{case.tool}-{index}" for index, case in enumerate(ACTING_FOR_DANA)]
 def test_every_tool_that_touches_a_customer_is_covered():
     covered = {case.tool for case in ACTING_FOR_DANA}
     no_customer = {"list_services", "check_availability", "transfer_to_human", "end_call"}
+    call_itself = {"report_safety_concern"}  # marks the call it is used on, nothing of a customer's
     verification = {"verify_customer"}
     own_only = {"record_opt_out"}  # acts on the caller-ID match only; see test_tools_reminder_calls
-    assert set(TOOLS) == covered | no_customer | verification | own_only
+    assert set(TOOLS) == covered | no_customer | verification | own_only | call_itself
 
 
 @pytest.mark.parametrize("case", ACTING_FOR_DANA, ids=IDS)
@@ -135,8 +141,12 @@ def test_a_stranger_cannot_act_for_or_learn_about_another_customer(shop, catalog
         assert result["found"] is True and result["verification_required"] is True
         assert result["name"] is None and result["vehicles"] == [] and result["upcoming_appointments"] == []
     else:
-        assert result["success"] is False
-        assert result["error"] == PRIVACY_REFUSAL and result["verification_required"] is True
+        assert result["success"] is False and result["verification_required"] is True
+        if "appointment_id" in case.arguments(customer, booked):
+            # An appointment number must not tell a stranger whose account it is.
+            assert result["error"] == APPOINTMENT_PRIVACY_REFUSAL and result["customer_id"] is None
+        else:
+            assert result["error"] == PRIVACY_REFUSAL
     said = json.dumps(result)
     assert not [secret for secret in DANA_SECRETS if secret in said], said
     assert state(customer) == before
@@ -156,16 +166,24 @@ def test_a_caller_who_verified_may(shop, catalog, customer, booked, case):
     assert case.succeeded(result), result
 
 
-@pytest.mark.parametrize("tool", ["list_services", "check_availability", "transfer_to_human", "end_call"])
+@pytest.mark.parametrize(
+    "tool", ["list_services", "check_availability", "transfer_to_human", "end_call", "report_safety_concern"]
+)
 @pytest.mark.parametrize("who", ["own", "stranger", "withheld"])
-def test_tools_about_no_customer_work_for_any_caller(shop, catalog, customer, settings, tool, who):
+def test_tools_about_no_customer_work_for_any_caller(
+    open_around_the_clock, catalog, customer, settings, tool, who
+):
     settings.TRANSFER_PHONE_NUMBER = "+13125550100"
     context = {
         "own": own_number(customer),
         "stranger": stranger(),
         "withheld": tool_context_for_call(call_id=None, caller_phone=""),
     }[who]
-    arguments = {"check_availability": {"service_type": "oil_change"}, "transfer_to_human": {"reason": "x"}}
+    arguments = {
+        "check_availability": {"service_type": "oil_change"},
+        "transfer_to_human": {"reason": "x"},
+        "report_safety_concern": {"symptom": "smoke from under the hood"},
+    }
 
     result = execute_tool(tool, arguments.get(tool, {}), context=context)
 
@@ -304,3 +322,38 @@ def test_verifying_one_person_on_a_shared_number_does_not_open_the_others(shop, 
     assert result["error"] == PRIVACY_REFUSAL and result["customer_id"] == sam.pk
     assert not sam.vehicles.exists()
     assert not execute_tool("get_service_history", {"customer_id": sam.pk}, context=context)["success"]
+
+
+def test_guessing_one_customer_across_many_calls_locks_that_account_for_the_day(shop, customer):
+    """Each call stops after a few misses; new calls must not get fresh tries at the same account."""
+    for _ in range(4):  # four calls, three wrong ZIP codes each: ten misses in all would be reached
+        context = stranger()
+        for guess in ("60601", "60602", "60603"):
+            execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": guess}, context=context)
+
+    right_answer = execute_tool(
+        "verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=stranger()
+    )
+
+    assert right_answer["success"] is False and "wasn't able to verify" in right_answer["error"]
+    # Another customer's account is not locked by these misses.
+    other = Customer.objects.create(name="Sam Lee", phone="+13125550123", zip_code="60601")
+    other_check = execute_tool(
+        "verify_customer", {"customer_id": other.pk, "zip_code": "60601"}, context=stranger()
+    )
+    assert other_check == {"success": True, "verified": True}
+
+
+def test_the_http_tools_api_is_not_locked_by_failed_checks_on_calls(shop, customer):
+    for _ in range(4):
+        context = stranger()
+        for guess in ("60601", "60602", "60603"):
+            execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": guess}, context=context)
+
+    result = execute_tool(
+        "verify_customer",
+        {"customer_id": customer.pk, "zip_code": "60614"},
+        context=ToolContext(channel="web"),
+    )
+
+    assert result == {"success": True, "verified": True}

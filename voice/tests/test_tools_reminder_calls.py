@@ -46,7 +46,7 @@ def test_it_confirms_the_callers_appointment(customer, booked):
 def test_it_will_not_confirm_someone_elses_appointment(customer, booked):
     stranger = ToolContext(channel="ai_phone", caller_phone="+13125550999")
     result = execute_tool("confirm_appointment", {"appointment_id": booked.pk}, context=stranger)
-    assert result["success"] is False and "verify" in result["error"]
+    assert result["success"] is False and result["verification_required"] is True
     booked.refresh_from_db()
     assert booked.status == Appointment.Status.SCHEDULED
 

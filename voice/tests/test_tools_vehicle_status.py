@@ -10,7 +10,7 @@ import time_machine
 from django.test import override_settings
 
 from scheduling.models import Appointment, WorkStatus
-from voice.tools.context import PRIVACY_REFUSAL, tool_context_for_call
+from voice.tools.context import APPOINTMENT_PRIVACY_REFUSAL, PRIVACY_REFUSAL, tool_context_for_call
 from voice.tools.registry import execute_tool
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -79,11 +79,12 @@ def test_another_number_hears_nothing_until_it_verifies(customer, in_the_shop, b
     )
     answered = execute_tool("get_vehicle_status", arguments, context=context)
 
+    # By appointment number the refusal names no account: the caller says the phone it is under.
     assert refused == {
         "success": False,
-        "error": PRIVACY_REFUSAL,
+        "error": PRIVACY_REFUSAL if by == "phone" else APPOINTMENT_PRIVACY_REFUSAL,
         "verification_required": True,
-        "customer_id": customer.pk,
+        "customer_id": customer.pk if by == "phone" else None,
     }
     assert verified["verified"] is True
     assert answered["appointments"][0]["note"] == NOTE

@@ -45,6 +45,7 @@ ANSWERED_BY = [
     "machine_end_other",
     "fax",
 ]
+DIAL_STATUSES = ["completed", "answered", "busy", "no-answer", "failed", "canceled"]
 SMS_WORDS = ["STOP", "stop", "START", "HELP", "C", "c", "UNSUBSCRIBE", "Is my car ready?", ""]
 
 
@@ -62,6 +63,9 @@ WEBHOOKS = [
     Webhook("reminder-status", "/voice/outbound/reminder/{appointment}/status/", reminder=True),
     Webhook("reminder-amd", "/voice/outbound/reminder/{appointment}/amd/", reminder=True),
     Webhook("sms", "/voice/sms/"),
+    # A warm hand-off's callbacks name it in the query (an unknown one here: hostile or stale).
+    Webhook("transfer-whisper", "/voice/transfer/whisper/?handoff=unknown-handoff"),
+    Webhook("transfer-result", "/voice/transfer/result/?handoff=unknown-handoff"),
 ]
 
 
@@ -110,6 +114,7 @@ def twilio_fields(line: PlacedCall) -> dict[str, st.SearchStrategy[str]]:
         "Duration": numbers,
         "AnsweredBy": st.sampled_from(ANSWERED_BY),
         "MachineDetectionDuration": numbers,
+        "DialCallStatus": st.sampled_from(DIAL_STATUSES),
         "Digits": st.from_regex(r"[0-9*#]{1,12}", fullmatch=True),
         "RecordingDuration": numbers,
         "SequenceNumber": numbers,

@@ -13,6 +13,13 @@ WEB = Appointment.Channel.WEB.value
 PRIVACY_REFUSAL = (
     "For your privacy I need to verify who you are first: what's your date of birth or ZIP code?"
 )
+# An appointment number alone must not tell a stranger whose account it is (that would turn numbers
+# into customer ids to guess at); the caller names the phone the booking is under, and verification
+# goes through that number's account instead.
+APPOINTMENT_PRIVACY_REFUSAL = (
+    "For your privacy I need to find that booking under your account first: "
+    "what's the phone number it was booked under?"
+)
 MAX_FAILED_VERIFICATIONS = 3  # per customer on one call
 MAX_FAILED_VERIFICATIONS_PER_CALL = 5  # across customers, so one call cannot sweep many accounts
 
@@ -36,6 +43,7 @@ class ToolContext:
     caller_customer_id: int | None = None
     verified_customer_ids: set[int] = field(default_factory=set)
     failed_verifications: dict[int, int] = field(default_factory=dict)
+    is_test: bool = False  # a test call from the back office: what it books is a test booking
 
     def __post_init__(self) -> None:
         if self.channel not in (AI_PHONE, WEB):
@@ -65,7 +73,7 @@ class ToolContext:
 
 
 def tool_context_for_call(
-    *, call_id: int | None, caller_phone: str, caller_customer_id: int | None = None
+    *, call_id: int | None, caller_phone: str, caller_customer_id: int | None = None, is_test: bool = False
 ) -> ToolContext:
     """The context for a live call. Sync (it may query the database): in async code wrap it in
     database_sync_to_async. When `caller_customer_id` is not given it is looked up from the caller ID."""
@@ -77,4 +85,5 @@ def tool_context_for_call(
         call_id=call_id,
         caller_phone=caller_phone or "",
         caller_customer_id=caller_customer_id,
+        is_test=is_test,
     )

@@ -16,10 +16,12 @@ from crm.models import Customer, Vehicle
 from crm.phones import normalize_phone
 from crm.selectors import customer_find_by_phone, customer_summary, service_history_list
 from crm.services import customer_create, customer_create_on_call, customer_verify
+from crm.verification_attempts import verification_failed, verification_locked
 from dealership.core.errors import ApplicationError, NotFound, VerificationRequired
 from reminders.services import appointment_confirm, opt_out_record
 from scheduling.formatting import say_datetime
 from scheduling.models import Appointment, ServiceType
+from scheduling.opening import shop_open_now
 from scheduling.selectors import availability_find
 from scheduling.services import (
     appointment_book,
@@ -29,8 +31,10 @@ from scheduling.services import (
 )
 from scheduling.shop import shop_get
 from scheduling.work_status import vehicle_status_list, vehicle_status_of
+from voice.services import call_mark_urgent
 from voice.tools import schemas
 from voice.tools.context import (
+    APPOINTMENT_PRIVACY_REFUSAL,
     MAX_FAILED_VERIFICATIONS,
     MAX_FAILED_VERIFICATIONS_PER_CALL,
     PRIVACY_REFUSAL,
@@ -78,7 +82,10 @@ def _appointment_owner(appointment_id: int, context: ToolContext) -> int:
     owner = Appointment.objects.filter(pk=appointment_id).values_list("customer_id", flat=True).first()
     if owner is None:
         raise NotFound(f"I can't find appointment number {appointment_id}.")
-    _require_access(owner, context)
+    try:
+        _require_access(owner, context)
+    except VerificationRequired:
+        raise VerificationRequired(APPOINTMENT_PRIVACY_REFUSAL, customer_id=None) from None
     return owner
 
 
@@ -144,7 +151,9 @@ def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> R
     failures = context.failed_verifications.get(args.customer_id, 0)
     all_failures = sum(context.failed_verifications.values())
     if context.is_call and (
-        failures >= MAX_FAILED_VERIFICATIONS or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL
+        failures >= MAX_FAILED_VERIFICATIONS
+        or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL
+        or verification_locked(customer_id=args.customer_id)
     ):
         # Stops a caller from guessing ZIP codes until one fits.
         raise ApplicationError(
@@ -157,8 +166,9 @@ def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> R
     )
     if verified:
         context.verified_customer_ids.add(args.customer_id)
-    else:
+    elif context.is_call:
         context.failed_verifications[args.customer_id] = failures + 1
+        verification_failed(customer_id=args.customer_id)
     return {"success": True, "verified": verified}
 
 
@@ -247,6 +257,7 @@ def schedule_appointment(args: schemas.ScheduleAppointmentArgs, context: ToolCon
         waiter=args.waiter,
         notes=args.notes,
         call_id=context.call_id,
+        is_test=context.is_test,
     )
     return {
         "success": True,
@@ -314,12 +325,37 @@ def transfer_to_human(args: schemas.TransferToHumanArgs, context: ToolContext) -
             code="transfer_unavailable",
             extra={"action": "take_message"},
         )
+    hours = shop_open_now()
+    if not hours.is_open:
+        # After hours nobody is at the advisor line: no ringing out, say when the shop opens.
+        opens = hours.opens_in_words()
+        when = f" It opens {opens}." if opens else ""
+        raise ApplicationError(
+            f"The shop is closed right now, so nobody can take a transfer.{when} Tell the caller that, "
+            "and offer to take a message for a service advisor.",
+            code="shop_closed",
+            extra={"action": "take_message", "opens": opens},
+        )
     return {
         "success": True,
         "action": "transfer",
         "reason": args.reason,
         "instructions": "Tell the caller in one short sentence that you're transferring them now.",
     }
+
+
+SAFETY_INSTRUCTIONS = (
+    "The call is marked urgent for the advisors, and the caller has just been told, in the shop's own "
+    "words, not to drive the car. Do not repeat that and do not guess what is wrong: offer a tow (from "
+    "the shop's towing answer, if it has one) or the earliest appointment (check_availability for "
+    "diagnostic), or a transfer to an advisor."
+)
+
+
+def report_safety_concern(args: schemas.ReportSafetyConcernArgs, context: ToolContext) -> Result:
+    if context.call_id is not None:
+        call_mark_urgent(call_id=context.call_id, reason=args.symptom)
+    return {"success": True, "action": "safety", "instructions": SAFETY_INSTRUCTIONS}
 
 
 def end_call(args: schemas.EndCallArgs, context: ToolContext) -> Result:

@@ -141,6 +141,16 @@ _TOOLS = [
         call_only=True,
     ),
     Tool(
+        "report_safety_concern",
+        None,
+        "The caller describes a car that may be unsafe to drive (brakes failing, smoke or fire, "
+        "overheating, loss of steering, airbag light after a crash, a fuel smell): report it at once. "
+        "Our system then tells the caller not to drive it and marks the call urgent. Never diagnose.",
+        schemas.ReportSafetyConcernArgs,
+        handlers.report_safety_concern,
+        call_only=True,
+    ),
+    Tool(
         "confirm_appointment",
         None,
         "On a reminder call: mark the appointment confirmed once the customer says they will come.",

@@ -197,6 +197,18 @@ class TransferToHumanArgs(ToolArgs):
     reason: str = Field(
         "", max_length=200, description="Short note for the person taking the call, e.g. 'billing question'."
     )
+    urgent: bool = Field(
+        False,
+        description="True when the caller's matter cannot wait (an unsafe car, a customer stranded); "
+        "a message left for an advisor is then called back first.",
+    )
+
+
+class ReportSafetyConcernArgs(ToolArgs):
+    symptom: str = Field(
+        max_length=200,
+        description="What the caller describes, in their words, e.g. 'brake pedal goes to the floor'.",
+    )
 
 
 class EndCallArgs(ToolArgs):

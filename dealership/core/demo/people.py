@@ -61,6 +61,7 @@ class CustomerSpec:
     date_of_birth: date | None
     notes: str
     vehicles: tuple[VehicleSpec, ...]
+    preferred_language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ def _vehicle(rng: random.Random, *, this_year: int, used_vins: set[str]) -> Vehi
     )
 
 
+# Demo customers who speak Spanish (by position: the random draws of the others stay as they were), so
+# their calls are greeted and their reminders made in Spanish.
+SPANISH_SPEAKERS = frozenset({3, 11, 24, 38})
+
+
 def demo_customers(*, count: int = 50, this_year: int) -> list[CustomerSpec]:
     """`count` (at most 50) customers with one to three vehicles each; phones are 555-01xx numbers in the
     312, 773 and 630 area codes."""
@@ -134,6 +140,7 @@ def demo_customers(*, count: int = 50, this_year: int) -> list[CustomerSpec]:
                 date_of_birth=born if rng.random() < 0.85 else None,
                 notes=rng.choice(_CUSTOMER_NOTES) if rng.random() < 0.15 else "",
                 vehicles=tuple(vehicles),
+                preferred_language="es" if i in SPANISH_SPEAKERS else "en",
             )
         )
     return people

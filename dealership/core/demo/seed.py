@@ -59,6 +59,7 @@ def demo_seed(*, now: datetime | None = None) -> SeedSummary:
         _seed_hours(summary)
         _seed_catalog(summary)
         _seed_answers(summary)
+        _seed_transfer_numbers(summary)
         today = now.astimezone(shop.zone).date()
         customers = _seed_people(summary, shop=shop, today=today)
         _seed_closures(summary, today=today)
@@ -72,6 +73,19 @@ def demo_seed(*, now: datetime | None = None) -> SeedSummary:
             "callback requests", created=callbacks, present=0 if calls else CallbackRequest.objects.count()
         )
     return summary
+
+
+# Where "Transfer to…" on a live call may send a caller (voice.TransferNumber); 555-01xx are fictional.
+DEMO_TRANSFER_NUMBERS = (("Parts desk", "+13125550142"), ("Body shop", "+13125550143"))
+
+
+def _seed_transfer_numbers(summary: SeedSummary) -> None:
+    from voice.models import TransferNumber
+
+    created = 0
+    for label, phone in DEMO_TRANSFER_NUMBERS:
+        created += TransferNumber.objects.get_or_create(phone=phone, defaults={"label": label})[1]
+    summary.add("transfer numbers", created=created, present=len(DEMO_TRANSFER_NUMBERS) - created)
 
 
 def _seed_shop(summary: SeedSummary) -> Shop:
@@ -181,6 +195,7 @@ def _customer_create(spec: CustomerSpec, *, phone: str, region: str) -> Customer
         zip_code=spec.zip_code,
         date_of_birth=spec.date_of_birth,
         notes=spec.notes,
+        preferred_language=spec.preferred_language,
     )
 
 

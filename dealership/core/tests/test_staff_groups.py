@@ -24,6 +24,7 @@ TUESDAY = date(2026, 11, 24)
 CRUD = ("view", "add", "change")
 ADVISOR_PERMISSIONS = {
     *(f"crm.{verb}_{model}" for model in ("customer", "vehicle", "servicerecord") for verb in CRUD),
+    "crm.import_customers",
     *(f"scheduling.{verb}_appointment" for verb in CRUD),
     "scheduling.view_appointmentchange",
     "scheduling.set_work_status",
@@ -36,6 +37,11 @@ ADVISOR_PERMISSIONS = {
     "scheduling.view_calendarsyncstate",
     "scheduling.view_appointmentcalendarsync",
     "voice.view_call",
+    "voice.place_test_call",
+    "voice.take_over_call",
+    "voice.view_callcontrol",
+    "voice.view_transfernumber",
+    *(f"voice.{verb}_staffprofile" for verb in CRUD),
     *(f"voice.{verb}_callbackrequest" for verb in CRUD),
     *(f"reminders.{verb}_reminder" for verb in CRUD),
     "reminders.send_reminder",

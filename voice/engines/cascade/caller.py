@@ -131,6 +131,8 @@ class CallerInput:
             return
         actions = parts.actions
         await note_caller_words(call=actions.call, customer_id=actions.customer_id, text=turn.text)
+        if not turn.keypad:
+            await actions.caller_said(turn.text)  # the safety backstop
         if self.flow.mode == MESSAGE:
             replies.discard()
             self.recovery.message_heard(turn)

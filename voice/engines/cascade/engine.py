@@ -38,7 +38,7 @@ from voice.engines.cascade.hearing import Listener
 from voice.engines.cascade.recovery import CascadeRecovery
 from voice.engines.cascade.replies import Replies
 from voice.engines.cascade.reply import CascadeTimings, Parts
-from voice.engines.cascade.speech import SpeechOut
+from voice.engines.cascade.speech import SpeechOut, tts_voice
 from voice.engines.cascade.turns import TurnTaker
 from voice.tools.registry import openai_tool_schemas
 from voice.transport import CallTransport
@@ -187,6 +187,8 @@ class CascadeEngine(Engine):
             transfer_number=setup.transfer_number,
             customer_id=setup.caller.customer_id,
         )
+        actions.start_in(setup.language)  # a known Spanish speaker is greeted in Spanish
+        self.speech.use_voice(tts_voice(setup.language))
         chat, chat_error = None, None
         try:
             chat = ChatClient()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 
-from voice import twiml
 from voice.agent.flow import CLOSING, HANDOFF, MESSAGE, NORMAL, CallFlow
+from voice.agent.lines import line
 from voice.agent.records import CallRecorder
 from voice.engines.cascade.later import Later
 from voice.engines.cascade.replies import Replies
@@ -20,11 +20,12 @@ from voice.engines.cascade.reply import CascadeTimings
 from voice.engines.cascade.turns import CallerTurn
 from voice.transport import CallTransport
 
-APOLOGY = "Sorry, I'm having trouble right now."
-MESSAGE_PROMPT = "If you tell me your name and a short message, an advisor will call you back."
-MESSAGE_THANKS = "Thank you, I've passed your message on, and an advisor will call you back soon. Goodbye."
-HEARING_TROUBLE = "Sorry, I'm having trouble hearing you."
-CALL_YOU_BACK = "An advisor will call you back soon. Goodbye."
+# English texts; what is said is the caller's language's (voice.agent.lines).
+APOLOGY = line("apology")
+MESSAGE_PROMPT = line("message_prompt")
+MESSAGE_THANKS = line("message_thanks")
+HEARING_TROUBLE = line("hearing_trouble")
+CALL_YOU_BACK = line("call_you_back")
 
 
 class CascadeRecovery:
@@ -55,16 +56,19 @@ class CascadeRecovery:
         if self.flow.mode != NORMAL:  # the apology itself failed
             self.transport.tasks.guard(parts.actions.speak_with_twilio(), name="spoken-fallback")
             return
+        say = parts.actions.language
         if parts.actions.transfer_number:
             self.flow.mode = HANDOFF
-            script = [f"{APOLOGY} {twiml.TRANSFER_MESSAGE}"]
+            script = [f"{line('apology', say)} {line('connect_you', say)}"]
             self.replies.start(script=script, uninterruptible=True, then=parts.actions.transfer)
         else:
             self.flow.mode = MESSAGE
             parts.actions.expect_message(
                 "The assistant had a problem during the call. Please call them back."
             )
-            self.replies.start(script=[APOLOGY, MESSAGE_PROMPT], uninterruptible=True)
+            self.replies.start(
+                script=[line("apology", say), line("message_prompt", say)], uninterruptible=True
+            )
 
     async def hearing_lost(self, error: BaseException) -> None:
         """Speech recognition is gone: we cannot listen, so apologise and transfer or promise a call back."""
@@ -75,14 +79,19 @@ class CascadeRecovery:
 
         async def close_the_call() -> None:
             self.flow.mode = CLOSING
+            say = parts.actions.language
             if parts.actions.transfer_number:
-                script, then = [f"{HEARING_TROUBLE} {twiml.TRANSFER_MESSAGE}"], parts.actions.transfer
+                script, then = (
+                    [f"{line('hearing_trouble', say)} {line('connect_you', say)}"],
+                    parts.actions.transfer,
+                )
             else:
                 await parts.actions.take_message(
                     reason="Our assistant could not hear the caller (speech recognition failed). "
                     "Please call them back."
                 )
-                script, then = [f"{HEARING_TROUBLE} {CALL_YOU_BACK}"], parts.actions.hang_up
+                script = [f"{line('hearing_trouble', say)} {line('call_you_back', say)}"]
+                then = parts.actions.hang_up
             replies.start(script=script, uninterruptible=True, then=then)
 
         if replies.active and replies.current is not None and replies.current.uninterruptible:
@@ -129,4 +138,5 @@ class CascadeRecovery:
         text, self._message = " ".join(self._message), []
         self.flow.mode = CLOSING
         await parts.actions.take_message(reason=text)
-        replies.start(script=[MESSAGE_THANKS], uninterruptible=True, then=parts.actions.hang_up)
+        thanks = line("message_thanks", parts.actions.language)
+        replies.start(script=[thanks], uninterruptible=True, then=parts.actions.hang_up)

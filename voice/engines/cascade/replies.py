@@ -18,10 +18,11 @@ from typing import Any
 
 from integrations.errors import ProviderError
 from voice.agent.flow import NORMAL, CallFlow, Line, escalation_note
+from voice.agent.language import language_note, turn_language
 from voice.agent.records import CallRecorder
 from voice.engines.cascade.reply import Parts, Reply
 from voice.engines.cascade.speculation import Speculation, same_words
-from voice.engines.cascade.speech import SpeechOut
+from voice.engines.cascade.speech import SpeechOut, tts_voice
 from voice.engines.cascade.turns import CallerTurn
 from voice.transport import CallTransport
 
@@ -92,6 +93,10 @@ class Replies:
         note = escalation_note(turn.text, transfer_available=bool(parts.actions.transfer_number))
         if note is not None:
             parts.conversation.add_note(note)
+        if language := parts.actions.heard_language(reported=turn.languages, text=turn.text):
+            # Per turn: the model answers in it, and the voice speaking it changes.
+            parts.conversation.add_note(language_note(language))
+            self.speech.use_voice(tts_voice(language))
 
     # --- speculative replies ------------------------------------------------------------------------
 
@@ -126,10 +131,13 @@ class Replies:
             and not self.queued
             and self.held is None
         )
+        assert self.parts is not None
+        switched = turn_language(reported=turn.languages, text=turn.text)
+        if switched is not None and switched != self.parts.actions.language:
+            usable = False  # the caller changed language: the reply must be asked with that note
         if not usable:
             reply.discard()
             return False
-        assert self.parts is not None
         self._add_caller_turn(self.parts, turn)
         self.current = reply
         self.confirmed += 1

@@ -23,11 +23,12 @@ from typing import Any
 
 from integrations.errors import ProviderError
 from integrations.llm import ChatClient, TextDelta, ToolCallRequest
-from voice.agent.actions import CallActions
+from voice.agent.actions import SPOKEN, CallActions
 from voice.agent.heard import SpokenSentence, heard_text
+from voice.agent.lines import line
 from voice.agent.records import CallRecorder, ms_between
 from voice.agent.sentences import SentenceChunker
-from voice.agent.tooling import FILLER, FILLER_AFTER_SECONDS, ToolOutcome, ToolRunner
+from voice.agent.tooling import FILLER_AFTER_SECONDS, ToolOutcome, ToolRunner, outcome_result
 from voice.engines.cascade.conversation import TOOL_WAIT_SECONDS, Conversation, Item, ToolResult
 from voice.engines.cascade.speculation import SPECULATE_AFTER, Speculation
 from voice.engines.cascade.speech import Sentence, SpeechOut
@@ -224,15 +225,25 @@ class Reply:
             if not calls:
                 return
             await self._wait_for_tools(step)
+            await self._say_fixed_lines(step)
 
     async def _wait_for_tools(self, step: Step) -> None:
         _, pending = await asyncio.wait(step.tasks, timeout=self.parts.timings.filler_after)
         if pending and not self._filler_said and not step.sentences:
             self._filler_said = True
-            step.text = f"{step.text.strip()} {FILLER}".strip()
-            await self._say(step, FILLER)
+            filler = line("one_moment", self.parts.actions.language)  # FILLER in the caller's language
+            step.text = f"{step.text.strip()} {filler}".strip()
+            await self._say(step, filler)
         if pending:
             await asyncio.wait(pending, timeout=TOOL_WAIT_SECONDS)  # asyncio.wait never cancels them
+
+    async def _say_fixed_lines(self, step: Step) -> None:
+        """Words a tool's result has our code say (the safety line), before the model goes on."""
+        for task in step.tasks:
+            spoken = outcome_result(task).get(SPOKEN) if task.done() else None
+            if isinstance(spoken, str) and spoken:
+                step.text = f"{step.text.strip()} {spoken}".strip()
+                await self._say(step, spoken)
 
     async def _say(self, step: Step, text: str) -> None:
         await self.gate.wait()

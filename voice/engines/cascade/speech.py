@@ -8,6 +8,11 @@ earlier text is discarded until Deepgram confirms with `Cleared`.
 
 A dropped or stalled socket is replaced (the unfinished sentences are sent again); when that fails,
 `on_broken` tells the engine, which has Twilio speak instead.
+
+The voice follows the caller's language (`use_voice`, a voice per language in DEEPGRAM_TTS_VOICES):
+a Deepgram socket speaks with one voice, so the next sentence after a change goes to a new socket
+once what the old voice was saying has been sent; if the new voice cannot be reached, the old one
+goes on speaking (never silence).
 """
 
 from __future__ import annotations
@@ -19,12 +24,19 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from integrations.errors import ProviderError
 from integrations.tts import Audio, Cleared, DeepgramSpeaker, Flushed, TtsEvent
 from voice.agent.ear import for_the_ear
 from voice.transport import CallTransport
 
 STALL_SECONDS = 5.0  # no audio for a queued sentence this long = a dead socket
+
+
+def tts_voice(language: str) -> str:
+    """The Deepgram voice for `language` (DEEPGRAM_TTS_VOICES), DEEPGRAM_TTS_MODEL when it has none."""
+    return settings.DEEPGRAM_TTS_VOICES.get(language) or settings.DEEPGRAM_TTS_MODEL
 
 
 @dataclass(eq=False)
@@ -66,6 +78,12 @@ class SpeechOut:
         self._last_progress = 0.0
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
+        self._voice: str = settings.DEEPGRAM_TTS_MODEL
+        self._wanted_voice: str | None = None
+
+    def use_voice(self, voice: str) -> None:
+        """Speak the next sentences with `voice` (a Deepgram model such as aura-2-celeste-es)."""
+        self._wanted_voice = voice
 
     async def open(self) -> None:
         """Connect (one retry) and start reading audio. Raises ProviderError if that fails."""
@@ -83,6 +101,8 @@ class SpeechOut:
         if self.broken or self._tts is None:
             sentence.finish(False)
             return sentence
+        if self._wanted_voice not in (None, self._voice):
+            await self._switch_voice()
         async with self._lock:
             if not self._queue:
                 self._last_progress = time.monotonic()
@@ -118,10 +138,37 @@ class SpeechOut:
             with contextlib.suppress(Exception):
                 await tts.close()
 
-    async def _connect(self) -> DeepgramSpeaker:
-        tts = DeepgramSpeaker(call_sid=self.call_sid)
+    async def _connect(self, voice: str | None = None) -> DeepgramSpeaker:
+        tts = DeepgramSpeaker(call_sid=self.call_sid, model=voice or self._voice)
         await tts.start()
         return tts
+
+    async def _switch_voice(self) -> None:
+        """Move to the wanted voice: let the old voice finish what was queued (bounded), open a
+        socket with the new one, then close the old (its reader moves on to the new socket)."""
+        voice = self._wanted_voice
+        if self._queue:
+            pending = [sentence.done for sentence in self._queue]
+            await asyncio.wait(pending, timeout=self._stall * 2)
+        async with self._lock:
+            if voice in (None, self._voice) or self._tts is None or self.broken:
+                return
+            try:
+                new = await self._connect(voice)
+            except ProviderError as exc:
+                self.transport.log.warning(
+                    "voice %s unavailable (%s); keeping the current one", voice, exc.message
+                )
+                self._wanted_voice = self._voice
+                return
+            old, self._tts, self._voice = self._tts, new, voice
+            for sentence in self._queue:
+                sentence.finish(False)  # only after the bounded wait: a stalled sentence of the old voice
+            self._queue.clear()
+            self._awaiting_cleared = 0
+            self.transport.log.info("speech synthesis voice now %s", voice)
+        with contextlib.suppress(Exception):
+            await old.close()
 
     async def _send(self, sentence: Sentence) -> None:
         assert self._tts is not None
@@ -136,8 +183,12 @@ class SpeechOut:
             tts = self._tts
             try:
                 await self._pump(tts)
-                return  # closed by us
+                if self._tts is tts or self._tts is None:
+                    return  # closed by us
+                # else the voice changed: read the new socket
             except ProviderError as exc:
+                if self._tts is not tts:
+                    continue  # the old voice's socket, replaced on purpose
                 if not await self._replace(tts, exc):
                     return
 

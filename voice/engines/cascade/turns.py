@@ -37,6 +37,7 @@ class CallerTurn:
     speech_ended_at: float | None = None
     transcribed_at: float | None = None
     keypad: bool = False
+    languages: tuple[str, ...] = ()  # what speech recognition heard in the turn, most words first
 
     @property
     def stt_ms(self) -> int | None:
@@ -84,6 +85,7 @@ class TurnTaker:
         self._heard_speech_start = False
         self._last_word_end: float | None = None
         self._last_final_at: float | None = None
+        self._languages: dict[str, int] = {}  # language -> final segments it led, this turn
         self.holding = False
 
     @property
@@ -112,6 +114,8 @@ class TurnTaker:
                 self._reset()
                 return []
             self._finals, self._interim = [text], ""
+            count = len(event.languages)
+            self._languages = {code: count - rank for rank, code in enumerate(event.languages)}
             return [self._end(event.last_word_end, event.received_at)]
         if event.event == "TurnResumed":
             return [Resumed()]
@@ -137,6 +141,9 @@ class TurnTaker:
                     event.last_word_end if event.last_word_end is not None else event.start + event.duration
                 )
                 self._last_final_at = event.received_at
+                if event.languages:
+                    lead = event.languages[0]
+                    self._languages[lead] = self._languages.get(lead, 0) + 1
             else:
                 self._interim = text
             if self._heard_speech_start:
@@ -163,6 +170,7 @@ class TurnTaker:
             speech_started_at=self._started_at,
             speech_ended_at=self._clock.arrival(word_end),
             transcribed_at=transcribed_at,
+            languages=tuple(sorted(self._languages, key=lambda code: -self._languages[code])),
         )
         self._reset()
         return turn

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from integrations.errors import ProviderError
 from integrations.realtime import CallerTranscript, RealtimeSession, SpeechStarted, SpeechStopped
 from voice.agent.flow import escalation_note
+from voice.agent.language import language_note
 from voice.agent.purposes import note_caller_words
 from voice.engines.realtime.responses import CALLER, KEYPAD, Request
 from voice.engines.realtime.turns import CallerEntry
@@ -88,11 +89,16 @@ class CallerTurns:
         self._call.flow.caller_spoke()
         # A reminder call's "stop calling me" is stored at once, whatever the model does next.
         await note_caller_words(call=self._call.context, customer_id=actions.customer_id, text=entry.text)
+        await actions.caller_said(entry.text)  # the safety backstop
         note = escalation_note(entry.text, transfer_available=bool(actions.transfer_number))
         if note is not None:
             # The answer to this turn may be under way already; the note shapes the next ones.
             with contextlib.suppress(ProviderError):
                 await rt.add_system_note(note)
+        if language := actions.heard_language(reported=event.languages, text=entry.text):
+            # The model's voice speaks any language; it is told, and fixed lines switch with it.
+            with contextlib.suppress(ProviderError):
+                await rt.add_system_note(language_note(language))
 
     async def keypad(self, text: str, at: float) -> None:
         """Digits gathered by voice.agent.flow.Keypad: a caller turn in text."""

@@ -193,6 +193,7 @@ class RealtimeEngine(Engine):
             transfer_number=setup.transfer_number,
             customer_id=setup.caller.customer_id,
         )
+        actions.start_in(setup.language)  # a known Spanish speaker is greeted in Spanish
         call = RealtimeCall(
             session=self.session,
             context=self.call,

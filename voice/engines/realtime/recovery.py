@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from integrations.errors import ProviderError
 from integrations.realtime import RealtimeSession
 from voice.agent.flow import CLOSING, NORMAL, Line
+from voice.agent.lines import line
 from voice.engines.realtime.responses import GREETING, LINE, Request
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from voice.engines.realtime.tools import ToolCalls
     from voice.engines.realtime.turn_detection import TurnDetectionSync
 
-RESUME = "Sorry about that, the line cut out for a moment. Could you say that again?"
+RESUME = line("line_cut_out")  # English; said in the caller's language
 RESUME_NOTE = (
     "\n\nThe call is already under way: a technical problem cut the line and you are picking the "
     "conversation up again. Do not greet the caller again. The conversation so far:\n{history}\n"
@@ -116,7 +117,8 @@ class SessionRecovery:
             await asyncio.wait(finishing, timeout=self._call.timings.resume_tool_wait)
         history = "\n".join(self._call.turns.history()) or "(nothing was said yet)"
         if self._voice.greeted:
-            request = Request(LINE, line=Line((RESUME,), uninterruptible=False))
+            resume = line("line_cut_out", self._call.actions.language)
+            request = Request(LINE, line=Line((resume,), uninterruptible=False))
         else:  # the disclosure was not heard: say it again
             request = Request(GREETING, line=Line((setup.greeting,)))
             self._sync.protect(request)

@@ -9,7 +9,8 @@ for is dropped). CallActions.after_tool has already set outcomes, sent the SMS c
 marked a pending transfer or hang-up.
 
 Hold line (as in the cascade): when the tools of a response that said nothing still run after
-`RealtimeTimings.filler_after`, the model is asked to say voice.agent.tooling.FILLER word for word,
+`RealtimeTimings.filler_after`, the model is asked to say the hold line ("one_moment" in
+voice.agent.lines, in the caller's language) word for word,
 once per reply, through the request queue (so it never collides with another response). The results
 go back, and the model is asked to go on, only once that line's request has settled (its response is
 done, or it was dropped); a line still queued when the tools finish is dropped. A barge-in cuts it
@@ -25,8 +26,10 @@ from typing import TYPE_CHECKING
 
 from integrations.errors import ProviderError
 from integrations.realtime import FunctionCall
+from voice.agent.actions import SPOKEN
 from voice.agent.flow import Line
-from voice.agent.tooling import FILLER, outcome_result
+from voice.agent.lines import line as line_text
+from voice.agent.tooling import outcome_result
 from voice.engines.realtime.responses import LINE, TOOLS, Request, Response
 
 if TYPE_CHECKING:
@@ -77,7 +80,7 @@ class ToolCalls:
         if all(task.done() for *_, task in response.calls):
             return
         self._filler_said = True
-        line = Line((FILLER,), uninterruptible=False)
+        line = Line((line_text("one_moment", self._call.actions.language),), uninterruptible=False)
         # Its first audio is what answers the caller's turn first (response_ms).
         response.hold = Request(LINE, line=line, trigger_end=response.trigger_end, hold_for=response)
         self._queue.ask(response.hold)
@@ -95,6 +98,11 @@ class ToolCalls:
             if response.cut or response.status == "cancelled":
                 actions.drop_pending()
             elif self._call.listening():
+                # Words a result has our code say (the safety line) go first, as a fixed line.
+                for *_, task in response.calls:
+                    spoken = outcome_result(task).get(SPOKEN)
+                    if isinstance(spoken, str) and spoken:
+                        self._queue.ask(Request(LINE, line=Line((spoken,), uninterruptible=False)))
                 # No audio yet in this exchange: the follow-up's first audio answers the caller's turn.
                 held = response.hold is not None and response.hold.sent_at is not None
                 trigger = response.trigger_end if not response.items and not held else None

@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from crm.models import Customer
 from scheduling.selectors import availability_find
 from scheduling.services import appointment_book, appointment_confirmation
 from voice.agent.actions import (
@@ -128,6 +129,17 @@ class TestToolResults:
         body = f"Lakeside Auto Service: You're booked: {confirmation} Reply STOP to opt out of texts."
         assert sms.value("Body") == body
         assert (await saved(call)).outcome == Call.Outcome.BOOKED
+
+    async def test_a_customer_created_on_a_spanish_call_is_saved_as_a_spanish_speaker(self, call):
+        new = await database_sync_to_async(Customer.objects.create)(name="Rosa Díaz", phone="+13125550177")
+        async with call_actions(call) as (actions, _):
+            actions.language = "es"
+            result = {"success": True, "customer_id": new.pk, "vehicle_id": None}
+            assert await actions.after_tool(name="create_customer", arguments={}, result=result) == result
+            await actions.recorder.close()
+
+        await new.arefresh_from_db()
+        assert new.preferred_language == "es"
 
     async def test_no_text_goes_to_a_customer_who_opted_out(self, call, customer, booked, fake_twilio):
         customer.sms_opted_out_at = timezone.now()

@@ -66,3 +66,15 @@ async def test_a_call_that_is_ending_takes_no_more_control(call):
     async with call_actions(call) as (actions, _):
         actions.session.tasks.begin_ending("hang-up")
         assert control_line({"action": "say", "text": "Hello?"}, flow=flow, actions=actions) is None
+
+
+async def test_an_advisors_goodbye_and_transfer_line_are_said_in_the_callers_language(call):
+    async with call_actions(call) as (actions, _):
+        actions.language = "es"
+        transfer = control_line(
+            {"action": "transfer", "number": "+13125550199"}, flow=CallFlow(), actions=actions
+        )
+        goodbye = control_line({"action": "end_call"}, flow=CallFlow(), actions=actions)
+
+    assert transfer.line.sentences == ("Le paso con un asesor ahora, espere en la línea por favor.",)
+    assert goodbye.line.sentences == ("Voy a terminar la llamada aquí. Gracias por llamar, adiós.",)

@@ -132,3 +132,29 @@ async def test_a_caller_asking_for_a_person_gets_the_model_a_note():
     )
     assert "take a message" in escalation_note("I want a human", transfer_available=False)
     assert escalation_note("I need an oil change", transfer_available=True) is None
+
+
+async def test_a_spanish_caller_is_asked_and_released_in_spanish(call):
+    flow, actions = CallFlow(), actions_for(call)
+    actions.language = "es"
+
+    first = flow.idle_line(actions)
+    second = flow.idle_line(actions)
+
+    assert first.sentences == ("¿Sigue ahí?",)
+    assert second.sentences == ("Lo dejo por ahora. Gracias por llamar, adiós.",)
+    await actions.recorder.close()
+
+
+async def test_a_turn_in_spanish_switches_the_call_and_teaches_the_customer(call, customer):
+    actions = actions_for(call)
+    actions.customer_id = customer.pk
+
+    assert actions.heard_language(reported=("es",), text="Sí.") is None  # too short to tell
+    assert actions.heard_language(reported=("es",), text="Quiero cambiar mi cita") == "es"
+    assert actions.heard_language(reported=("es",), text="para el martes por la mañana") is None  # no change
+    await actions.recorder.close()
+
+    await call.arefresh_from_db()
+    await customer.arefresh_from_db()
+    assert call.language == "es" and customer.preferred_language == "es"

@@ -1,0 +1,80 @@
+"""What a live call does to the outside world: transfer, hang up, text the caller.
+
+The transport (`voice.session.CallSession`) is given one of these. A phone call gets
+`TwilioTelephony` (Twilio's REST API by CallSid); the browser test call gets one that shows each
+action on the page instead (voice.browser_calls.telephony), so a test call never reaches Twilio or a
+real person. Both engines reach it only through the transport, so neither knows which it has.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from integrations.telephony import TelephonyClient, telephony_is_configured
+from voice import twiml
+from voice.handoffs import warm_dial_twiml
+
+
+class CallTelephony(Protocol):
+    @property
+    def sms_enabled(self) -> bool:
+        """Texts can be sent (for Twilio: telephony is configured)."""
+        ...
+
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+        """Dial `number` on the live call (after saying `announce`, if given); `handoff` is a warm
+        hand-off's token (voice.handoffs): the advisor hears a whisper first. ProviderError on failure."""
+        ...
+
+    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
+        """End the call (after saying `announce`); an already-ended call is fine. ProviderError on failure."""
+        ...
+
+    async def send_sms(self, to: str, body: str) -> None:
+        """Text `to` (E.164). ProviderError on failure."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; the call is over. Never raises."""
+        ...
+
+
+class TwilioTelephony:
+    """A phone call's telephony: Twilio's REST API, one HTTP client per call, opened on first use."""
+
+    def __init__(self) -> None:
+        self._client: TelephonyClient | None = None
+
+    @property
+    def sms_enabled(self) -> bool:
+        return telephony_is_configured()
+
+    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+        if handoff:
+            await self._twilio().update_call_twiml(call_sid, warm_dial_twiml(number=number, token=handoff))
+        elif announce:
+            await self._twilio().update_call_twiml(call_sid, twiml.dial(number, message=announce))
+        else:
+            await self._twilio().transfer(call_sid, number)
+
+    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
+        if announce:
+            await self._twilio().update_call_twiml(call_sid, twiml.say_and_hangup(announce))
+        else:
+            await self._twilio().hang_up(call_sid)
+
+    async def send_sms(self, to: str, body: str) -> None:
+        await self._twilio().send_sms(to, body)
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.aclose()
+            except Exception:  # closing is best effort: the call is over either way
+                return
+
+    def _twilio(self) -> TelephonyClient:
+        if self._client is None:
+            self._client = TelephonyClient()
+        return self._client
