@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/calls.py [--engine cascade|realtime|both] [--calls 200] [--seconds 30]
         [--ramp 40] [--sequential 1000] [--lanes 4] [--silent] [--board] [--profile] [--memory] [--keep-db]
+        [--latency zero|typical|slow] [--stt nova-3|flux]
 
-Creates the database `dealership_bench_calls` (server of DATABASE_URL, default local PostgreSQL),
+Creates the database `dealership_bench_calls` (`BENCH_CALLS_DB` to use another name, e.g. when two
+people benchmark on one PostgreSQL; server of DATABASE_URL, default local PostgreSQL),
 seeds a shop, its catalog and one Call row per stream, then for each engine (an engine that cannot be
 imported prints "<name> engine not available" instead of figures):
 
@@ -23,6 +25,17 @@ imported prints "<name> engine not available" instead of figures):
 2. --sequential calls on a fresh server, --lanes at a time, each one after another (connect, greeting,
    one turn, hang up; marks echoed at once): server CPU per call and its RSS after 10, 100, 250, 500,
    750 and 1000 calls. Memory counts as flat when the second half of the calls grew it < 5 KB a call.
+
+--latency (tests/fakes/latency.py) gives the fakes a provider latency profile: `zero` (default) is
+the server's own cost as above; `typical`/`slow` make the phones speak (1.2 s of loud frames per
+turn, a fifth of them with a pause mid-sentence, a fifth whose final transcript differs from the
+interims) and the fakes answer at the providers' pace, and add: voice-to-voice latency (the caller's
+last speech frame → the first agent audio frame at the phone) beside the naive floor (endpointing +
+final delay + first token + first sentence + TTS first byte) and the speculative floor, replies heard
+that answered a transcript that was not the final one (must be 0), agent audio while the caller was
+speaking, and the size of each model request and whether it kept its call's prompt prefix. --stt flux
+runs the cascade on Deepgram Flux (listen v2): the fake sends EagerEndOfTurn after the profile's
+`flux_eager_end` of silence, TurnResumed if the caller goes on, EndOfTurn after `flux_end`.
 
 REDIS_URL is set (default redis://127.0.0.1:6379/14, --redis '' for none) because production runs the
 Redis channel layer; the server logs at INFO as in production (log paths are printed). The machine is
@@ -93,6 +106,10 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--profile", action="store_true", help="run the server under cProfile")
     parser.add_argument("--memory", action="store_true", help="also read RSS after a full GC (diagnosis)")
+    parser.add_argument("--latency", choices=["zero", "typical", "slow"], default="zero")
+    parser.add_argument(
+        "--stt", choices=["nova-3", "flux"], default="nova-3", help="flux: Deepgram Flux (listen v2) turns"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep-db", action="store_true", help=f"leave the {DB_NAME} database behind")
     return parser.parse_args()
@@ -143,6 +160,7 @@ def expected_audio(engine: str, parameters: dict[str, str]) -> Expect:
     if engine == "realtime":  # every response of the fake says REPLY
         size = len(REPLY.split()) * REALTIME_MS_PER_WORD * 8
         return Expect(greeting=size, reply=size)
+    from bench.calls_wire import REPLY_ALT, TURN, TURN_ALT
     from tests.fakes.deepgram_messages import fake_audio_for
     from voice.agent.context import agent_setup_for_call
     from voice.agent.ear import for_the_ear
@@ -170,6 +188,7 @@ def expected_audio(engine: str, parameters: dict[str, str]) -> Expect:
     return Expect(
         greeting=len(fake_audio_for(for_the_ear(greeting))),
         reply=sum(len(fake_audio_for(for_the_ear(s))) for s in sentences),
+        first_byte={TURN: fake_audio_for(REPLY)[0], TURN_ALT: fake_audio_for(REPLY_ALT)[0]},
     )
 
 
@@ -189,7 +208,10 @@ def engine_available(engine: str) -> str | None:
 
 def _bench_engine(engine: str, args: argparse.Namespace, url: str, log_dir: Path, fakes: Fakes) -> Figures:
     figures = Figures()
-    env = server_environment(database_url=url, fakes=fakes, engine=engine, redis_url=args.redis)
+    stt_model = "flux-general-en" if args.stt == "flux" else "nova-3"
+    env = server_environment(
+        database_url=url, fakes=fakes, engine=engine, redis_url=args.redis, stt_model=stt_model
+    )
     if args.silent:
         env["VOICE_IDLE_SECONDS"] = "3600"  # silent callers would be asked "are you still there?"
     run = Run(
@@ -222,7 +244,7 @@ def main() -> None:
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-calls-"))
     results: dict[str, Figures | str] = {}
-    fakes = Fakes(tts_frame_bytes=args.tts_frame_bytes)
+    fakes = Fakes(tts_frame_bytes=args.tts_frame_bytes, latency=args.latency)
     try:
         for engine in engines:
             why = engine_available(engine)

@@ -5,12 +5,18 @@ A Phone sends `connected` and `start`, then one tagged 20 ms frame every 20 ms o
 the agent's audio like Twilio: each `mark` is echoed once the audio before it has had time to play
 (or at once with `real_time=False`), and a `clear` flushes what is queued and echoes its marks.
 `cue(TURN)` / `cue(BARGE)` puts a tag in the next frame that makes the fake recognizer speak for the
-caller; the phone notes when the answer (first agent audio, or `clear`) arrives.
+caller; the phone notes when the answer (first agent audio, or `clear`) arrives. Under a latency
+profile `speak()` sends the caller's words as loud frames instead (optionally with a pause inside),
+the last one carrying the cue: voice-to-voice latency is from that frame to the first agent audio.
+The first byte of that audio says which transcript the reply answered (bench.calls_wire.REPLY_*):
+a reply to words that were never the final transcript is counted, and so is agent audio that
+arrives while the caller is still speaking.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import random
@@ -25,7 +31,16 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.calls_wire import AUDIO, BARGE, FRAME_SECONDS, TURN, tagged_payload
+from bench.calls_wire import (
+    AUDIO,
+    BARGE,
+    FRAME_SECONDS,
+    SPEECH,
+    TURN,
+    TURN_ALT,
+    UTTERANCE_FRAMES,
+    tagged_payload,
+)
 
 LATE_AFTER = 0.005
 REACTION = 0.3  # a caller starts talking this long after the agent stops, at the soonest
@@ -40,6 +55,8 @@ class Cue:
     seq: int
     sent_at: float
     answered_at: float | None = None
+    first_byte: int | None = None  # of the answer's audio
+    paused: bool = False  # the caller paused mid-sentence in this turn
 
 
 @dataclass
@@ -52,6 +69,8 @@ class Tally:
     frames_in: int = 0
     media_in: int = 0
     stale_media: int = 0  # agent audio after a `clear`, before the caller's next turn: must stay 0
+    wrong_replies: int = 0  # replies heard that answered a transcript that was not the final one
+    talked_over: int = 0  # agent audio frames that arrived while the caller was speaking a turn
     max_late_ms: float = 0.0
     cues: list[Cue] = field(default_factory=list)
 
@@ -63,6 +82,8 @@ class Tally:
             "frames_in": self.frames_in,
             "media_in": self.media_in,
             "stale_media": self.stale_media,
+            "wrong_replies": self.wrong_replies,
+            "talked_over": self.talked_over,
         }
 
 
@@ -72,6 +93,7 @@ class Expect:
 
     greeting: int
     reply: int
+    first_byte: dict[int, int] = field(default_factory=dict)  # cue kind -> first byte of the right reply
 
 
 class Phone:
@@ -89,6 +111,9 @@ class Phone:
         self.reply_bytes = 0  # agent audio since the last cue
         self._seq = 0
         self._cue: Cue | None = None
+        self._script: deque[int] = deque()  # kinds of the next frames (the caller's words)
+        self._speaking = False
+        self.expect_first: dict[int, int] = {}
         self._cue_sent: asyncio.Future[Cue] | None = None
         self._awaiting_audio: Cue | None = None
         self._awaiting_clear: Cue | None = None
@@ -159,12 +184,25 @@ class Phone:
         self._cue = Cue(kind, self.number, -1, 0.0)
         cue = await self._cue_sent
         self.tally.cues.append(cue)
-        if kind == TURN:
+        self._speaking = False
+        if kind in (TURN, TURN_ALT):
             self.reply_bytes = 0
             self._cleared = False
             self._awaiting_audio = cue
         else:
             self._awaiting_clear = cue
+        return cue
+
+    async def speak(self, kind: int, *, pause_frames: int = 0) -> Cue:
+        """The caller says a sentence (UTTERANCE_FRAMES of loud frames, with `pause_frames` of
+        silence in the middle); the cue is its last frame. Returns once that frame was sent."""
+        half = UTTERANCE_FRAMES // 2
+        self._script = deque(
+            [SPEECH] * half + [AUDIO] * pause_frames + [SPEECH] * (UTTERANCE_FRAMES - half - 1)
+        )
+        self._speaking = True
+        cue = await self.cue(kind)
+        cue.paused = pause_frames > 0
         return cue
 
     async def until(self, condition: Callable[[], bool], within: float) -> bool:
@@ -200,7 +238,9 @@ class Phone:
             lateness = now - slot
             kind = AUDIO
             cue = self._cue
-            if cue is not None:
+            if self._script:
+                kind, cue = self._script.popleft(), None
+            elif cue is not None:
                 kind, cue.seq, cue.sent_at, self._cue = cue.kind, self._seq, now, None
             payload = tagged_payload(kind, self.number, self._seq, now)
             message = template % (self._seq + 2, self._seq + 1, int((slot - started) * 1000), payload)
@@ -238,8 +278,15 @@ class Phone:
                     self.reply_bytes += size
                     if self._cleared:
                         tally.stale_media += 1
+                    if self._speaking:
+                        tally.talked_over += 1
                     if self._awaiting_audio is not None:
-                        self._awaiting_audio.answered_at = now
+                        answer = self._awaiting_audio
+                        answer.answered_at = now
+                        answer.first_byte = base64.b64decode(payload[:4])[0]
+                        expected = self.expect_first.get(answer.kind)
+                        if expected is not None and answer.first_byte != expected:
+                            tally.wrong_replies += 1
                         self._awaiting_audio = None
                     self._play_end = max(now, self._play_end) + size / 8000
                 elif event == "mark":
@@ -317,18 +364,30 @@ async def take_turn(phone: Phone, expect: Expect) -> bool:
     return await reply_heard(phone, expect)
 
 
+async def caller_turn(phone: Phone, rng: random.Random, speaking: bool) -> Cue:
+    """One caller turn. Speaking (a latency profile): 60% plain sentences, 20% whose final transcript
+    differs from the interims, 20% with a 240 ms pause mid-sentence (shorter than endpointing)."""
+    if not speaking:
+        return await phone.cue(TURN)
+    draw = rng.random()
+    if draw < 0.2:
+        return await phone.speak(TURN_ALT)
+    return await phone.speak(TURN, pause_frames=12 if draw < 0.4 else 0)
+
+
 async def converse(
-    phone: Phone, expect: Expect, *, done: Callable[[], bool], rng: random.Random
+    phone: Phone, expect: Expect, *, done: Callable[[], bool], rng: random.Random, speaking: bool = False
 ) -> str | None:
     """Turns until `done()`; every other reply is cut short by the caller. None, or what went wrong."""
     if not await greeted(phone, expect):
         return "no greeting"
+    phone.expect_first = expect.first_byte
     barge = rng.random() < 0.5
     while not done():
         await asyncio.sleep(rng.uniform(0.4, 1.2))
         if done():
             break
-        turn = await phone.cue(TURN)
+        turn = await caller_turn(phone, rng, speaking)
         if not await phone.until(lambda t=turn: t.answered_at is not None, 10.0):
             return "no answer to a turn"
         if barge:
@@ -338,7 +397,7 @@ async def converse(
                 if not await phone.until(lambda c=cut: c.answered_at is not None, 5.0):
                     return "no clear after barge-in"
                 await asyncio.sleep(0.3)
-                turn = await phone.cue(TURN)
+                turn = await caller_turn(phone, rng, speaking)
                 if not await phone.until(lambda t=turn: t.answered_at is not None, 10.0):
                     return "no answer after barge-in"
         if not await reply_heard(phone, expect):
@@ -353,15 +412,24 @@ def merge_cues(cues: list[Cue], acted: dict[str, float]) -> dict[int, list[float
     for cue in cues:
         at = acted.get(f"{cue.call}:{cue.seq}")
         if at is not None and cue.answered_at is not None:
-            out[cue.kind].append((cue.answered_at - at) * 1000)
+            out[BARGE if cue.kind == BARGE else TURN].append((cue.answered_at - at) * 1000)
     return out
+
+
+def voice_to_voice(cues: list[Cue], which: Callable[[Cue], bool] = lambda cue: True) -> list[float]:
+    """Milliseconds from the caller's last speech frame to the first agent audio at the phone."""
+    return [
+        (c.answered_at - c.sent_at) * 1000
+        for c in cues
+        if c.kind != BARGE and c.answered_at is not None and which(c)
+    ]
 
 
 def unanswered(cues: list[Cue]) -> dict[int, int]:
     out = {TURN: 0, BARGE: 0}
     for cue in cues:
         if cue.answered_at is None:
-            out[cue.kind] += 1
+            out[BARGE if cue.kind == BARGE else TURN] += 1
     return out
 
 

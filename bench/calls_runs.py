@@ -31,6 +31,7 @@ from bench.calls_phone import (
     merge_cues,
     take_turn,
     unanswered,
+    voice_to_voice,
 )
 from bench.calls_report import BARGE_P95_GOAL_MS, FLAT_KB_PER_CALL, TURN_P99_GOAL_MS, Figures, ms, num, pct
 from bench.calls_server import (
@@ -42,7 +43,7 @@ from bench.calls_server import (
     tree_cpu_seconds,
     tree_rss_mb,
 )
-from bench.calls_wire import BARGE, TURN
+from bench.calls_wire import BARGE, TURN, TURN_ALT
 
 RSS_CHECKPOINTS = (10, 100, 250, 500, 750, 1000)
 
@@ -164,7 +165,8 @@ class Crowd:
             elif not self.args.silent:  # silent phones go on streaming the caller's (silent) audio
                 rng = random.Random(self.args.seed * 100_003 + phone.number)
                 done = lambda: time.monotonic() >= self.window_end  # noqa: E731
-                if problem := await converse(phone, self.expect, done=done, rng=rng):
+                speaking = self.args.latency != "zero"
+                if problem := await converse(phone, self.expect, done=done, rng=rng, speaking=speaking):
                     self.note(problem)
         except Exception as exc:  # a refused handshake or a bench bug is a result, not a crash
             self.note(f"{type(exc).__name__}: {exc}"[:120])
@@ -209,6 +211,7 @@ async def concurrent_calls(
     await asyncio.sleep(1.0)  # frames still in the server's buffers reach the fake recognizer
     frames = await asyncio.to_thread(fakes.ask, "frames", since=first.at, until=last.at)
     acted = (await asyncio.to_thread(fakes.ask, "cues"))["cues"]
+    prompts = (await asyncio.to_thread(fakes.ask, "prompts"))["prompts"]
     await asyncio.gather(*(p.hang_up() for p in phones), return_exceptions=True)
     for task in tasks:
         task.cancel()
@@ -226,6 +229,8 @@ async def concurrent_calls(
     _frame_figures(figures, first, last, tally, lost, frames["transit_ms"])
     if not args.silent:
         _latency_figures(figures, cues, acted, tally)
+        _voice_to_voice_figures(figures, cues, tally, args, run.engine)
+        _prompt_figures(figures, prompts)
     _cost_figures(figures, first, last, rss_idle, rss_loaded)
     if crowd.failures:
         figures.notes.append(
@@ -269,6 +274,70 @@ def _latency_figures(figures: Figures, cues: list[Cue], acted: dict[str, float],
         "unanswered turns/barge-ins", f"{missing[TURN]}/{missing[BARGE]}", missing[TURN] + missing[BARGE] == 0
     )
     figures.add("agent audio after clear", f"{tally.stale_media} frames", tally.stale_media == 0)
+
+
+def _voice_to_voice_figures(
+    figures: Figures, cues: list[Cue], tally: Tally, args: argparse.Namespace, engine: str
+) -> None:
+    from bench.calls_wire import REPLY
+    from tests.fakes.latency import PROFILES
+
+    samples = voice_to_voice(cues)
+    figures.add(
+        f"voice-to-voice p50/p95/p99 ({args.latency}, {args.stt})",
+        f"{ms(samples, 50)}/{ms(samples, 95)}/{ms(samples, 99)} ms (n={len(samples)})",
+    )
+    if args.latency != "zero":
+        kinds = {
+            "plain": lambda c: c.kind == TURN and not c.paused,
+            "paused": lambda c: c.paused,
+            "final changed": lambda c: c.kind == TURN_ALT,
+        }
+        figures.add(
+            "voice-to-voice p50/p95 by turn: " + " | ".join(kinds),
+            " | ".join(
+                f"{ms(part, 50)}/{ms(part, 95)} (n={len(part)})"
+                for part in (voice_to_voice(cues, which) for which in kinds.values())
+            ),
+        )
+    profile = PROFILES[args.latency]
+    first_sentence = len(REPLY.split(".")[0].split())
+    if engine == "cascade":
+        try:
+            from voice.engines.cascade.speculation import SPECULATE_AFTER
+        except ImportError:  # the code before speculative replies (a "before" run)
+            speculative = "-"
+        else:
+            started = profile.flux_eager_end if args.stt == "flux" else SPECULATE_AFTER
+            speculative = f"{profile.speculative_floor(started, 1) * 1000:.0f}"
+        floors = f"{profile.naive_floor(first_sentence) * 1000:.0f} / {speculative} ms"
+    else:
+        realtime_floor = profile.realtime_vad_silence + profile.realtime_first_audio
+        floors = f"{realtime_floor * 1000:.0f} ms (VAD + first audio)"
+    figures.add("floor: naive / speculative", floors)
+    counts = {k: v for k, v in tally.snapshot().items() if k in ("wrong_replies", "talked_over")}
+    figures.add(
+        "replies heard for a non-final transcript",
+        f"{counts['wrong_replies']:.0f}",
+        counts["wrong_replies"] == 0,
+    )
+    figures.add(
+        "agent audio while the caller spoke",
+        f"{counts['talked_over']:.0f} frames",
+        counts["talked_over"] == 0,
+    )
+
+
+def _prompt_figures(figures: Figures, prompts: list[list[object]]) -> None:
+    """Chat requests seen by the fake model: size per turn and whether each kept its call's prefix."""
+    if not prompts:
+        return
+    sizes = sorted(int(p[0]) for p in prompts)  # type: ignore[call-overload]
+    kept = [p[2] for p in prompts if p[2] is not None]
+    figures.add(
+        "prompt per request p50/max, prefix kept",
+        f"{sizes[len(sizes) // 2] / 1000:.1f}/{sizes[-1] / 1000:.1f} kB, {sum(map(bool, kept))}/{len(kept)}",
+    )
 
 
 def _cost_figures(

@@ -94,9 +94,18 @@ def _wait_for_port(port: int, process: subprocess.Popen[Any], within: float) -> 
 class Fakes:
     """bench/calls_fakes.py in its own process; `ask()` sends one command and returns the answer."""
 
-    def __init__(self, *, tts_frame_bytes: int):
+    def __init__(self, *, tts_frame_bytes: int, latency: str = "zero"):
+        self.latency = latency
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.calls_fakes", "--tts-frame-bytes", str(tts_frame_bytes)],
+            [
+                sys.executable,
+                "-m",
+                "bench.calls_fakes",
+                "--tts-frame-bytes",
+                str(tts_frame_bytes),
+                "--latency",
+                latency,
+            ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -133,7 +142,9 @@ class Fakes:
                 self.process.wait()
 
 
-def server_environment(*, database_url: str, fakes: Fakes, engine: str, redis_url: str) -> dict[str, str]:
+def server_environment(
+    *, database_url: str, fakes: Fakes, engine: str, redis_url: str, stt_model: str = "nova-3"
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEEPGRAM_", "OPENAI_", "TWILIO_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="dealership.settings",
@@ -147,6 +158,7 @@ def server_environment(*, database_url: str, fakes: Fakes, engine: str, redis_ur
         LOG_LEVEL=os.environ.get("BENCH_SERVER_LOG_LEVEL", "INFO"),
         DEEPGRAM_API_KEY="fake-deepgram-key",
         DEEPGRAM_BASE_URL=fakes.origin,
+        DEEPGRAM_STT_MODEL=stt_model,
         OPENAI_API_KEY="sk-fake-openai-key",
         OPENAI_BASE_URL=f"{fakes.origin}/v1",
         TWILIO_ACCOUNT_SID="AC" + "0" * 32,

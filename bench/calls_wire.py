@@ -20,23 +20,55 @@ FRAME_SECONDS = 0.02
 TAG = struct.Struct("<4sB3xIId")  # 24 bytes: a multiple of 3, so its base64 joins the silence's
 MAGIC = b"\x00BN\x7f"
 SILENCE_B64 = base64.b64encode(b"\xff" * (FRAME_BYTES - TAG.size)).decode("ascii")
+LOUD_B64 = base64.b64encode(b"\x10" * (FRAME_BYTES - TAG.size)).decode("ascii")  # loud μ-law: "speech"
 
-AUDIO, TURN, BARGE = 0, 1, 2
+# Frame kinds. With a latency profile the caller speaks: SPEECH frames (loud), the last one tagged TURN
+# (the final transcript will be the words the interims carried) or TURN_ALT (the final differs from
+# the interims); silent AUDIO frames between. Without one a TURN tag alone is a whole caller turn.
+AUDIO, TURN, BARGE, SPEECH, TURN_ALT = 0, 1, 2, 3, 4
+SPEAKING = frozenset({TURN, SPEECH, TURN_ALT})
+UTTERANCE_FRAMES = 60  # 1.2 s of caller speech per turn
 
 # What the caller "says" (the fake recognizer's transcripts) and what the fake model answers: plain
 # words only, so the spoken text is the written text and its fake audio length is known in advance.
 CALLER_TURN = "I would like to book an oil change for my car sometime next week please."
 CALLER_BARGE = "wait hold on a second"
+CALLER_TURN_ALT = "I would like to book an oil change for my car sometime next week please thanks."
 REPLY = (
     "Sure, I can help you with that. We have openings on Monday and Tuesday morning next week. "
     "Which day would work better for you?"
 )
+# Same length as REPLY, another first word: the phone knows from the first word it hears which
+# transcript the reply answered (REPLY_WRONG: one that was never the final one).
+REPLY_ALT = "Okay," + REPLY.removeprefix("Sure,")
+REPLY_WRONG = "Wrong," + REPLY.removeprefix("Sure,")
+
+
+def reply_for(caller_text: str) -> str:
+    """The fake model's answer to the caller's last words."""
+    said = _plain(caller_text)
+    if said == _plain(CALLER_TURN):
+        return REPLY
+    if said == _plain(CALLER_TURN_ALT):
+        return REPLY_ALT
+    return REPLY_WRONG
+
+
+def words_so_far(frames: int) -> str:
+    """The interim transcript after `frames` speech frames of CALLER_TURN."""
+    words = CALLER_TURN.split()
+    count = min(len(words), -(-len(words) * frames // UTTERANCE_FRAMES))
+    return CALLER_TURN if count == len(words) else " ".join(words[:count])
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.lower().replace(",", "").replace(".", "").split())
 
 
 def tagged_payload(kind: int, call: int, seq: int, sent_at: float) -> str:
-    """The base64 payload of one caller frame carrying its tag."""
+    """The base64 payload of one caller frame carrying its tag (loud while the caller speaks)."""
     tag = TAG.pack(MAGIC, kind, call, seq, sent_at)
-    return base64.b64encode(tag).decode("ascii") + SILENCE_B64
+    return base64.b64encode(tag).decode("ascii") + (LOUD_B64 if kind in SPEAKING else SILENCE_B64)
 
 
 def tags(audio: bytes) -> Iterator[tuple[int, int, int, float]]:

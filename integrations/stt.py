@@ -1,7 +1,12 @@
-"""Deepgram live speech-to-text for phone audio (deepgram-sdk `listen.v1.connect`).
+"""Deepgram live speech-to-text for phone audio (deepgram-sdk `listen.v1` and, for Flux, `listen.v2`).
 
 Twilio's µ-law 8 kHz payloads are forwarded as they are (no resampling). The transcriber yields typed
 events; turn-taking decisions (speech_final vs UtteranceEnd, barge-in) belong to the caller.
+
+A `flux-*` model (DEEPGRAM_STT_MODEL=flux-general-en or flux-general-multi) selects listen v2, where
+Deepgram takes the turns: its TurnInfo messages become `SpeechStarted` (StartOfTurn) and `FluxTurn`
+events (Update, EagerEndOfTurn, TurnResumed, EndOfTurn). v2 has no KeepAlive (the call's audio
+never stops) and `finalize()` becomes ForceEndTurn.
 
 Why the SDK's socket client: it gives us `recv()`, typed messages and the control messages we need;
 the socket under it is opened in integrations._deepgram (shared TLS context, no compression).
@@ -17,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deepgram.listen.v1.socket_client import AsyncV1SocketClient
+from deepgram.listen.v2.socket_client import AsyncV2SocketClient
 from django.conf import settings
 
 from integrations._deepgram import DeepgramSocket
@@ -60,7 +66,28 @@ class UtteranceEnd:
     received_at: float = field(default_factory=time.monotonic)
 
 
-SttEvent = Transcript | SpeechStarted | UtteranceEnd
+@dataclass(frozen=True, slots=True)
+class FluxTurn:
+    """A Flux (listen v2) turn event: `event` is Update, EagerEndOfTurn, TurnResumed or EndOfTurn;
+    `text` is everything said in the turn so far; `last_word_end` seconds of audio, None without words."""
+
+    event: str
+    text: str
+    turn_index: int
+    last_word_end: float | None = None
+    languages: tuple[str, ...] = ()  # flux-general-multi: detected languages, most frequent first
+    received_at: float = field(default_factory=time.monotonic)
+
+
+SttEvent = Transcript | SpeechStarted | UtteranceEnd | FluxTurn
+
+FLUX_EAGER_EOT_THRESHOLD = 0.5  # EagerEndOfTurn: when a speculative reply starts
+FLUX_EOT_THRESHOLD = 0.7  # EndOfTurn (Deepgram's default)
+
+
+def is_flux(model: str | None = None) -> bool:
+    """Whether the STT model is a Flux one (listen v2, Deepgram's own turn-taking)."""
+    return (model if model is not None else settings.DEEPGRAM_STT_MODEL).startswith("flux")
 
 
 class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
@@ -97,8 +124,10 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
     ) -> None:
         super().__init__(call_sid=call_sid)
         self._api_key, self._base_url = api_key, base_url
+        model = model or settings.DEEPGRAM_STT_MODEL
+        self.flux = is_flux(model)
         self._options: dict[str, Any] = {
-            "model": model or settings.DEEPGRAM_STT_MODEL,
+            "model": model,
             "encoding": "mulaw",
             "sample_rate": 8000,
             "channels": 1,
@@ -113,6 +142,14 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
         language = settings.DEEPGRAM_STT_LANGUAGE if language is None else language
         if language:
             self._options["language"] = language
+        if self.flux:  # listen v2 takes none of v1's options (flux-general-multi detects the language)
+            self._options = {
+                "model": model,
+                "encoding": "mulaw",
+                "sample_rate": 8000,
+                "eager_eot_threshold": FLUX_EAGER_EOT_THRESHOLD,
+                "eot_threshold": FLUX_EOT_THRESHOLD,
+            }
         if keyterms:
             self._options["keyterm"] = list(keyterms)
         self._keepalive_interval = keepalive_interval
@@ -122,17 +159,19 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
 
     async def start(self) -> None:
         """Open the socket. Raises ProviderError (permanent when unconfigured or unauthorized)."""
+        wrap = AsyncV2SocketClient if self.flux else AsyncV1SocketClient
         await self._open(
-            "/v1/listen",
+            "/v2/listen" if self.flux else "/v1/listen",
             self._options,
-            lambda websocket: AsyncV1SocketClient(websocket=websocket),
+            lambda websocket: wrap(websocket=websocket),
             api_key=self._api_key,
             base_url=self._base_url,
         )
         self._last_sent = asyncio.get_running_loop().time()
-        self._keepalive = asyncio.create_task(
-            self._keepalive_loop(), name=f"deepgram-keepalive-{self.call_sid}"
-        )
+        if not self.flux:  # v2 has no KeepAlive message: the call's audio keeps the socket alive
+            self._keepalive = asyncio.create_task(
+                self._keepalive_loop(), name=f"deepgram-keepalive-{self.call_sid}"
+            )
         logger.info("call %s: speech recognition open (%s)", self.call_sid, self._options["model"])
 
     async def send_audio(self, mulaw: bytes) -> None:
@@ -143,8 +182,9 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
         self._last_sent = asyncio.get_running_loop().time()
 
     async def finalize(self) -> None:
-        """Ask Deepgram to flush what it heard so far; results come back with `from_finalize=True`."""
-        await self._send(self._socket.send_finalize)
+        """Ask Deepgram to flush what it heard so far; results come back with `from_finalize=True`
+        (Flux: ForceEndTurn, answered by an EndOfTurn)."""
+        await self._send(self._socket.send_force_end_turn if self.flux else self._socket.send_finalize)
 
     async def close(self) -> None:
         """CloseStream, wait up to `close_timeout` for the last results, then close. Idempotent."""
@@ -198,14 +238,34 @@ class DeepgramLiveTranscriber(DeepgramSocket[SttEvent]):
                     languages=_languages(best),
                 )
             )
+        elif kind == "TurnInfo":
+            self._turn_info(message)
         elif kind == "SpeechStarted":
             self._emit(SpeechStarted(timestamp=float(message["timestamp"])))
         elif kind == "UtteranceEnd":
             self._emit(UtteranceEnd(last_word_end=float(message["last_word_end"])))
         elif kind == "Error":
             description = message.get("description") or message.get("message") or ""
-            self._note_server_error(f"{message.get('variant') or ''} {description}".strip())
+            code = message.get("variant") or message.get("code") or ""
+            self._note_server_error(f"{code} {description}".strip())
         # Metadata and message types newer than this adapter are of no use to a live call.
+
+    def _turn_info(self, message: dict[str, Any]) -> None:
+        event = str(message["event"])
+        if event == "StartOfTurn":
+            self._emit(SpeechStarted(timestamp=float(message.get("audio_window_start") or 0.0)))
+            event = "Update"  # its words, if any, are the turn so far
+        if event not in ("Update", "EagerEndOfTurn", "TurnResumed", "EndOfTurn"):
+            return  # an event type newer than this adapter
+        self._emit(
+            FluxTurn(
+                event=event,
+                text=str(message.get("transcript") or ""),
+                turn_index=int(message.get("turn_index") or 0),
+                last_word_end=_last_word_end(message.get("words")),
+                languages=tuple(str(code) for code in message.get("languages") or ()),
+            )
+        )
 
 
 def _last_word_end(words: Any) -> float | None:

@@ -40,6 +40,7 @@ from voice.streams import stream_parameters
 STREAM_SID = "MZ" + "5" * 32
 SHOP_NUMBER = "+13125550100"
 FRAME = b"\xff" * 160  # 20 ms of μ-law silence
+LOUD_FRAME = b"\x10" * 160  # 20 ms of loud μ-law: the caller's voice (`phone.loud = True`)
 
 
 def configure(settings: Any, *, transfer_number: str = "") -> None:
@@ -80,6 +81,7 @@ class FakePhone:
         self.echoed: list[str] = []
         self.closed = False
         self._stream_audio = stream_audio
+        self.loud = False  # True: the streamed audio is the caller's voice, not silence
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -198,10 +200,16 @@ class FakePhone:
                 await self.release_marks()
 
     async def _talk(self) -> None:
-        payload = base64.b64encode(FRAME).decode()
-        frame = {"event": "media", "streamSid": STREAM_SID, "media": {"track": "inbound", "payload": payload}}
+        frames = {
+            loud: {
+                "event": "media",
+                "streamSid": STREAM_SID,
+                "media": {"track": "inbound", "payload": base64.b64encode(audio).decode()},
+            }
+            for loud, audio in ((False, FRAME), (True, LOUD_FRAME))
+        }
         while not self.closed:
-            await self.send(frame)
+            await self.send(frames[self.loud])
             await asyncio.sleep(0.02)
 
 
@@ -256,6 +264,34 @@ async def caller_starts_talking(fake_deepgram: FakeDeepgram, words: str) -> None
         speech_started_message(),
         results_message(words, is_final=False, speech_final=False),
     )
+
+
+async def caller_pauses_after(phone: FakePhone, fake_deepgram: FakeDeepgram, words: str) -> None:
+    """The caller speaks (loud audio), Deepgram hears `words` so far (an interim), then the caller
+    falls silent: a likely end of turn, before any final transcript."""
+    await listening(fake_deepgram)
+    phone.loud = True
+    await asyncio.to_thread(
+        fake_deepgram.emit,
+        speech_started_message(),
+        results_message(words, is_final=False, speech_final=False),
+    )
+    await asyncio.sleep(0.25)
+    phone.loud = False
+
+
+async def caller_goes_on(phone: FakePhone, fake_deepgram: FakeDeepgram, words: str) -> None:
+    """After a pause the caller speaks again; Deepgram's interim grows to `words`."""
+    phone.loud = True
+    await asyncio.sleep(0.1)
+    await asyncio.to_thread(fake_deepgram.emit, results_message(words, is_final=False, speech_final=False))
+    await asyncio.sleep(0.15)
+    phone.loud = False
+
+
+async def final_transcript(fake_deepgram: FakeDeepgram, text: str) -> None:
+    """Deepgram's endpointing: the final result for the turn (speech_final)."""
+    await asyncio.to_thread(fake_deepgram.emit, results_message(text))
 
 
 def spoken(fake_deepgram: FakeDeepgram) -> list[str]:

@@ -209,3 +209,42 @@ async def test_it_reports_an_unreachable_server_as_transient(settings):
         await DeepgramLiveTranscriber().start()
 
     assert not failure.value.permanent
+
+
+async def test_flux_opens_listen_v2_and_reads_its_turns(fake_deepgram, settings):
+    from integrations.stt import FluxTurn
+    from tests.fakes.deepgram_messages import turn_info
+
+    settings.DEEPGRAM_STT_MODEL = "flux-general-en"
+    async with DeepgramLiveTranscriber(call_sid="CA1") as stt:
+        await fake_deepgram.await_for(lambda: fake_deepgram.listen_sessions)
+        fake_deepgram.emit(
+            turn_info("StartOfTurn", "", start=0.5),
+            turn_info("Update", "I need"),
+            turn_info("EagerEndOfTurn", "I need an oil change.", end=1.5),
+            turn_info("TurnResumed", "I need an oil change."),
+            turn_info("EndOfTurn", "I need an oil change today.", end=2.0),
+        )
+        events = [await next_event(stt) for _ in range(6)]
+        await stt.finalize()
+        await fake_deepgram.await_for(lambda: "ForceEndTurn" in fake_deepgram.listen.controls)
+
+    assert fake_deepgram.listen.path == "/v2/listen"
+    assert fake_deepgram.listen.query == {
+        "model": "flux-general-en",
+        "encoding": "mulaw",
+        "sample_rate": "8000",
+        "eager_eot_threshold": "0.5",
+        "eot_threshold": "0.7",
+    }
+    assert isinstance(events[0], SpeechStarted) and events[0].timestamp == 0.5
+    assert [(e.event, e.text) for e in events[1:]] == [
+        ("Update", ""),
+        ("Update", "I need"),
+        ("EagerEndOfTurn", "I need an oil change."),
+        ("TurnResumed", "I need an oil change."),
+        ("EndOfTurn", "I need an oil change today."),
+    ]
+    assert all(isinstance(e, FluxTurn) for e in events[1:])
+    assert events[-1].last_word_end == 2.0
+    assert "KeepAlive" not in fake_deepgram.listen.controls  # v2 has none

@@ -111,3 +111,42 @@ def speak_metadata(model: str) -> dict[str, Any]:
         "model_version": "fake",
         "model_uuid": str(uuid.uuid4()),
     }
+
+
+# --- Flux (listen v2) ---------------------------------------------------------------------------------
+
+
+def flux_connected() -> dict[str, Any]:
+    return {"type": "Connected", "request_id": str(uuid.uuid4()), "sequence_id": 0}
+
+
+def turn_info(
+    event: str,
+    transcript: str = "",
+    *,
+    turn_index: int = 0,
+    start: float = 0.0,
+    end: float = 1.0,
+    end_of_turn_confidence: float = 0.5,
+) -> dict[str, Any]:
+    """A v2 TurnInfo message: `event` is StartOfTurn, Update, EagerEndOfTurn, TurnResumed or EndOfTurn."""
+    words = transcript.split()
+    step = (end - start) / max(1, len(words))
+    message: dict[str, Any] = {
+        "type": "TurnInfo",
+        "request_id": str(uuid.uuid4()),
+        "sequence_id": 1,
+        "event": event,
+        "turn_index": turn_index,
+        "audio_window_start": start,
+        "audio_window_end": end,
+        "transcript": transcript,
+        "words": [
+            {"word": w, "confidence": 0.98, "start": start + i * step, "end": start + (i + 1) * step}
+            for i, w in enumerate(words)
+        ],
+        "end_of_turn_confidence": end_of_turn_confidence,
+    }
+    if event == "EndOfTurn":
+        message["trigger"] = "model"
+    return message

@@ -1,15 +1,20 @@
-"""Fake Deepgram: live STT (WS /v1/listen), streaming TTS (WS /v1/speak) and REST TTS (POST /v1/speak).
+"""Fake Deepgram: live STT (WS /v1/listen, Flux on WS /v2/listen), streaming TTS (WS /v1/speak) and
+REST TTS (POST /v1/speak).
 
 Point the SDK at it with `DEEPGRAM_BASE_URL = fake.http_url` (the ws:// origin is derived from it).
 
 STT: audio frames are counted; scripted messages go out once enough audio arrived
 (`script_after_bytes`) or when a test calls `emit(...)`. KeepAlive is recorded, Finalize answers a
 `from_finalize` result, CloseStream answers Metadata and closes. With `idle_timeout` the fake closes an
-idle socket the way Deepgram does (NET-0001). `drop_listen()` kills the TCP connection.
+idle socket the way Deepgram does (NET-0001). `drop_listen()` kills the TCP connection. A v2 (Flux)
+socket opens with `Connected`; tests send its TurnInfo messages (`turn_info(...)`: StartOfTurn,
+Update, EagerEndOfTurn, TurnResumed, EndOfTurn) with `emit()`; ForceEndTurn answers an EndOfTurn
+carrying `finalize_transcript`; both versions share `listen_sessions` (`session.path` tells which).
 
 TTS: text is buffered until Flush, then `BYTES_PER_WORD` µ-law bytes per word (100 ms at 8 kHz) are
 streamed in `frame_bytes` binary frames, `frame_interval` seconds apart, followed by Flushed. Clear
 stops the audio at once and answers Cleared. `fake_audio_for(text)` is exactly what a flush produces.
+With a `latency` profile (tests.fakes.latency) each flush's first audio waits `tts_first_byte`.
 """
 
 import asyncio
@@ -22,13 +27,16 @@ from aiohttp import WSMsgType, web
 from tests.fakes.deepgram_messages import (
     BYTES_PER_WORD,
     fake_audio_for,
+    flux_connected,
     listen_metadata,
     results_message,
     speak_metadata,
     speech_started_message,
+    turn_info,
     utterance_end_message,
     wav_header,
 )
+from tests.fakes.latency import ZERO, LatencyProfile
 from tests.fakes.server import FakeServer
 
 __all__ = [
@@ -37,6 +45,7 @@ __all__ = [
     "fake_audio_for",
     "results_message",
     "speech_started_message",
+    "turn_info",
     "utterance_end_message",
 ]
 
@@ -56,6 +65,7 @@ class Session:
     texts: list[str] = field(default_factory=list)
     closed: bool = False
     script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    path: str = ""
 
 
 @dataclass
@@ -73,8 +83,10 @@ class FakeDeepgram(FakeServer):
         frame_bytes: int = 160,
         frame_interval: float = 0.002,
         idle_timeout: float | None = None,
+        latency: LatencyProfile = ZERO,
     ) -> None:
         super().__init__()
+        self.latency = latency  # TTS first byte after each Flush (tests.fakes.latency)
         self.api_key = api_key
         self.frame_bytes = frame_bytes
         self.frame_interval = frame_interval
@@ -91,6 +103,7 @@ class FakeDeepgram(FakeServer):
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/v1/listen", self._listen),
+            web.get("/v2/listen", self._listen),
             web.get("/v1/speak", self._speak_ws),
             web.post("/v1/speak", self._speak_rest),
             web.get("/v1/projects", self._projects),
@@ -153,7 +166,9 @@ class FakeDeepgram(FakeServer):
             return None
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        session = Session(dict(request.query), dict(request.headers), ws, request.transport)
+        session = Session(
+            dict(request.query), dict(request.headers), ws, request.transport, path=request.path
+        )
         with self.lock:
             sessions.append(session)
             self.websockets.add(ws)
@@ -167,6 +182,8 @@ class FakeDeepgram(FakeServer):
             )
         session.script = list(self.listen_script)
         ws, loop = session.ws, asyncio.get_running_loop()
+        if session.path == "/v2/listen":
+            await ws.send_str(json.dumps(flux_connected()))
         last_activity = [loop.time()]
         watchdog = asyncio.create_task(self._idle_watchdog(ws, last_activity)) if self.idle_timeout else None
         try:
@@ -179,7 +196,9 @@ class FakeDeepgram(FakeServer):
                 elif msg.type == WSMsgType.TEXT:
                     kind = json.loads(msg.data).get("type", "")
                     session.controls.append(kind)
-                    if kind == "Finalize":
+                    if kind == "ForceEndTurn":
+                        await ws.send_str(json.dumps(turn_info("EndOfTurn", self.finalize_transcript)))
+                    elif kind == "Finalize":
                         reply = results_message(
                             self.finalize_transcript, speech_final=False, from_finalize=True
                         )
@@ -266,6 +285,8 @@ class FakeDeepgram(FakeServer):
             if text is None:
                 return
             audio = fake_audio_for(text)
+            if self.latency.tts_first_byte:
+                await asyncio.sleep(self.latency.tts_first_byte)
             for offset in range(0, len(audio), self.frame_bytes):
                 frame = audio[offset : offset + self.frame_bytes]
                 await session.ws.send_bytes(frame)

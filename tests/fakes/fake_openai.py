@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.latency import ZERO, LatencyProfile
 from tests.fakes.server import FakeServer
 
 API_KEY = "sk-fake-openai-key"
@@ -103,15 +104,19 @@ def tool_reply(name: str, arguments: dict[str, Any] | None = None, **kwargs: Any
 
 
 class FakeOpenAI(FakeServer):
-    def __init__(self, script: Script | None = None, *, api_key: str = API_KEY) -> None:
+    def __init__(
+        self, script: Script | None = None, *, api_key: str = API_KEY, latency: LatencyProfile = ZERO
+    ) -> None:
         super().__init__()
         self.api_key = api_key
+        self.latency = latency  # delays of a reply that sets none of its own (tests.fakes.latency)
         self.script: Script = script if script is not None else []
         self.structured: StructuredScript = lambda body: JsonReply()
         self.structured_requests: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.abandoned_streams = 0  # hung streams whose client closed the connection
+        self.cut_streams = 0  # streams the client closed while they were being written
         self.model_list_requests = 0
         self.models_hang = False
         self._ids = itertools.count(1)
@@ -178,10 +183,20 @@ class FakeOpenAI(FakeServer):
                 await chunk.delta({"content": piece})
             await self._hang_until_client_leaves(request)
             return response
-        await self.pause(reply.first_delay)
+        try:
+            await self._stream(chunk, reply, body)
+        except ConnectionResetError:  # the client cancelled the stream (a discarded reply): fine
+            with self.lock:
+                self.cut_streams += 1
+        return response
+
+    async def _stream(self, chunk: "_ChunkWriter", reply: Reply, body: dict[str, Any]) -> None:
+        response = chunk.response
+        chunk_delay = reply.chunk_delay or self.latency.llm_token_interval
+        await self.pause(reply.first_delay or self.latency.llm_first_token)
         for piece in _pieces(reply.text):
             await chunk.delta({"content": piece})
-            await self.pause(reply.chunk_delay)
+            await self.pause(chunk_delay)
         finish_reason = "stop"
         if isinstance(reply, ToolCallReply):
             finish_reason = "tool_calls"
@@ -191,7 +206,7 @@ class FakeOpenAI(FakeServer):
                 for offset in range(0, len(arguments), 7):
                     fragment = {"index": index, "function": {"arguments": arguments[offset : offset + 7]}}
                     await chunk.delta({"tool_calls": [fragment]})
-                    await self.pause(reply.chunk_delay)
+                    await self.pause(chunk_delay)
         elif isinstance(reply, TextReply):
             finish_reason = reply.finish_reason
         await chunk.delta({}, finish_reason=finish_reason)
@@ -201,7 +216,6 @@ class FakeOpenAI(FakeServer):
             )
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
-        return response
 
     async def _structured(self, body: dict[str, Any]) -> web.Response:
         with self.lock:

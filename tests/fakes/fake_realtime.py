@@ -24,6 +24,7 @@ does the same for response.create until `release_response_creates()`: the server
 Assistant audio is deterministic µ-law at 8 bytes per ms (`fake_audio(ms)`), streamed in `chunk_ms`
 pieces `chunk_interval` seconds apart so a barge-in can land mid-stream. With `interrupt_response` on
 (the default), `speech_started()` cancels the active response as the real server VAD does.
+With a `latency` profile (tests.fakes.latency) each response starts `realtime_first_audio` late.
 """
 
 import asyncio
@@ -36,6 +37,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.latency import ZERO, LatencyProfile
 from tests.fakes.realtime_responses import (
     BYTES_PER_MS,
     CallFunction,
@@ -97,8 +99,10 @@ class FakeRealtime(FakeServer):
         chunk_ms: int = 20,
         chunk_interval: float = 0.002,
         on_response_create: Hook | None = None,
+        latency: LatencyProfile = ZERO,
     ) -> None:
         super().__init__()
+        self.latency = latency  # a response's first event waits `realtime_first_audio`
         self.api_key = api_key
         self.chunk_ms = chunk_ms
         self.chunk_interval = chunk_interval
@@ -440,6 +444,8 @@ class FakeRealtime(FakeServer):
             chunk_interval=self.chunk_interval,
         )
         try:
+            if self.latency.realtime_first_audio:
+                await asyncio.sleep(self.latency.realtime_first_audio)
             await stream.run(response)
         except (ConnectionError, RuntimeError):
             response.status = "cancelled"  # the client went away mid-response

@@ -5,19 +5,34 @@ audio is still playing stops the reply (Twilio `clear`, LLM and TTS cancelled) u
 uninterruptible (the greeting's disclosure, goodbyes). A finished turn starts the next reply; said
 over an uninterruptible reply it waits for it; a backchannel said over the agent is answered only
 if the agent's reply ended with a question ("yes" to "Shall I book it?").
+
+Speculation (speculation.py): while the caller's turn is open, `pause` watches their audio; when
+they have said something and gone quiet, a speculative reply starts on their words so far. New
+words while quiet start it again on them; speaking again discards it; the final transcript confirms
+it (same words) or discards it. With Flux, Deepgram's EagerEndOfTurn starts it and TurnResumed
+discards it instead (no audio is watched).
 """
 
 from __future__ import annotations
 
 from integrations.stt import SpeechStarted, SttEvent
-from voice.agent.flow import CLOSING, HANDOFF, MESSAGE, CallFlow
+from voice.agent.flow import CLOSING, HANDOFF, MESSAGE, NORMAL, CallFlow
 from voice.agent.listening import is_backchannel
 from voice.agent.purposes import note_caller_words
 from voice.engines.cascade.later import Later
 from voice.engines.cascade.recovery import CascadeRecovery
 from voice.engines.cascade.replies import Replies
 from voice.engines.cascade.reply import CascadeTimings
-from voice.engines.cascade.turns import CallerTurn, Hold, Speaking, TurnTaker
+from voice.engines.cascade.speculation import PauseWatch, same_words
+from voice.engines.cascade.turns import (
+    ENDS_MID_NUMBER,
+    CallerTurn,
+    Hold,
+    LikelyEnd,
+    Resumed,
+    Speaking,
+    TurnTaker,
+)
 from voice.transport import CallTransport
 
 
@@ -41,20 +56,65 @@ class CallerInput:
         self.recovery = recovery
         self.timings = timings
         self._hold = Later(transport.tasks, "held-turn")  # a turn held mid-number ends after a while
+        self.pause: PauseWatch | None = None
+        if timings.speculate_after is not None:
+            self.pause = PauseWatch(
+                after=timings.speculate_after, on_pause=self._on_pause, on_resume=replies.discard
+            )
 
     async def on_stt(self, event: SttEvent) -> None:
         signals = self.turns.feed(event)
         if isinstance(event, SpeechStarted) or signals:
             self.transport.note_caller_activity()
             self.flow.caller_spoke()
+            if self.pause is not None:
+                self.pause.open()
         for signal in signals:
             if isinstance(signal, Speaking):
                 await self._maybe_barge_in(signal.text)
+                if self.pause is not None and self.pause.paused:
+                    self._speculate(signal.text)  # newer words while the caller is quiet
+            elif isinstance(signal, LikelyEnd):
+                if self.timings.speculate_after is not None:
+                    self._speculate(signal.text)
+            elif isinstance(signal, Resumed):
+                self.replies.discard()
             elif isinstance(signal, Hold):
+                self.replies.discard()
                 self._hold.start(self.timings.digits_hold, self._end_held_turn)
             else:
                 self._hold.cancel()
+                if self.pause is not None:
+                    self.pause.close()
                 await self.on_turn(signal)
+
+    def _on_pause(self) -> None:
+        self._speculate(self.turns.text)
+
+    def _speculate(self, text: str) -> None:
+        """The caller said `text` and went quiet: start the model on their words so far."""
+        replies = self.replies
+        current = replies.speculative
+        if current is not None and current.speculation is not None:
+            if same_words(current.speculation.text, text):
+                return
+            replies.discard()
+        if (
+            not text
+            or self.turns.holding
+            or ENDS_MID_NUMBER.search(text)
+            or replies.parts is None
+            or replies.parts.chat is None
+            or self.flow.mode != NORMAL
+            or replies.current is not None
+            or replies.queued
+            or replies.held is not None
+            or replies.after_current is not None
+            or self.transport.audio_pending
+            or self.transport.tasks.ending
+        ):
+            return
+        replies.speculate(text)
 
     async def on_keypad(self, text: str, at: float) -> None:
         """Keypad digits gathered by voice.agent.flow.Keypad: one caller turn."""
@@ -67,14 +127,18 @@ class CallerInput:
             replies.queued.append(turn)  # still booting: answered after the greeting
             return
         if self.transport.tasks.ending or self.flow.mode in (HANDOFF, CLOSING):
+            replies.discard()
             return
         actions = parts.actions
         await note_caller_words(call=actions.call, customer_id=actions.customer_id, text=turn.text)
         if not turn.keypad:
             await actions.caller_said(turn.text)  # the safety backstop
         if self.flow.mode == MESSAGE:
+            replies.discard()
             self.recovery.message_heard(turn)
             return
+        if replies.speculative is not None and replies.confirm(turn):
+            return  # the reply already on its way answers this turn
         reply = replies.current
         if reply is not None and reply.active:
             if reply.uninterruptible:

@@ -24,6 +24,7 @@ from channels.db import database_sync_to_async
 
 from integrations.errors import ProviderError
 from integrations.llm import ChatClient
+from integrations.stt import is_flux
 from voice.agent.actions import CallActions
 from voice.agent.context import agent_setup_for_call
 from voice.agent.control import END_CALL, control_line
@@ -84,6 +85,9 @@ class CascadeEngine(Engine):
             recovery=self.recovery,
             timings=self.timings,
         )
+        if is_flux():
+            self.caller.pause = None  # Flux's EagerEndOfTurn says when the caller is probably done
+        self.listener.pause = self.caller.pause  # sees the caller's audio while a turn is open
         self.keypad = Keypad(self.caller.on_keypad, tasks=transport.tasks)
         self._started = True
         transport.tasks.spawn(self._boot(), name="cascade-boot")
@@ -140,6 +144,12 @@ class CascadeEngine(Engine):
         if not self._started:
             return  # start() never ran
         self.keypad.close()
+        if self.replies.speculated:
+            self.log.info(
+                "speculative replies: %d started, %d confirmed",
+                self.replies.speculated,
+                self.replies.confirmed,
+            )
         try:
             await self.transport.tasks.close()
             await self.recovery.finish()

@@ -4,7 +4,8 @@
 it is full) and wakes the writer task, which forwards the μ-law as it is to the transcriber, every
 SEND_EVERY seconds whatever has arrived. A socket
 that drops is replaced once by a new transcriber and the call goes on; if that fails too, `on_lost`
-tells the engine, which apologises and hands the call over.
+tells the engine, which apologises and hands the call over. While a caller turn is open the writer
+also shows each batch to `pause` (speculation.PauseWatch), which notices the caller going quiet.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from integrations.errors import ProviderError
 from integrations.stt import DeepgramLiveTranscriber, SttEvent
 from voice.agent.audio_clock import AudioClock
 from voice.call_tasks import CallTasks
+from voice.engines.cascade.speculation import PauseWatch
 
 MAX_BUFFERED_FRAMES = 250  # 5 s of 20 ms frames while the transcriber (re)connects
 # Twilio sends 20 ms frames; forwarding 40 ms at a time halves the socket writes per call for at
@@ -76,6 +78,7 @@ class Listener:
         self._connected = asyncio.Event()
         self._call_tasks = tasks
         self._tasks: list[asyncio.Task[None]] = []  # this listener's writer and reader
+        self.pause: PauseWatch | None = None  # set by the engine when replies may be speculative
 
     def feed(self, frame: bytes) -> None:
         self.pipe.put(frame)
@@ -120,6 +123,10 @@ class Listener:
     async def _write(self) -> None:
         while True:
             batch = await self.pipe.take()
+            audio = b"".join(frame for frame, _ in batch)
+            pause = self.pause
+            if pause is not None and pause.watching:
+                pause.heard(audio, batch[0][1], batch[-1][1])
             await self._connected.wait()  # frames wait in the pipe while reconnecting
             stt = self._stt
             if stt is None:
@@ -127,7 +134,7 @@ class Listener:
             for frame, arrived_at in batch:
                 self.clock.sent(len(frame), arrived_at)
             try:
-                await stt.send_audio(b"".join(frame for frame, _ in batch))
+                await stt.send_audio(audio)
             except ProviderError:
                 continue  # the reader sees the drop and reconnects
             await asyncio.sleep(SEND_EVERY)

@@ -6,6 +6,10 @@ until its last sentence has been heard, so a barge-in at any point cancels it; `
 commits to the conversation only what the caller heard and records the agent's Turn (interrupted,
 heard_text, latency). A transfer or hang-up the tools asked for, or the script's `then`, runs only
 when the last sentence was heard, and is skipped when it was interrupted.
+
+A speculative reply (speculation.py) is started before the caller's turn is confirmed: it streams
+the model with the caller's words so far, but its `gate` stays shut until `confirm()`: nothing is
+said, no tool runs, and a reply discarded before that leaves no trace (conclude() skips it).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from voice.agent.records import CallRecorder, ms_between
 from voice.agent.sentences import SentenceChunker
 from voice.agent.tooling import FILLER_AFTER_SECONDS, ToolOutcome, ToolRunner, outcome_result
 from voice.engines.cascade.conversation import TOOL_WAIT_SECONDS, Conversation, Item, ToolResult
+from voice.engines.cascade.speculation import SPECULATE_AFTER, Speculation
 from voice.engines.cascade.speech import Sentence, SpeechOut
 from voice.engines.cascade.turns import CallerTurn
 from voice.transport import CallTransport
@@ -42,6 +47,7 @@ class CascadeTimings:
     digits_hold: float = 2.0  # a turn held mid-number ends after this if UtteranceEnd never comes
     dtmf_gather: float = 1.5
     message_quiet: float = 2.0
+    speculate_after: float | None = SPECULATE_AFTER  # None: no speculative replies
 
 
 @dataclass
@@ -97,8 +103,14 @@ class Reply:
         uninterruptible: bool = False,
         then: Callable[[], Awaitable[Any]] | None = None,
         caller_turn: CallerTurn | None = None,
+        speculation: Speculation | None = None,
     ):
         self.parts = parts
+        self.speculation = speculation
+        self.gate = asyncio.Event()  # open: may speak and act (shut until a speculation is confirmed)
+        self.discarded = False
+        if speculation is None:
+            self.gate.set()
         self.prefix = prefix
         self.script = script
         self.uninterruptible = uninterruptible
@@ -120,6 +132,23 @@ class Reply:
         return self.task is not None and not self.task.done()
 
     @property
+    def confirmed(self) -> bool:
+        return self.gate.is_set()
+
+    def confirm(self, caller_turn: CallerTurn) -> None:
+        """The speculated turn is the caller's: speak, act and record as any reply."""
+        self.caller_turn = caller_turn
+        self.gate.set()
+
+    def discard(self) -> None:
+        """Drop an unconfirmed speculative reply unheard: its stream is cancelled."""
+        if self.confirmed:
+            return
+        self.discarded = True
+        if self.task is not None:
+            self.task.cancel()
+
+    @property
     def said(self) -> list[Sentence]:
         return [sentence for step in self.steps for sentence in step.sentences]
 
@@ -136,6 +165,7 @@ class Reply:
                 await self._say(step, line)
         else:
             await self._converse()
+        await self.gate.wait()
         self.heard = await self._until_heard()
         actions = self.parts.actions
         # What runs once the reply was heard (a transfer, a hang-up) is guarded: cancelling the
@@ -158,13 +188,14 @@ class Reply:
             earlier = [item for step in self.steps for item in step.items(step.text.strip())]
             step = Step()
             self.steps.append(step)
-            messages = await parts.conversation.messages(earlier)
+            speculated = self.speculation.items if self.speculation and not self.confirmed else []
+            messages = await parts.conversation.messages([*speculated, *earlier])
             if number == 0:
                 # A transfer or hang-up asked for by a reply that was cut short (its tool may have
                 # finished only now) is not this reply's to carry out.
                 parts.actions.drop_pending()
             options = {"tool_choice": "none"} if number == parts.timings.max_steps - 1 else {}
-            chunker = SentenceChunker()
+            chunker = SentenceChunker(first_clause=self._sentences == 0)  # the reply's first words
             calls: list[ToolCallRequest] = []
             if self._requested_at is None:
                 self._requested_at = time.monotonic()
@@ -181,6 +212,8 @@ class Reply:
                             await self._say(step, " ".join(ready))
                     elif isinstance(event, ToolCallRequest):
                         calls.append(event)
+            if calls:
+                await self.gate.wait()  # no tool runs for a turn the caller may not have finished
             if calls:  # started before anything else is awaited: a started call always has its task
                 step.calls = calls
                 step.tasks = [
@@ -213,6 +246,7 @@ class Reply:
                 await self._say(step, spoken)
 
     async def _say(self, step: Step, text: str) -> None:
+        await self.gate.wait()
         self._sentences += 1
         sentence = await self.parts.speech.say(text, f"{self.prefix}-{self._sentences}")
         step.sentences.append(sentence)
@@ -247,6 +281,8 @@ class Reply:
         if self.concluded:
             return
         self.concluded = True
+        if not self.confirmed:
+            return  # a speculative reply never confirmed: never heard, never part of the call
         items: list[Item] = []
         full: list[str] = []
         heard: list[str] = []

@@ -6,6 +6,10 @@ reading out a phone number or a VIN pauses between digit groups, so when the tex
 digit with no punctuation, `speech_final` does not end the turn: UtteranceEnd does (or the engine's
 hold timer, see `Hold`), so they are not cut off mid-number.
 
+With Flux (listen v2) Deepgram takes the turns: an Update is the turn so far (Speaking),
+EagerEndOfTurn is a likely end (`LikelyEnd`: a speculative reply may start), TurnResumed takes it
+back (`Resumed`) and EndOfTurn ends the turn.
+
 Latency: `CallerTurn.stt_ms` is "end of caller speech → final transcript". The end of speech is the
 audio position where the last recognised word ended (Deepgram word timings, else the end of the
 final segment); `AudioClock` turns that position into the moment that audio reached us from Twilio,
@@ -17,11 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from integrations.stt import SpeechStarted, SttEvent, Transcript, UtteranceEnd
+from integrations.stt import FluxTurn, SpeechStarted, SttEvent, Transcript, UtteranceEnd
 from voice.agent.audio_clock import AudioClock
 from voice.agent.records import ms_between
 
-_ENDS_MID_NUMBER = re.compile(r"\d[\s-]*$")
+ENDS_MID_NUMBER = re.compile(r"\d[\s-]*$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,19 @@ class Hold:
     """Endpointing fired mid-number: the turn waits for UtteranceEnd or the engine's hold timer."""
 
 
-Signal = Speaking | Hold | CallerTurn
+@dataclass(frozen=True)
+class LikelyEnd:
+    """Flux's EagerEndOfTurn: the caller has probably finished saying `text`."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """Flux's TurnResumed: the caller went on after a likely end."""
+
+
+Signal = Speaking | Hold | CallerTurn | LikelyEnd | Resumed
 
 
 class TurnTaker:
@@ -85,7 +101,32 @@ class TurnTaker:
             if not self._finals:
                 return []
             return [self._end(event.last_word_end, self._last_final_at)]
+        if isinstance(event, FluxTurn):
+            return self._flux(event)
         return self._transcript(event)
+
+    def _flux(self, event: FluxTurn) -> list[Signal]:
+        text = event.text.strip()
+        if text and self._started_at is None:
+            self._started_at = event.received_at
+        if event.event == "EndOfTurn":
+            if not text:
+                self._reset()
+                return []
+            self._finals, self._interim = [text], ""
+            count = len(event.languages)
+            self._languages = {code: count - rank for rank, code in enumerate(event.languages)}
+            return [self._end(event.last_word_end, event.received_at)]
+        if event.event == "TurnResumed":
+            return [Resumed()]
+        signals: list[Signal] = []
+        if text and text != self._interim:
+            self._interim = text
+            if self._heard_speech_start:
+                signals.append(Speaking(text))
+        if event.event == "EagerEndOfTurn" and text:
+            signals.append(LikelyEnd(text))
+        return signals
 
     def _transcript(self, event: Transcript) -> list[Signal]:
         text = event.text.strip()
@@ -108,7 +149,7 @@ class TurnTaker:
             if self._heard_speech_start:
                 signals.append(Speaking(self.text))
         if event.is_final and event.speech_final and self._finals:
-            if _ENDS_MID_NUMBER.search(self.text):
+            if ENDS_MID_NUMBER.search(self.text):
                 self.holding = True
                 signals.append(Hold())
             else:
