@@ -11,8 +11,10 @@ import re
 _PATTERNS: dict[str, str] = {
     # English
     "brakes failing": (
-        r"\b(?:brakes?|braking)\b[^.?!]{0,30}\b(?:fail\w*|gone|went out|going out|out|not working|don'?t work"
-        r"|doesn'?t work|stopped working|went to the floor|to the floor|spongy|grinding)\b"
+        # Not "grinding" or "squeaking": worn pads, the shop's most common call, are "soon", not "don't
+        # drive"; flagging them would bury the real emergencies and text the owner all day.
+        r"\b(?:brakes?|braking)\b[^.?!]{0,30}\b(?:fail\w*|gone|went out|going out|not working|don'?t work"
+        r"|doesn'?t work|stopped working|went to the floor|to the floor|spongy)\b"
         r"|\bno brakes\b|\bcan'?t stop\b|\bwon'?t stop\b"
         r"|\bpedal (?:goes|went) (?:all the way )?to the floor\b"
     ),

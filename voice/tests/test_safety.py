@@ -47,3 +47,15 @@ def test_it_recognises_an_unsafe_car(text, kind):
 )
 def test_ordinary_calls_and_plain_negations_are_not_flagged(text):
     assert unsafe_car_phrase(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My brakes are grinding, can someone look at it this week?",
+        "The brakes squeak a bit",
+        "I had my brakes checked out",
+    ],
+)
+def test_worn_brakes_are_not_an_emergency(text):
+    assert unsafe_car_phrase(text) is None
