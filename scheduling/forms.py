@@ -21,7 +21,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
-from crm.phones import normalize_phone
+from crm.phones import format_phone_for_display, normalize_phone
 from dealership.core.errors import ApplicationError
 from scheduling import availability as engine
 from scheduling.admin_refusals import staff_refusal
@@ -303,6 +303,11 @@ class ShopForm(forms.ModelForm):
         if "alert_users" in self.fields:
             users = self.fields["alert_users"]
             users.queryset = users.queryset.filter(is_staff=True, is_active=True)  # type: ignore[attr-defined]
+        if self.instance.phone_number and not self.is_bound:
+            # Stored as +13125550147; shown as the shop dials it.
+            self.initial["phone_number"] = format_phone_for_display(
+                self.instance.phone_number, region=self.instance.phone_region or "US"
+            )
 
     def clean_alert_emails(self) -> str:
         addresses = [a.strip() for a in (self.cleaned_data.get("alert_emails") or "").split(",") if a.strip()]

@@ -17,7 +17,11 @@ class Shop(TimeStampedModel):
 
     name = models.CharField(max_length=120, default="Our Service Center")
     phone_number = models.CharField(
-        max_length=20, blank=True, help_text="E.164 callback number customers hear in reminders."
+        "shop phone number",
+        max_length=20,
+        blank=True,
+        help_text="The number customers call back, read out in reminder calls. Type it as you would dial "
+        "it, e.g. (312) 555-0147.",
     )
     timezone = TimeZoneField(default="America/Chicago")
     phone_region = models.CharField(
@@ -31,8 +35,17 @@ class Shop(TimeStampedModel):
     slot_minutes = models.PositiveSmallIntegerField(
         default=30, choices=[(15, "15 minutes"), (30, "30 minutes"), (60, "60 minutes")]
     )
-    min_notice_minutes = models.PositiveIntegerField(default=120)
-    horizon_days = models.PositiveSmallIntegerField(default=60, validators=[MaxValueValidator(365)])
+    min_notice_minutes = models.PositiveIntegerField(
+        "shortest notice (minutes)",
+        default=120,
+        help_text="How soon from now the earliest bookable time may be, e.g. 120 = at least two hours ahead.",
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        "book how far ahead (days)",
+        default=60,
+        validators=[MaxValueValidator(365)],
+        help_text="Customers may book up to this many days from today.",
+    )
     per_slot_capacity = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1)], help_text="Drop-off write-ups per slot."
     )
@@ -43,7 +56,10 @@ class Shop(TimeStampedModel):
         default=24, help_text="Appointments per day, all kinds."
     )
     technician_minutes_per_day = models.PositiveIntegerField(
-        default=4 * 8 * 60, help_text="Labour minutes the technicians can sell per day."
+        "technician time per day (minutes)",
+        default=4 * 8 * 60,
+        help_text="Work minutes all technicians together can sell in a day, e.g. 4 technicians x 8 hours = "
+        "1920.",
     )
     reminder_window_start = models.TimeField(default=time(9, 0))
     reminder_window_end = models.TimeField(default=time(20, 0))

@@ -167,3 +167,21 @@ def test_synced_busy_blocks_are_view_only_and_manual_ones_use_shop_time(admin_cl
     manual = BusyBlock.objects.get(summary="lift repair")
     assert manual.source == "manual"
     assert manual.start == datetime(2026, 11, 23, 8, tzinfo=CHICAGO)
+
+
+def test_the_settings_page_speaks_plainly_and_fits_the_screen(admin_client, shop, django_user_model):
+    shop.phone_number = "+13125550147"
+    shop.save()
+    django_user_model.objects.create_user("desk", email="desk@example.com", is_staff=True)
+    page = admin_client.get(reverse("admin:scheduling_shop_change", args=[shop.pk]))
+    html = page.content.decode()
+    assert 'value="(312) 555-0147"' in html  # the number as the shop dials it, not +13125550147
+    assert "E.164" not in html and "Hold down" not in html
+    assert "selectfilter" not in html.lower()  # no two-column picker wider than a laptop
+    assert 'type="checkbox" name="alert_users"' in html
+    for label in (
+        "Shortest notice (minutes)",
+        "Book how far ahead (days)",
+        "Technician time per day (minutes)",
+    ):
+        assert label in html
