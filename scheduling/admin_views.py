@@ -49,6 +49,7 @@ def agenda_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpR
         raise PermissionDenied
     day = _requested_day(request)
     agenda = agenda_for_day(day=day)
+    today = shop_today()
     url = reverse("admin:scheduling_appointment_agenda")
     add_url = reverse("admin:scheduling_appointment_add")
     opts = model_admin.model._meta
@@ -60,7 +61,9 @@ def agenda_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpR
         "app_label": opts.app_label,
         "agenda": agenda,
         "day": day,
-        "today": shop_today(),
+        "today": today,
+        # Nothing can be booked on a closed day or in the past: no "Book" links there.
+        "bookable": day >= today and not agenda.closed_all_day,
         "previous_url": f"{url}?{urlencode({'date': (day - timedelta(days=1)).isoformat()})}",
         "next_url": f"{url}?{urlencode({'date': (day + timedelta(days=1)).isoformat()})}",
         "today_url": url,

@@ -44,5 +44,14 @@ def test_a_slot_opens_the_booking_form_with_its_day_and_time(admin_client, book)
 
 def test_a_closed_day_offers_no_slot_to_book(admin_client):
     sunday = date(2026, 11, 22)
-    links = _links(admin_client.get(AGENDA, {"date": sunday.isoformat()}).content.decode())
-    assert set(links) <= {"day"}
+    page = admin_client.get(AGENDA, {"date": sunday.isoformat()}).content.decode()
+    assert _links(page) == {}  # neither a slot nor "Book on this day"
+    assert 'id="agenda-capacity"' not in page  # no capacity table as if the shop were open
+    assert "Closed" in page
+
+
+def test_a_past_day_offers_nothing_to_book(admin_client, shop, catalog):
+    last_monday = date(2026, 11, 16)  # an open weekday, before the frozen Sunday
+    page = admin_client.get(AGENDA, {"date": last_monday.isoformat()}).content.decode()
+    assert '<tr data-slot="09:00">' in page  # its slots are still shown
+    assert _links(page) == {}
