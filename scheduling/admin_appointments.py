@@ -26,6 +26,7 @@ from scheduling.agenda import appointment_search
 from scheduling.formatting import say_datetime
 from scheduling.forms import OVERRIDE_FIELDS, AppointmentForm, appointment_form_extras
 from scheduling.models import Appointment, AppointmentChange, WorkStatus
+from scheduling.selectors import appointment_list_ordering
 from scheduling.services import OVERRIDE_PERMISSION, appointment_cancel, appointment_status_set
 from scheduling.shop import shop_get
 from scheduling.work_status import WORK_STATUS_PERMISSION, appointment_work_status_set
@@ -154,10 +155,10 @@ class AppointmentAdmin(ModelAdmin):
         "vehicle",
         "service_type",
         "status",
-        "work_status",
+        "work",
         "price",
         "transport",
-        "override",  # channel and override stay filters; the list fits 1366 px without a scrollbar
+        "override",  # only while some appointment is over capacity (get_list_display)
     )
     list_display_links = ("number", "local_start")
     list_filter = (
@@ -218,6 +219,20 @@ class AppointmentAdmin(ModelAdmin):
     @admin.display(description="override", ordering="capacity_override")
     def override(self, obj: Appointment) -> str:
         return "over capacity" if obj.capacity_override else ""
+
+    @admin.display(description="work status", ordering="work_status")
+    def work(self, obj: Appointment) -> str:
+        return obj.get_work_status_display() if obj.work_status != WorkStatus.NOT_SET else ""
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        # A column that is empty on every row only costs width; channel and override stay filters.
+        shown = tuple(super().get_list_display(request))
+        if not Appointment.objects.filter(capacity_override=True).exists():
+            shown = tuple(column for column in shown if column != "override")
+        return shown
+
+    def get_ordering(self, request: HttpRequest) -> list:
+        return appointment_list_ordering(today=timezone.now().astimezone(shop_get().zone).date())
 
     @admin.display(description="price", ordering="price_quoted")
     def price(self, obj: Appointment) -> str:

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, F, IntegerField, OrderBy, Q, Sum, Value, When
 from django.utils import timezone
 
 from dealership.core.errors import ApplicationError, NotFound
@@ -307,3 +307,11 @@ def _minutes_words(minutes: int) -> str:
         hours = minutes // 60
         return f"{hours} hour{'s' if hours != 1 else ''}'"
     return f"{minutes} minutes'"
+
+
+def appointment_list_ordering(*, today: date) -> list[OrderBy]:
+    """The appointment list's default order: today and upcoming first, soonest on top, then past ones,
+    latest first (a list sorted by date alone buries tomorrow under months of history)."""
+    past = Case(When(local_date__lt=today, then=Value(1)), default=Value(0), output_field=IntegerField())
+    upcoming_start = Case(When(local_date__gte=today, then=F("start")))
+    return [past.asc(), upcoming_start.asc(nulls_last=True), F("start").desc()]

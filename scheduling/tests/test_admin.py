@@ -1,5 +1,6 @@
 """The appointment admin: advisors book, move, cancel and step appointments through the services."""
 
+import re
 from datetime import date, time, timedelta
 from decimal import Decimal
 
@@ -195,3 +196,34 @@ def test_the_add_form_ignores_a_customer_or_vehicle_in_the_url_that_is_not_an_id
     response = admin_client.get(ADD, {"customer": value, "vehicle": value})
 
     assert response.status_code == 200
+
+
+def work_cells(page: str) -> list[str]:
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r'<td[^>]*class="[^"]*field-work[^"]*"[^>]*>(.*?)</td>', page, re.S)
+    ]
+
+
+def test_the_list_puts_today_and_upcoming_first(admin_client, customer, make_appointment):
+    last_week = make_appointment(customer, at(9, day=MONDAY - timedelta(days=7)))
+    yesterday = make_appointment(customer, at(9, day=MONDAY - timedelta(days=2)))
+    next_week = make_appointment(customer, at(9, day=MONDAY + timedelta(days=7)))
+    tomorrow = make_appointment(customer, at(10))
+    today_later = make_appointment(customer, at(15, day=MONDAY - timedelta(days=1)))
+    listed = [a.pk for a in admin_client.get(CHANGELIST).context["cl"].result_list]
+    assert listed == [today_later.pk, tomorrow.pk, next_week.pk, yesterday.pk, last_week.pk]
+
+
+def test_the_list_leaves_unset_work_status_and_unused_override_blank(
+    admin_client, customer, make_appointment
+):
+    make_appointment(customer, at(10))
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert work_cells(page) == [""]
+    assert "column-override" not in page  # no empty "override" column
+
+    make_appointment(customer, at(11), capacity_override=True, work_status="in_progress")
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "column-override" in page and "over capacity" in page
+    assert sorted(work_cells(page)) == ["", "in progress"]
