@@ -26,6 +26,7 @@ from scheduling.agenda import appointment_search
 from scheduling.formatting import say_datetime
 from scheduling.forms import OVERRIDE_FIELDS, AppointmentForm, appointment_form_extras
 from scheduling.models import Appointment, AppointmentChange, WorkStatus
+from scheduling.opening import next_open_day
 from scheduling.selectors import appointment_list_ordering
 from scheduling.services import OVERRIDE_PERMISSION, appointment_cancel, appointment_status_set
 from scheduling.shop import shop_get
@@ -305,7 +306,7 @@ class AppointmentAdmin(ModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
-        initial.setdefault("local_day", timezone.now().astimezone(shop_get().zone).date())
+        initial.setdefault("local_day", next_open_day())
         return initial
 
     def response_change(self, request: HttpRequest, obj: Appointment) -> HttpResponse:

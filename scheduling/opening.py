@@ -8,7 +8,7 @@ says otherwise, and a hand-off that is never tried would be worse than one that 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -47,3 +47,13 @@ def shop_open_now(*, now: datetime | None = None) -> OpenNow:
             if start > now:
                 return OpenNow(False, start)
     return OpenNow(False)
+
+
+def next_open_day(*, now: datetime | None = None) -> date:
+    """The shop-local date to book on by default: today while the shop is (or will still be) open
+    today, else the day of its next opening; today when no opening is known."""
+    now = now or timezone.now()
+    zone = shop_get().zone
+    state = shop_open_now(now=now)
+    moment = state.opens_at if not state.is_open and state.opens_at is not None else now
+    return moment.astimezone(zone).date()

@@ -5,6 +5,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
@@ -227,3 +228,24 @@ def test_the_list_leaves_unset_work_status_and_unused_override_blank(
     page = admin_client.get(CHANGELIST).content.decode()
     assert "column-override" in page and "over capacity" in page
     assert sorted(work_cells(page)) == ["", "in progress"]
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (at(12, day=MONDAY - timedelta(days=1)), MONDAY),  # Sunday, closed all day
+        (at(10), MONDAY),  # open now
+        (at(6), MONDAY),  # before opening: still today
+        (at(19), MONDAY + timedelta(days=1)),  # after closing: tomorrow
+    ],
+)
+def test_booking_defaults_to_the_next_open_day(admin_client, shop, now, expected):
+    with time_machine.travel(now, tick=False):
+        form = admin_client.get(ADD).context["adminform"].form
+    assert form["local_day"].value() in (expected, expected.isoformat())
+
+
+def test_booking_skips_a_closed_day(admin_client, shop):
+    Closure.objects.create(date=MONDAY, reason="Thanksgiving")
+    form = admin_client.get(ADD).context["adminform"].form
+    assert form["local_day"].value() in (MONDAY + timedelta(days=1), (MONDAY + timedelta(days=1)).isoformat())
