@@ -14,12 +14,15 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from unfold.admin import ModelAdmin, TabularInline
 
 from crm.phones import format_phone_for_display
+from dealership.core.display import shop_when
 from dealership.core.errors import ApplicationError
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from reminders.results import Result, reminders_with_result
+from reminders.selectors import reminder_list_ordering
 from reminders.services import SEND_NOW_WITHOUT_QUEUE, reminder_send_now
 
 SEND_PERMISSION = "reminders.send_reminder"
@@ -128,6 +131,9 @@ class ReminderAdmin(ModelAdmin):
         """ "Send now" calls or texts a customer: a permission of its own, not implied by view or change."""
         return request.user.has_perm(SEND_PERMISSION)
 
+    def get_ordering(self, request: HttpRequest) -> list:
+        return reminder_list_ordering()
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Reminder]:
         return super().get_queryset(request).prefetch_related("attempts")
 
@@ -139,7 +145,10 @@ class ReminderAdmin(ModelAdmin):
     @admin.display(description="customer", ordering="appointment__customer__name")
     def customer(self, obj: Reminder) -> str:
         customer = obj.appointment.customer
-        return f"{customer.name} {format_phone_for_display(customer.phone)}"
+        # The number never breaks across lines (desk.css).
+        return format_html(
+            '{} <span class="desk-phone">{}</span>', customer.name, format_phone_for_display(customer.phone)
+        )
 
     @admin.display(description="appointment time", ordering="appointment__start")
     def appointment_start(self, obj: Reminder) -> Any:
@@ -148,7 +157,11 @@ class ReminderAdmin(ModelAdmin):
     @admin.display(description="last attempt")
     def last_outcome(self, obj: Reminder) -> str:
         attempts = list(obj.attempts.all())
-        return str(attempts[-1]) if attempts else "—"
+        if not attempts:
+            return "—"
+        last = attempts[-1]
+        kind = capfirst(last.get_kind_display())
+        return f"{kind} {shop_when(last.started_at)}: {last.get_outcome_display()}"
 
     @admin.action(
         description="Send now (call or text on its channel, rules still apply)", permissions=["send"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, IntegerField, OrderBy, Q, QuerySet, Value, When
 
 from crm.models import Customer
 from crm.phones import format_phone_for_display, try_normalize_phone
@@ -116,3 +116,14 @@ def next_appointment_for_phone(*, phone: str, now: datetime) -> Appointment | No
         .order_by("start")
         .first()
     )
+
+
+def reminder_list_ordering() -> list[OrderBy]:
+    """The reminders list's default order: those still to go out (or in flight) first, soonest due on
+    top; then finished ones, latest first; no due time last in each group. Due time alone would put
+    last month's delivered reminders above tomorrow's."""
+    done = Case(
+        When(status__in=Reminder.FINAL_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    open_due = Case(When(~Q(status__in=Reminder.FINAL_STATUSES), then=F("due_at")))
+    return [done.asc(), open_due.asc(nulls_last=True), F("due_at").desc(nulls_last=True)]

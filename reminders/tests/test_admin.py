@@ -156,3 +156,40 @@ def test_staff_with_the_send_permission_can_send(
     _send_now(client, delivered, django_capture_on_commit_callbacks, post="yes")
 
     assert len(telephony.requests_to("/Calls.json")) == 1
+
+
+@pytest.mark.django_db
+def test_the_list_shows_the_last_attempt_in_shop_time_and_keeps_numbers_whole(
+    admin_client, reminder, telephony, time_machine
+):
+    reminder_deliver(reminder_id=reminder.pk)  # placed at 10:00 AM shop time on Mar 10
+    time_machine.move_to(datetime(2026, 3, 11, 8, tzinfo=CHICAGO), tick=False)
+
+    listing = admin_client.get(reverse("admin:reminders_reminder_changelist")).text
+
+    assert "Call Tue Mar 10, 10:00 AM: call placed" in listing
+    assert "UTC" not in listing and "15:00" not in listing
+    assert '<span class="desk-phone">(312) 555-0147</span>' in listing
+
+
+@pytest.mark.django_db
+def test_the_list_puts_reminders_still_to_go_out_first(admin_client, shop, customer, make_appointment):
+    def reminder_on(day: int, status: str, due: bool = True) -> Reminder:
+        appointment = make_appointment(customer, datetime(2026, 3, day, 10, tzinfo=CHICAGO))
+        due_at = datetime(2026, 3, day - 1, 12, tzinfo=CHICAGO) if due else None
+        return Reminder.objects.create(appointment=appointment, status=status, due_at=due_at)
+
+    delivered_early = reminder_on(2, Reminder.Status.DELIVERED)
+    delivered_late = reminder_on(5, Reminder.Status.DELIVERED)
+    pending_later = reminder_on(20, Reminder.Status.PENDING)
+    pending_soon = reminder_on(12, Reminder.Status.PENDING)
+    not_planned = reminder_on(25, Reminder.Status.PENDING, due=False)
+
+    listed = admin_client.get(reverse("admin:reminders_reminder_changelist")).context["cl"].result_list
+    assert [r.pk for r in listed] == [
+        pending_soon.pk,
+        pending_later.pk,
+        not_planned.pk,
+        delivered_late.pk,
+        delivered_early.pk,
+    ]
