@@ -126,4 +126,6 @@ def reminder_list_ordering() -> list[OrderBy]:
         When(status__in=Reminder.FINAL_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField()
     )
     open_due = Case(When(~Q(status__in=Reminder.FINAL_STATUSES), then=F("due_at")))
-    return [done.asc(), open_due.asc(nulls_last=True), F("due_at").desc(nulls_last=True)]
+    # Wrapped rather than F("due_at"): the list would otherwise mark its due column "sorted descending".
+    done_due = Case(When(status__in=Reminder.FINAL_STATUSES, then=F("due_at")))
+    return [done.asc(), open_due.asc(nulls_last=True), done_due.desc(nulls_last=True)]

@@ -314,4 +314,6 @@ def appointment_list_ordering(*, today: date) -> list[OrderBy]:
     latest first (a list sorted by date alone buries tomorrow under months of history)."""
     past = Case(When(local_date__lt=today, then=Value(1)), default=Value(0), output_field=IntegerField())
     upcoming_start = Case(When(local_date__gte=today, then=F("start")))
-    return [past.asc(), upcoming_start.asc(nulls_last=True), F("start").desc()]
+    # Wrapped rather than F("start"): the list would otherwise mark its date column "sorted descending".
+    past_start = Case(When(local_date__lt=today, then=F("start")))
+    return [past.asc(), upcoming_start.asc(nulls_last=True), past_start.desc(nulls_last=True)]
