@@ -111,6 +111,7 @@ def test_the_page_explains_the_phone_format_and_shows_a_readable_service_history
     page = boss.get(f"/admin/crm/customer/{customer.pk}/change/").content.decode()
 
     assert "(312) 555-0123 or +1 312 555 0123" in page and "E.164" not in page
+    assert re.search(r'name="phone"[^>]*value="\(312\) 555-0147"', page)  # national format in the field
     assert "Texts opted out at" in page and "Sms opted out at" not in page
     history = page.split('id="service-history"', 1)[1].split("</table>", 1)[0]
     assert "<th" in history and ">Date</th>" in history and ">Cost</th>" in history
