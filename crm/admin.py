@@ -26,8 +26,10 @@ from crm.selectors import (
     vehicle_pick,
     vehicle_search,
 )
-from dealership.core.display import money
+from dealership.core.display import day, money
 from scheduling.models import Appointment
+from voice.agent.language import LANGUAGES
+from voice.agent.lines import DEFAULT_LANGUAGE
 
 SEARCH_HELP = "Phone in any format, name, email, VIN (or its last 6+ characters) or plate."
 VIN_FLAG_WARNING = (
@@ -179,6 +181,10 @@ class CustomerAdmin(CustomerImport, ModelAdmin):
         extra = dict(extra_context or {})
         if customer is not None:
             extra["card"] = customer_card(customer=customer)
+            # English is the norm: the header names another language only ("Speaks Spanish").
+            if customer.preferred_language and customer.preferred_language != DEFAULT_LANGUAGE:
+                code = customer.preferred_language
+                extra["other_language"] = LANGUAGES.get(code, code)
             if request.user.has_perm("scheduling.add_appointment"):
                 extra["book_url"] = f"{reverse('admin:scheduling_appointment_add')}?customer={customer.pk}"
         return super().change_view(request, object_id, form_url, extra)
@@ -255,14 +261,15 @@ class CustomerAdmin(CustomerImport, ModelAdmin):
         )
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            '<tr><td class="desk-time">{}</td><td>{}</td><td>{}</td><td class="desk-number">{}</td>'
+            '<td class="desk-number">{}</td><td>{}</td></tr>',
             (
                 (
-                    _admin_link("admin:crm_servicerecord_change", r.pk, r.date.isoformat()),
+                    _admin_link("admin:crm_servicerecord_change", r.pk, day(r.date)),
                     r.vehicle,
                     r.service_name or "—",
-                    f"{r.mileage:,}" if r.mileage is not None else "—",
-                    f"${r.cost:,.2f}" if r.cost is not None else "—",
+                    f"{r.mileage:,} mi" if r.mileage is not None else "—",
+                    money(r.cost) if r.cost is not None else "—",
                     r.notes,
                 )
                 for r in records
@@ -271,8 +278,9 @@ class CustomerAdmin(CustomerImport, ModelAdmin):
         if not rows:
             return "No service on record."
         return format_html(
-            "<table><thead><tr><th>date</th><th>vehicle</th><th>service</th><th>mileage</th>"
-            "<th>cost</th><th>notes</th></tr></thead><tbody>{}</tbody></table>",
+            '<table class="desk-table" id="service-history"><thead><tr><th class="desk-time">Date</th>'
+            '<th>Vehicle</th><th>Service</th><th class="desk-number">Mileage</th>'
+            '<th class="desk-number">Cost</th><th>Notes</th></tr></thead><tbody>{}</tbody></table>',
             rows,
         )
 

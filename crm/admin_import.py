@@ -20,6 +20,8 @@ class CustomerImport(ImportMixin):
     """Mixed into CustomerAdmin: the library's import views, for our resource, CSV and the permission."""
 
     resource_classes = [ShopExportResource]
+    # Our page: the accepted columns in plain words and a sample file, not the resource's field names.
+    import_template_name = "admin/crm/customer/import.html"
     import_form_class = ImportForm
     formats = [CSV]
     from_encoding = "utf-8-sig"  # Excel's "CSV UTF-8" starts with a byte-order mark

@@ -52,6 +52,13 @@ class CustomerForm(forms.ModelForm):
             "secondary_on_phone",
         )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Shown as the advisor would dial it ("(312) 555-0147"); saved as E.164 by clean_phone.
+        for name in ("phone", "alt_phone"):
+            if self.initial.get(name):
+                self.initial[name] = format_phone_for_display(self.initial[name])
+
     def _clean_phone_field(self, name: str) -> str:
         raw = self.cleaned_data.get(name) or ""
         if not raw.strip():

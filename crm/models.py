@@ -6,7 +6,12 @@ from dealership.core.models import TimeStampedModel
 
 class Customer(TimeStampedModel):
     name = models.CharField(max_length=200)
-    phone = models.CharField(max_length=20, db_index=True, help_text="E.164, e.g. +13125550123")
+    phone = models.CharField(
+        max_length=20,
+        db_index=True,
+        help_text="As you would dial it, e.g. (312) 555-0123 or +1 312 555 0123 (other countries with + "
+        "and the country code).",
+    )
     alt_phone = models.CharField(max_length=20, blank=True, db_index=True)
     email = models.EmailField(blank=True)
     address_line = models.CharField(max_length=200, blank=True)
@@ -15,7 +20,7 @@ class Customer(TimeStampedModel):
     zip_code = models.CharField(max_length=10, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     preferred_language = models.CharField(max_length=10, default="en")
-    sms_opted_out_at = models.DateTimeField(null=True, blank=True)
+    sms_opted_out_at = models.DateTimeField("texts opted out at", null=True, blank=True)
     calls_opted_out_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
     # Set by the phone agent when it adds a customer whose record an advisor should look at (a second

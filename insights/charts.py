@@ -50,9 +50,12 @@ def _dataset(label: str, values: list, color: str, **more: Any) -> dict[str, Any
     }
 
 
-def _options(*, stacked: bool = False, legend: bool = True, unit: str = "") -> str:
+def _options(*, stacked: bool = False, legend: bool = True, unit: str = "", counts: bool = True) -> str:
     axis = {"stacked": stacked, "grid": {"display": False}}
     y: dict[str, Any] = {"stacked": stacked, "beginAtZero": True}
+    if counts:
+        # Calls, reminders, callbacks are whole numbers: no 0.5 ticks when the bars are small.
+        y["ticks"] = {"precision": 0}
     if unit:
         y["title"] = {"display": True, "text": unit}
     return json.dumps(
@@ -100,14 +103,15 @@ def dashboard_charts(dashboard: Dashboard) -> list[Chart]:
         ),
         _chart(
             "chart-revenue",
-            "Revenue: booked by the AI and realised",
+            "Revenue: booked by the AI and realized",
             "bar",
             labels,
             [
                 _dataset("Booked by the AI", dashboard.revenue_per_bucket["booked"], COLORS["booked"]),
-                _dataset("Realised (invoiced)", dashboard.revenue_per_bucket["realised"], COLORS["realised"]),
+                _dataset("Realized (invoiced)", dashboard.revenue_per_bucket["realised"], COLORS["realised"]),
             ],
             unit="$",
+            counts=False,
         ),
         _chart(
             "chart-reminders",
@@ -138,6 +142,7 @@ def dashboard_charts(dashboard: Dashboard) -> list[Chart]:
                 _dataset("p95", dashboard.latency_p95, COLORS["p95"], spanGaps=True),
             ],
             unit="ms",
+            counts=False,
         ),
         _chart(
             "chart-errors",

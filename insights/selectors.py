@@ -85,6 +85,11 @@ class Dashboard:
         return [self.period.label(b) for b in self.period.buckets]
 
 
+def _us_spelling(label: str) -> str:
+    """The dashboard speaks US English; the stored choice values keep their spelling."""
+    return label.replace("Cancelled", "Canceled").replace("cancelled", "canceled")
+
+
 def _list_url(model: type, **query: Any) -> str:
     opts = model._meta
     return f"{reverse(f'admin:{opts.app_label}_{opts.model_name}_changelist')}?{urlencode(query)}"
@@ -159,7 +164,9 @@ def _calls(period: Period) -> dict[str, Any]:
         "calls_per_hour": hours,
         "outcomes": [
             Figure(
-                str(o.label).capitalize(), outcomes.get(o.value, 0), calls_url(period, outcome__exact=o.value)
+                _us_spelling(str(o.label).capitalize()),
+                outcomes.get(o.value, 0),
+                calls_url(period, outcome__exact=o.value),
             )
             for o in OUTCOMES
         ],
@@ -204,7 +211,7 @@ def _revenue(period: Period) -> dict[str, Any]:
             ),
         ),
         "revenue_realised": Figure(
-            "Revenue realised (invoices of completed AI bookings)",
+            "Revenue realized (invoices of completed AI bookings)",
             sum(series["realised"], Decimal(0)),
             _list_url(
                 Appointment,
@@ -260,7 +267,11 @@ def _reminders(period: Period) -> dict[str, Any]:
 
     return {
         "reminder_results": [
-            Figure(str(label).capitalize(), results.get(value, 0), _list_url(Reminder, **query, result=value))
+            Figure(
+                _us_spelling(str(label).capitalize()),
+                results.get(value, 0),
+                _list_url(Reminder, **query, result=value),
+            )
             for value, label in Result.choices
         ],
         "no_show_reminded": no_shows(True),

@@ -224,3 +224,21 @@ def test_an_advisor_sees_no_link(client, providers, settings):
     page = client.get(reverse("admin:index")).content.decode()
 
     assert SETUP not in page
+
+
+def test_demo_and_test_calls_are_not_webhooks_but_a_real_call_is(owner, providers, shop):
+    from django.utils import timezone
+
+    from dealership.core.demo.seed import demo_seed
+    from voice.models import Call
+
+    demo_seed()
+    Call.objects.create(call_sid="CAbrowsertest", is_test=True)
+    assert Call.objects.filter(direction=Call.Direction.INBOUND).count() >= 5
+
+    row = _rows(owner.get(SETUP).content.decode())["webhook"]
+    assert row[0] == "todo" and "None received yet" in row[1]
+
+    Call.objects.create(call_sid="CAreal", stream_claimed_at=timezone.now())
+    row = _rows(owner.get(SETUP).content.decode())["webhook"]
+    assert row[0] == "ok" and row[1].startswith("Last webhook from Twilio OK An incoming call, ")

@@ -83,3 +83,37 @@ def test_saving_an_existing_customer_unchanged_is_not_questioned(shop, customer,
     page = boss.get(f"/admin/crm/customer/{customer.pk}/change/")
     assert page.status_code == 200
     assert "already belongs" not in page.content.decode()
+
+
+def test_the_card_names_a_language_other_than_english_only(shop, customer, boss):
+    assert "language" not in _card(boss, customer).lower()  # English: nothing to say
+
+    customer.preferred_language = "es"
+    customer.save()
+    card = _card(boss, customer)
+    assert "Speaks Spanish" in card and "language: es" not in card
+
+
+def test_the_page_explains_the_phone_format_and_shows_a_readable_service_history(shop, customer, boss):
+    from datetime import date
+    from decimal import Decimal
+
+    from crm.models import ServiceRecord
+
+    ServiceRecord.objects.create(
+        vehicle=customer.vehicles.get(),
+        date=date(2026, 11, 9),
+        description="Oil change",
+        mileage=42100,
+        cost=Decimal("59.99"),
+        notes="Full synthetic 0W-20",
+    )
+    page = boss.get(f"/admin/crm/customer/{customer.pk}/change/").content.decode()
+
+    assert "(312) 555-0123 or +1 312 555 0123" in page and "E.164" not in page
+    assert re.search(r'name="phone"[^>]*value="\(312\) 555-0147"', page)  # national format in the field
+    assert "Texts opted out at" in page and "Sms opted out at" not in page
+    history = page.split('id="service-history"', 1)[1].split("</table>", 1)[0]
+    assert "<th" in history and ">Date</th>" in history and ">Cost</th>" in history
+    assert "Nov 9, 2026" in history and "2026-11-09" not in history
+    assert ">$59.99</td>" in history and "42,100 mi" in history

@@ -241,3 +241,19 @@ def test_staff_without_the_permission_cannot_import(client, shop):
     assert client.get(IMPORT).status_code == 403
     assert _upload(client, SAMPLE.read_bytes()).status_code == 403
     assert _counts() == (0, 0, 0)
+
+
+def test_the_page_explains_the_columns_and_offers_the_sample_file(advisor):
+    from django.contrib.staticfiles import finders
+
+    page = advisor.get(IMPORT).content.decode()
+
+    help_text = html.unescape(page.split('id="import-help"', 1)[1].split("</div>", 1)[0])
+    assert "“Cell Phone”" in help_text and "(312) 555-0147" in help_text and "invoice total" in help_text
+    assert "This importer will import the following fields" not in page  # the raw field names
+    link = re.search(r'id="import-sample" href="([^"]+)"', page).group(1)
+    assert link.endswith("crm/sample-shop-export.csv")
+    # The file offered is the documented sample (docs/), byte for byte.
+    assert Path(finders.find("crm/sample-shop-export.csv")).read_bytes() == SAMPLE.read_bytes()
+    assert re.search(r"<button[^>]*>\s*Preview import\s*</button>", page)
+    assert ">Submit<" not in page.replace(" ", "")

@@ -34,7 +34,7 @@ def test_upload_preview_confirm(advisor_page, live_server, page_problems, tmp_pa
     page.wait_for_url("**/admin/crm/customer/import/")
 
     page.set_input_files("input[name=import_file]", str(SAMPLE))
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Preview import").click()
     page.get_by_text("Below is a preview of data to be imported").wait_for()
     page.screenshot(path=shots / "import_preview.png", full_page=True)
     preview = page.locator("table").last.inner_text()

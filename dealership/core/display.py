@@ -43,6 +43,13 @@ def shop_when(moment: datetime | None, *, today: date | None = None) -> str:
     return local.strftime(fmt)
 
 
+def day(value: date | None) -> str:
+    """ "Nov 9, 2026" (a calendar date, no time)."""
+    if value is None:
+        return ""
+    return f"{value:%b} {value.day}, {value.year}"
+
+
 def phone(e164: str | None) -> str:
     """A stored E.164 number in the shop's national format; anything else as it is."""
     return format_phone_for_display(e164 or "", region=shop_get().phone_region)

@@ -37,3 +37,20 @@ def test_an_advisor_neither_sees_nor_opens_it(shop):
     advisor = _member(SERVICE_ADVISOR)
     assert f'href="{DASHBOARD}"' not in advisor.get(reverse("admin:index")).content.decode()
     assert advisor.get(DASHBOARD).status_code == 403
+
+
+@pytest.mark.django_db
+def test_count_charts_tick_in_whole_numbers_and_labels_use_us_spelling(shop):
+    import json
+
+    page = _member(OWNER).get(DASHBOARD)
+    charts = {chart.id: chart for chart in page.context["charts"]}
+    text = page.content.decode()
+
+    for count_chart in ("chart-calls", "chart-hours", "chart-outcomes", "chart-reminders", "chart-callbacks"):
+        assert json.loads(charts[count_chart].options)["scales"]["y"]["ticks"]["precision"] == 0
+    assert "ticks" not in json.loads(charts["chart-revenue"].options)["scales"]["y"]  # dollars have cents
+    outcomes = json.loads(charts["chart-outcomes"].data)["labels"]
+    assert "Canceled" in outcomes and "Cancelled" not in outcomes
+    assert "Realized (invoiced)" in charts["chart-revenue"].data
+    assert "realised" not in text.lower().replace("revenue_realised", "").replace("revenue-realised", "")

@@ -18,6 +18,9 @@ SHOP = {
     "technician_minutes_per_day": 4 * 8 * 60,
     "reminder_window_start": time(9, 0),
     "reminder_window_end": time(20, 0),
+    # Urgent callbacks and safety calls alert the demo owner (dealership.core.alerts), by email.
+    "alert_channel": "email",
+    "alert_emails": "owner@lakeside-auto.example",
 }
 
 # (weekday 0 = Monday, opens, closes); Sunday has no row, so it is closed.

@@ -148,11 +148,15 @@ def test_it_books_the_next_two_weeks_only_when_the_shop_is_open_and_within_capac
         assert local.weekday() != 6 and local.date() not in closed
         opens, closes = hours[local.weekday()]
         assert opens <= local.time() < closes
-        assert appointment.channel == Appointment.Channel.STAFF
+        # Booked by the staff, but for the one the AI booked on today's demo booking call.
+        assert appointment.channel == Appointment.Channel.STAFF or (
+            appointment.channel == Appointment.Channel.AI_PHONE and appointment.call.outcome == "booked"
+        )
         assert appointment.duration_minutes == appointment.service_type.duration_minutes
         assert appointment.price_quoted == appointment.service_type.price
         assert appointment.vehicle is None or appointment.vehicle.customer_id == appointment.customer_id
-    per_day = Counter(a.local_date for a in appointments)
+    assert sum(a.channel == Appointment.Channel.AI_PHONE for a in appointments) == 1
+    per_day = Counter(a.local_date for a in appointments if a.channel == Appointment.Channel.STAFF)
     assert len(per_day) >= 9  # every open day of the two weeks bar at most one
     assert max(per_day.values()) <= 6
     per_slot = Counter(a.start for a in appointments)
@@ -264,3 +268,34 @@ def test_it_adds_calls_handled_by_the_ai_and_open_callbacks_for_today():
 
     seed()  # again: nothing doubled, and a handled message stays handled
     assert (calls.count(), CallbackRequest.objects.filter(handled=False).count()) == (4, 2)
+
+
+def test_the_booking_call_booked_what_it_says_and_every_call_is_summarised():
+    from dealership.core.alerts.delivery import alert_recipients
+    from voice.models import Call
+
+    seed()
+
+    calls = {c.call_sid: c for c in Call.objects.filter(call_sid__startswith="CAdemo")}
+    booking = next(c for c in calls.values() if c.outcome == Call.Outcome.BOOKED)
+    appointment = Appointment.objects.get(call=booking)
+    assert appointment.channel == Appointment.Channel.AI_PHONE
+    assert appointment.customer_id == booking.customer_id
+    assert appointment.service_type.code == "oil_change"
+    start = appointment.start.astimezone(CHICAGO)
+    # Saturday: tomorrow is Sunday, closed; the agent offers Monday morning and says so.
+    assert start.date() == date(2026, 11, 23) and start.time() == time(9, 30)
+    said = " ".join(booking.turns.values_list("text", flat=True))
+    assert "on Monday at 9:30 AM" in said and "tomorrow at 9:30" not in said
+    tools = list(booking.tool_calls.order_by("pk").values_list("name", flat=True))
+    assert tools == ["check_availability", "schedule_appointment"]
+    assert booking.tool_calls.get(name="schedule_appointment").result["appointment_id"] == appointment.pk
+
+    for call in calls.values():
+        assert call.summary and call.reason_for_calling and call.service_wanted and call.summarized_at
+        assert call.urgency in ("routine", "soon") and call.sentiment
+        assert call.follow_up_needed == call.callback_requests.exists()
+    assert booking.vehicle_mentioned
+
+    shop = Shop.objects.get()
+    assert [r.address for r in alert_recipients(shop)] == ["owner@lakeside-auto.example"]
