@@ -76,6 +76,8 @@ class World:
             "notes": "squeaky brakes",
             "reason": "billing question",
             "what_they_said": "stop calling me",
+            "urgent": False,
+            "symptom": "the brake pedal goes to the floor",
         }
         return {name: values[name] for name in tool.parameters["properties"]}
 
