@@ -168,7 +168,8 @@ def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> R
         context.verified_customer_ids.add(args.customer_id)
     elif context.is_call:
         context.failed_verifications[args.customer_id] = failures + 1
-        verification_failed(customer_id=args.customer_id)
+        if not context.is_test:  # a tester's misses must not lock a real customer's account for a day
+            verification_failed(customer_id=args.customer_id)
     return {"success": True, "verified": verified}
 
 
