@@ -160,6 +160,19 @@ def test_errors_on_several_calls_in_a_row_alert_but_one_does_not(alerting):
     assert "last 3 calls all had errors" in Alert.objects.get().subject
 
 
+def test_a_text_twilio_refuses_is_logged_without_the_full_number(alerting, caplog):
+    """Twilio's error names the number it refused; our log keeps only its last four digits."""
+    Shop.objects.update(alert_channel="sms")
+    alerting.fail_next(400, 21211, f"Invalid 'To' Phone Number: {OWNER_CELL}")
+    callback_request_create(phone="+13125550147", reason="Tow truck needed", urgent=True)
+
+    with caplog.at_level("INFO"):
+        alerts_send_due()
+
+    assert "21211" in caplog.text and OWNER_CELL[-4:] in caplog.text
+    assert OWNER_CELL not in caplog.text and OWNER_CELL[1:] not in caplog.text
+
+
 def test_a_text_that_fails_is_retried_a_bounded_number_of_times(alerting, mailoutbox):
     Shop.objects.update(alert_channel="sms")
     callback_request_create(phone="+13125550147", reason="Tow truck needed", urgent=True)
