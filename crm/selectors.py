@@ -65,11 +65,15 @@ def customer_find_by_phone(*, phone: str, region: str | None = None) -> Customer
     )
 
 
-def customer_summary(*, customer: Customer, now: datetime, zone: ZoneInfo | None = None) -> dict[str, Any]:
+def customer_summary(
+    *, customer: Customer, now: datetime, zone: ZoneInfo | None = None, include_test: bool = False
+) -> dict[str, Any]:
     """The `get_customer_by_phone` tool result: who this is, their vehicles and what is booked.
 
     Upcoming = scheduled or confirmed and starting at or after `now`, earliest first, with times in
-    the shop's time zone (`zone` saves the shop lookup when the caller already has it).
+    the shop's time zone (`zone` saves the shop lookup when the caller already has it). Test bookings
+    (made on browser test calls) only with `include_test` (on a test call): a real caller never hears
+    of the booking a tester made as them.
     """
     zone = zone or shop_get().zone
     vehicles = (
@@ -77,9 +81,11 @@ def customer_summary(*, customer: Customer, now: datetime, zone: ZoneInfo | None
         .only("pk", "year", "make", "model")
         .order_by(F("year").desc(nulls_last=True), "pk")
     )
+    upcoming = Appointment.objects.filter(customer=customer, start__gte=now, status__in=UPCOMING_STATUSES)
+    if not include_test:
+        upcoming = upcoming.filter(is_test=False)
     upcoming = (
-        Appointment.objects.filter(customer=customer, start__gte=now, status__in=UPCOMING_STATUSES)
-        .select_related("service_type")
+        upcoming.select_related("service_type")
         .only("pk", "start", "status", "service_type__code")
         .order_by("start", "pk")
     )
@@ -243,8 +249,11 @@ def customer_card(*, customer: Customer) -> CustomerCard:
     return CustomerCard(
         vehicles=list(customer.vehicles.order_by("-year", "make", "pk")),
         next_appointment=upcoming,
-        open_callbacks=CallbackRequest.objects.filter(customer=customer, handled=False).count(),
-        calls=Call.objects.filter(customer=customer).count(),
+        # Browser test calls placed as this customer are left out, as the lists linked from the card do.
+        open_callbacks=CallbackRequest.objects.filter(customer=customer, handled=False)
+        .exclude(call_id__in=Call.objects.filter(is_test=True).values("pk"))
+        .count(),
+        calls=Call.objects.filter(customer=customer, is_test=False).count(),
     )
 
 

@@ -8,6 +8,7 @@ TWILIO_HTTP_TIMEOUT (seconds, default 10) for the blocking worker calls.
 
 import asyncio
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,12 +110,23 @@ def _request_never_sent(exc: BaseException) -> bool:
     return False
 
 
+# A phone number in Twilio's words ("Invalid 'To' Phone Number: +13125550147"), with or without its "+".
+_PHONE_IN_TEXT = re.compile(r"(?<!\w)\+?\d{10,15}\b")  # not the digits inside a SID ("CA0123…")
+
+
+def _without_phone_numbers(text: str) -> str:
+    """Twilio's error text with any phone number cut to its last four digits: the message is logged
+    and kept on records, and full numbers never go into logs."""
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+
+
 def _as_provider_error(exc: BaseException, action: str) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, TwilioException) and isinstance(getattr(exc, "status", None), int):
         status: int = exc.status  # type: ignore[attr-defined]
         detail = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", "")
+        detail = _without_phone_numbers(str(detail))
         return ProviderError(
             f"Twilio could not {action}: HTTP {status}, code {_twilio_code(exc)}: {detail}",
             permanent=status_is_permanent(status),

@@ -16,10 +16,11 @@ from django.test import Client
 
 from dealership.asgi import application
 from tests.calls import STREAM_SID, FakePhone, eventually
+from tests.test_call_warm_handoff import says, script_transfer, warm_settings
 from voice.agent.control import TRANSFERRING
 from voice.browser_calls.services import browser_call_place
 from voice.control import call_control_send
-from voice.models import Call
+from voice.models import Call, Handoff
 from voice.streams import stream_parameters
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -162,3 +163,24 @@ async def test_a_transfer_is_shown_on_the_page_and_ends_the_test_call(live, cust
 def _shown(phone: FakePhone, kind: str) -> list[dict[str, Any]]:
     """The test-call frames of `kind` the page received."""
     return [f for f in phone.frames if f["event"] == "testcall" and f["kind"] == kind]
+
+
+@pytest.mark.usefixtures("open_around_the_clock")
+async def test_the_agents_transfer_on_a_test_call_is_no_warm_hand_off(live, customer, settings, fake_twilio):
+    """With a public origin a phone call's transfer is a warm hand-off (a Handoff waiting for Twilio's
+    dial result); a test call's never reaches Twilio, so it must leave no hand-off ringing forever."""
+    warm_settings(settings)
+    script_transfer(live)
+    user = await database_sync_to_async(member)("advisor")
+    call = await database_sync_to_async(browser_call_place)(engine=live.engine, customer_id=customer.pk)
+    phone = await page_dials(user, call)
+    try:
+        await live.greeted(phone)
+        await says(live, "Can I talk to a real person please?")
+        await eventually(lambda: _shown(phone, "transfer"), within=10, what="the transfer on the page")
+    finally:
+        await phone.hang_up()
+
+    assert _shown(phone, "transfer")[0]["text"] == "Would transfer to (312) 555-0199."
+    assert fake_twilio.requests == []
+    assert not await database_sync_to_async(Handoff.objects.filter(call=call).exists)()

@@ -6,6 +6,8 @@ buttons and are refused; a call that ended gets a clear message."""
 from __future__ import annotations
 
 import asyncio
+import time
+import urllib.parse
 
 import pytest
 from channels.db import database_sync_to_async
@@ -14,7 +16,9 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.calls import FakePhone, eventually
+from tests.faults.proxy import TcpProxy
 from voice.agent.control import GOODBYE, TRANSFERRING
+from voice.live.registry import live_call_register, live_call_unregister
 from voice.models import Call, CallControl, StaffProfile, TransferNumber
 from voice.takeover import call_is_live
 
@@ -179,4 +183,34 @@ async def test_staff_without_the_permission_see_no_buttons_and_are_refused(live,
         assert "Transfer to me" in html and "End call" in html
     assert [r.status_code for r in refused] == [403, 403]
     assert not call_updates(fake_twilio, live.call)
+    assert not await database_sync_to_async(CallControl.objects.exists)()
+
+
+async def test_a_channel_layer_that_hangs_gets_a_clear_message_within_seconds(shop, customer, settings):
+    """Redis for the channel layer stops answering (connections hang): the take-over is refused within
+    seconds with a sentence, instead of holding the advisor's request (and a web worker) for ever."""
+    real = urllib.parse.urlsplit(settings.REDIS_URL)
+    proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or 6379)
+    layer = dict(settings.CHANNEL_LAYERS["default"])
+    url = f"redis://{proxy.address}{real.path or '/0'}"
+    layer["CONFIG"] = {**layer["CONFIG"], "hosts": [{"address": url, "socket_connect_timeout": 2}]}
+    settings.CHANNEL_LAYERS = {"default": layer}
+    proxy.cut("blackhole")
+    advisor = await database_sync_to_async(staff_client)("advisor", phone=MY_PHONE)
+    call = await database_sync_to_async(Call.objects.create)(
+        call_sid="CA" + "6" * 32, from_number=customer.phone
+    )
+    await live_call_register({"call_id": call.pk})  # the registry's Redis still answers
+    try:
+        started = time.monotonic()
+        board = await asyncio.wait_for(
+            post(advisor, take_over_url(call), {"action": "transfer_to_me"}, **JSON), timeout=15
+        )
+        took = time.monotonic() - started
+    finally:
+        await live_call_unregister(call.pk)
+        proxy.close()
+
+    assert (board.status_code, board.json()["message"]) == (409, "The call could not be reached; try again.")
+    assert took < 3.5
     assert not await database_sync_to_async(CallControl.objects.exists)()

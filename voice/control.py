@@ -7,6 +7,7 @@ voice.agent.control). Nothing happens when no process holds the call (it ended):
 a request, not a job.
 """
 
+import asyncio
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -17,11 +18,19 @@ def call_group(call_sid: str) -> str:
     return f"call.{call_sid}"
 
 
+# Seconds for one send. The channel layer's Redis has a connect timeout but no read timeout, so a Redis
+# that stops answering would otherwise hold an advisor's take-over request (or a reconnecting call's
+# start) for ever. TimeoutError past it: callers already treat a failed send as "not reached".
+SEND_TIMEOUT = 1.0
+
+
 async def acall_control_send(call_sid: str, action: str, **fields: Any) -> None:
-    """Send `action` (with JSON-serialisable `fields`) to the live call, if any process holds it."""
+    """Send `action` (with JSON-serialisable `fields`) to the live call, if any process holds it.
+    TimeoutError when the channel layer did not take it within SEND_TIMEOUT."""
     layer = get_channel_layer()
     if layer is not None:
-        await layer.group_send(call_group(call_sid), {"type": "call.control", "action": action, **fields})
+        message = {"type": "call.control", "action": action, **fields}
+        await asyncio.wait_for(layer.group_send(call_group(call_sid), message), SEND_TIMEOUT)
 
 
 def call_control_send(call_sid: str, action: str, **fields: Any) -> None:

@@ -163,10 +163,14 @@ def call_set_outcome(*, call_id: int, outcome: str) -> None:
 
 def call_set_language(*, call_id: int, language: str, customer_id: int | None = None) -> None:
     """The language the caller speaks, as detected on the call; it becomes the preferred language of
-    the customer the call is for (`customer_id`, else the customer matched to the call)."""
+    the customer the call is for (`customer_id`, else the customer matched to the call). Not from a
+    browser test call: a tester speaking as a customer must not change how the customer is greeted."""
     Call.objects.filter(pk=call_id).update(language=language, updated_at=timezone.now())
+    call = Call.objects.filter(pk=call_id).values("customer_id", "is_test").first()
+    if call is None or call["is_test"]:
+        return
     if customer_id is None:
-        customer_id = Call.objects.filter(pk=call_id).values_list("customer_id", flat=True).first()
+        customer_id = call["customer_id"]
     if customer_id is not None:
         customer_set_preferred_language(customer_id=customer_id, language=language)
 

@@ -199,17 +199,19 @@ class CallSession:
         TwiML fallback; to end the call itself, `hang_up()` first."""
         await self._finish(reason, close_socket=True)
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+    async def transfer(
+        self, call_sid: str, number: str, *, announce: str = "", handoff: str = "", language: str = ""
+    ) -> None:
         """Dial `number` on the live call through the call's telephony (Twilio's REST API; Twilio
         says `announce` first, if given); the stream then ends. `handoff`: a warm hand-off's token
         (voice.handoffs), so the advisor hears the whisper and the dial's result comes back to us.
         ProviderError on failure."""
-        await self.telephony.transfer(call_sid, number, announce=announce, handoff=handoff)
+        await self.telephony.transfer(call_sid, number, announce=announce, handoff=handoff, language=language)
 
-    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
+    async def hang_up(self, call_sid: str, *, announce: str = "", language: str = "") -> None:
         """End the call (an already-ended call is fine); Twilio says `announce` first, if given.
         ProviderError on failure."""
-        await self.telephony.hang_up(call_sid, announce=announce)
+        await self.telephony.hang_up(call_sid, announce=announce, language=language)
 
     # --- internals --------------------------------------------------------------------------------
 

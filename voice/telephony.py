@@ -21,13 +21,17 @@ class CallTelephony(Protocol):
         """Texts can be sent (for Twilio: telephony is configured)."""
         ...
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
-        """Dial `number` on the live call (after saying `announce`, if given); `handoff` is a warm
-        hand-off's token (voice.handoffs): the advisor hears a whisper first. ProviderError on failure."""
+    async def transfer(
+        self, call_sid: str, number: str, *, announce: str = "", handoff: str = "", language: str = ""
+    ) -> None:
+        """Dial `number` on the live call (after saying `announce`, in `language`, if given); `handoff`
+        is a warm hand-off's token (voice.handoffs): the advisor hears a whisper first. ProviderError
+        on failure."""
         ...
 
-    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
-        """End the call (after saying `announce`); an already-ended call is fine. ProviderError on failure."""
+    async def hang_up(self, call_sid: str, *, announce: str = "", language: str = "") -> None:
+        """End the call (after saying `announce`, in `language`); an already-ended call is fine.
+        ProviderError on failure."""
         ...
 
     async def send_sms(self, to: str, body: str) -> None:
@@ -49,17 +53,21 @@ class TwilioTelephony:
     def sms_enabled(self) -> bool:
         return telephony_is_configured()
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+    async def transfer(
+        self, call_sid: str, number: str, *, announce: str = "", handoff: str = "", language: str = ""
+    ) -> None:
         if handoff:
             await self.client().update_call_twiml(call_sid, warm_dial_twiml(number=number, token=handoff))
         elif announce:
-            await self.client().update_call_twiml(call_sid, twiml.dial(number, message=announce))
+            await self.client().update_call_twiml(
+                call_sid, twiml.dial(number, message=announce, language=language)
+            )
         else:
             await self.client().transfer(call_sid, number)
 
-    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
+    async def hang_up(self, call_sid: str, *, announce: str = "", language: str = "") -> None:
         if announce:
-            await self.client().update_call_twiml(call_sid, twiml.say_and_hangup(announce))
+            await self.client().update_call_twiml(call_sid, twiml.say_and_hangup(announce, language))
         else:
             await self.client().hang_up(call_sid)
 

@@ -64,13 +64,16 @@ class CallTransport(Protocol):
         fallback after <Connect> (an apology and a transfer or a request to call back)."""
         ...
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+    async def transfer(
+        self, call_sid: str, number: str, *, announce: str = "", handoff: str = "", language: str = ""
+    ) -> None:
         """Hand the caller of call `call_sid` (the one this transport carries) to `number`, after
-        saying `announce` if given. `handoff`: the token of a warm hand-off (voice.handoffs) whose
-        whisper the advisor hears first; a transport without whispers may dial plainly. ProviderError
-        on failure."""
+        saying `announce` (in `language`) if given. `handoff`: the token of a warm hand-off
+        (voice.handoffs) whose whisper the advisor hears first; a transport without whispers may dial
+        plainly. ProviderError on failure."""
         ...
 
-    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
-        """End call `call_sid` (after saying `announce`, if given). ProviderError on failure."""
+    async def hang_up(self, call_sid: str, *, announce: str = "", language: str = "") -> None:
+        """End call `call_sid` (after saying `announce`, in `language`, if given). ProviderError on
+        failure."""
         ...

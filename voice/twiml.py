@@ -82,9 +82,9 @@ def connect_stream(
     return _response(stream, fallback_verbs(transfer_number=transfer_number, caller_id=caller_id))
 
 
-def dial(number: str, *, caller_id: str = "", message: str = "") -> str:
-    """Transfer the call to `number`, optionally saying `message` first."""
-    return _response(say(message) if message else "", dial_verb(number, caller_id=caller_id))
+def dial(number: str, *, caller_id: str = "", message: str = "", language: str = "") -> str:
+    """Transfer the call to `number`, optionally saying `message` (in `language`) first."""
+    return _response(say(message, language) if message else "", dial_verb(number, caller_id=caller_id))
 
 
 def fallback(*, transfer_number: str = "", message: str = FALLBACK_MESSAGE) -> str:

@@ -113,9 +113,12 @@ def _changelist(model: type, query: dict[str, Any]) -> str:
 
 
 def open_callbacks() -> QuerySet[CallbackRequest]:
-    """Messages not yet handled: urgent first, then the longest waiting."""
+    """Messages not yet handled: urgent first, then the longest waiting. Those taken on browser test
+    calls are left out (as in Recent calls): nobody is waiting for that call back."""
+    test_calls = Call.objects.filter(is_test=True).values("pk")
     return (
         CallbackRequest.objects.filter(handled=False)
+        .exclude(call_id__in=test_calls)
         .select_related("customer")
         .order_by("-urgent", "created_at", "pk")
     )
@@ -154,7 +157,9 @@ def today_desk(*, now: datetime | None = None, deployment_warnings: bool = True)
             url=_changelist(Appointment, on_day),
         ),
         late_ids={a.pk for a in agenda.appointments if a.status in EXPECTED and a.start < now},
-        callbacks=_panel(open_callbacks(), _changelist(CallbackRequest, {"handled__exact": 0})),
+        callbacks=_panel(
+            open_callbacks(), _changelist(CallbackRequest, {"handled__exact": 0, "test_call": "no"})
+        ),
         reminders=_panel(
             reminders_needing_a_person(),
             _changelist(Reminder, {"status__in": ",".join(NEEDS_A_PERSON)}),

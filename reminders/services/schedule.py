@@ -68,13 +68,14 @@ def _contacted_recently(reminder: Reminder, now: datetime) -> bool:
 def reminder_schedule(*, appointment_id: int, now: datetime | None = None) -> Reminder | None:
     """Create or re-time the day-before reminder of an appointment (after booking or rescheduling).
 
-    An appointment that is no longer upcoming voids its reminder. Returns None for an unknown id.
+    An appointment that is no longer upcoming voids its reminder. Returns None for an unknown id, and for
+    a test booking (booked on a browser test call: no reminder at all).
     """
     now = now or timezone.now()
     with transaction.atomic():
         appointment = Appointment.objects.select_related("customer").filter(pk=appointment_id).first()
-        if appointment is None:
-            return None
+        if appointment is None or appointment.is_test:
+            return None  # a test call's booking (voice.browser_calls) must never call or text the customer
         reminder, created = Reminder.objects.select_for_update().get_or_create(
             appointment=appointment, kind=Reminder.Kind.DAY_BEFORE
         )

@@ -37,6 +37,26 @@ def test_booking_creates_a_reminder_call_the_day_before(
 
 
 @pytest.mark.django_db
+def test_a_booking_made_on_a_test_call_gets_no_reminder(
+    shop, catalog, customer, django_capture_on_commit_callbacks
+):
+    """The browser test call may be made as a real customer: its booking must never call or text them."""
+    with time_machine.travel(MONDAY_NOON, tick=False), django_capture_on_commit_callbacks(execute=True):
+        appointment = appointment_book(
+            customer=customer,
+            service_code="oil_change",
+            start=datetime(2026, 3, 11, 10, tzinfo=CHICAGO),
+            channel="ai_phone",
+            is_test=True,
+        )
+        appointment_reschedule(
+            appointment_id=appointment.pk, start=datetime(2026, 3, 12, 10, tzinfo=CHICAGO), channel="ai_phone"
+        )
+
+    assert not Reminder.objects.filter(appointment=appointment).exists()
+
+
+@pytest.mark.django_db
 def test_a_customer_with_an_address_elsewhere_is_called_in_their_own_morning(
     shop, catalog, customer, django_capture_on_commit_callbacks
 ):

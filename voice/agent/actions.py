@@ -272,7 +272,8 @@ class CallActions:
         """Dial `number` (default: the transfer number, as a warm hand-off when Twilio can reach our
         whisper) on the live call. On failure the stream is closed, so the TwiML fallback after
         <Connect> apologises and dials the transfer number."""
-        warm = not number and warm_handoff_available()
+        # A browser test call never reaches Twilio, so no dial result would ever end a hand-off.
+        warm = not number and warm_handoff_available() and not self.call.is_test
         number = number or self.transfer_number
         if not number:
             return False
@@ -327,22 +328,26 @@ class CallActions:
         self.log.info("message taken for a callback to %s", mask_phone(self.call.caller_number))
         return True
 
-    async def speak_with_twilio(
-        self, apology: str = twiml.FALLBACK_MESSAGE, *, reason: str = VOICE_LOST
-    ) -> bool:
+    async def speak_with_twilio(self, apology: str = "", *, reason: str = VOICE_LOST) -> bool:
         """Our own voice is gone: have Twilio say the apology, then dial the transfer number, or
         leave a message for advisors (`reason`, unless one was being taken) and hang up. Falls back
         to closing the stream (the <Connect> fallback)."""
         self.session.tasks.begin_ending("spoken fallback")
         if not self.transfer_number and not self.message_taken:
             await self.take_message(reason=self._unfinished_reason if self.taking_message else reason)
+        # Twilio's own voice, in the caller's language (the words in English are the TwiML fallback's).
+        language = self.language
+        english = language == DEFAULT_LANGUAGE
+        apology = apology or (twiml.FALLBACK_MESSAGE if english else line("apology", language))
         try:
             if self.transfer_number:
-                announce = f"{apology} {twiml.TRANSFER_MESSAGE}"
-                await self.session.transfer(self.call.call_sid, self.transfer_number, announce=announce)
+                then = twiml.TRANSFER_MESSAGE if english else line("connect_you", language)
+                await self.session.transfer(
+                    self.call.call_sid, self.transfer_number, announce=f"{apology} {then}", language=language
+                )
             else:
-                announce = f"{apology} An advisor will call you back soon. Goodbye."
-                await self.session.hang_up(self.call.call_sid, announce=announce)
+                announce = f"{apology} {line('call_you_back', language)}"
+                await self.session.hang_up(self.call.call_sid, announce=announce, language=language)
         except ProviderError as exc:
             await self._failed("spoken fallback", exc)
             return False

@@ -62,10 +62,16 @@ def _appointment_line(appointment: dict, zone: ZoneInfo, names: dict[str, str]) 
 
 
 def caller_context_load(
-    *, phone: str, customer_id: int | None = None, now: datetime | None = None, purpose: str = ""
+    *,
+    phone: str,
+    customer_id: int | None = None,
+    now: datetime | None = None,
+    purpose: str = "",
+    is_test: bool = False,
 ) -> CallerContext:
     """Who is calling: the customer matched by `customer_id` or by the caller ID `phone`, with their
-    vehicles and upcoming appointments as lines for the model. An unknown caller keeps just `phone`."""
+    vehicles and upcoming appointments as lines for the model. An unknown caller keeps just `phone`.
+    `is_test`: a browser test call, whose test bookings count as upcoming (a real call's do not)."""
     caller_phone = phone if phone.startswith("+") else ""
     customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
     if customer is None and caller_phone:
@@ -73,7 +79,7 @@ def caller_context_load(
     if customer is None:
         return CallerContext(phone=caller_phone, purpose=purpose)
     zone = shop_get().zone
-    summary = customer_summary(customer=customer, now=now or timezone.now(), zone=zone)
+    summary = customer_summary(customer=customer, now=now or timezone.now(), zone=zone, include_test=is_test)
     names = dict(ServiceType.objects.values_list("code", "name"))
     return CallerContext(
         phone=caller_phone,
@@ -106,6 +112,7 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
         customer_id=call.customer_id,
         now=now,
         purpose="" if call_purpose(call) is not None else call.custom_parameters.get("purpose", ""),
+        is_test=call.is_test,
     )
     transfer_number = settings.TRANSFER_PHONE_NUMBER or ""
     services = [

@@ -38,13 +38,15 @@ class PageTelephony:
     def sms_enabled(self) -> bool:
         return True  # texts are shown on the page, with or without Twilio
 
-    async def transfer(self, call_sid: str, number: str, *, announce: str = "", handoff: str = "") -> None:
+    async def transfer(
+        self, call_sid: str, number: str, *, announce: str = "", handoff: str = "", language: str = ""
+    ) -> None:
         # A warm hand-off (`handoff`) would whisper to the advisor first; on the page it is a transfer.
         shown = format_phone_for_display(number, region=self._region)
         await self.show("transfer", text=f"Would transfer to {shown}.", number=shown, announce=announce)
         self._end_soon("transferred (test call)")
 
-    async def hang_up(self, call_sid: str, *, announce: str = "") -> None:
+    async def hang_up(self, call_sid: str, *, announce: str = "", language: str = "") -> None:
         await self.show("hang_up", text="The receptionist hung up.", announce=announce)
         self._end_soon("hung up (test call)")
 

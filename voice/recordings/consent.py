@@ -20,7 +20,8 @@ _OBJECTION = re.compile(
     re.IGNORECASE,
 )
 _NO = re.compile(
-    r"^\W*(?:no(?!\s+problem)|nope|nah|not\s+ok(?:ay)?|i\s+(?:do not|don'?t)\s+(?:agree|consent))\b",
+    r"^\W*(?:no(?!\s+problem|\s+hay\s+(?:ning[uú]n\s+)?problema|\s+me\s+importa)"
+    r"|nope|nah|not\s+ok(?:ay)?|i\s+(?:do not|don'?t)\s+(?:agree|consent))\b",
     re.IGNORECASE,
 )
 
@@ -37,7 +38,9 @@ def declines_recording(text: str) -> bool:
 
 _YES = re.compile(
     r"^\W*(?:yes|yeah|yep|yup|sure|ok(?:ay)?|fine|of\s+course|go\s+ahead|that'?s\s+(?:fine|ok(?:ay)?)"
-    r"|no\s+problem|s[ií]|claro|est[aá]\s+bien|de\s+acuerdo|vale)\b",
+    r"|no\s+problem|s[ií]|claro|est[aá]\s+bien|de\s+acuerdo|vale"
+    # Spanish for "no problem" / "I don't mind" / "of course": a yes that starts with "no".
+    r"|no\s+hay\s+(?:ning[uú]n\s+)?problema|no\s+me\s+importa|por\s+supuesto)\b",
     re.IGNORECASE,
 )
 

@@ -38,7 +38,19 @@ def test_ordinary_words_are_not_an_objection(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["Yes", "yeah, that's fine", "Sure. I need an oil change.", "Okay", "Sí, está bien"]
+    "text",
+    [
+        "Yes",
+        "yeah, that's fine",
+        "Sure. I need an oil change.",
+        "Okay",
+        "Sí, está bien",
+        # The Spanish question ("¿está bien?") is answered as Spanish speakers say yes.
+        "No hay problema",
+        "No hay ningún problema, necesito un cambio de aceite",
+        "No me importa",
+        "Por supuesto",
+    ],
 )
 def test_a_clear_yes_agrees(text):
     assert agrees_to_recording(text)

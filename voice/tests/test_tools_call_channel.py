@@ -344,6 +344,20 @@ def test_guessing_one_customer_across_many_calls_locks_that_account_for_the_day(
     assert other_check == {"success": True, "verified": True}
 
 
+def test_guesses_on_browser_test_calls_do_not_lock_a_real_customers_account(shop, customer):
+    """A tester trying wrong ZIP codes on test calls must not lock the real customer out for a day."""
+    for _ in range(4):
+        context = tool_context_for_call(call_id=None, caller_phone=STRANGER, is_test=True)
+        for guess in ("60601", "60602", "60603"):
+            execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": guess}, context=context)
+
+    real_call = execute_tool(
+        "verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=stranger()
+    )
+
+    assert real_call == {"success": True, "verified": True}
+
+
 def test_the_http_tools_api_is_not_locked_by_failed_checks_on_calls(shop, customer):
     for _ in range(4):
         context = stranger()

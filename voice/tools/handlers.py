@@ -103,7 +103,9 @@ def get_customer_by_phone(args: schemas.GetCustomerByPhoneArgs, context: ToolCon
             "upcoming_appointments": [],
         }
     _trust_if_caller(customer, context)
-    summary = customer_summary(customer=customer, now=timezone.now(), zone=shop.zone)
+    summary = customer_summary(
+        customer=customer, now=timezone.now(), zone=shop.zone, include_test=context.is_test
+    )
     if not context.may_see(customer.pk):
         # On a call, a number that isn't the caller's own reveals only that an account exists (so
         # the agent can ask for verification); its name, vehicles and appointments wait until the
@@ -168,7 +170,8 @@ def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> R
         context.verified_customer_ids.add(args.customer_id)
     elif context.is_call:
         context.failed_verifications[args.customer_id] = failures + 1
-        verification_failed(customer_id=args.customer_id)
+        if not context.is_test:  # a tester's misses must not lock a real customer's account for a day
+            verification_failed(customer_id=args.customer_id)
     return {"success": True, "verified": verified}
 
 

@@ -131,6 +131,8 @@ def receptionist_error_noted(*, call_id: int, error: str) -> Alert | None:
     only when the latest calls all failed. Once per kind of failure per FAILING_WINDOW."""
     from voice.models import Call
 
+    if Call.objects.filter(pk=call_id, is_test=True).exists():
+        return None  # a test call's failure is shown on the test page; it alerts no one
     if _KEY_REJECTED.search(error):
         why, what = "key", "A provider rejected our key (or it is missing)"
     elif _QUOTA.search(error):

@@ -101,6 +101,20 @@ def test_a_test_call_alerts_no_one(alerting):
     assert not Alert.objects.exists()
 
 
+def test_a_test_calls_failure_alerts_no_one(alerting):
+    """A browser test call with a rejected key, or after real calls that failed, texts no one."""
+    failed = [inbound_call(call_sid=f"CA{n:032d}") for n in range(3)]
+    Call.objects.filter(pk__in=[c.pk for c in failed]).update(last_error="Deepgram dropped the connection")
+    test = inbound_call(call_sid="CA" + "7" * 32)
+    Call.objects.filter(pk=test.pk).update(is_test=True)
+
+    call_record_error(call_id=test.pk, error="The model failed: OpenAI answered HTTP 401: Incorrect API key")
+    call_record_error(call_id=test.pk, error="Deepgram dropped the connection")
+
+    assert alerts_send_due() == 0
+    assert not Alert.objects.exists() and texts(alerting) == []
+
+
 def test_quiet_hours_hold_an_alert_until_they_end(alerting, mailoutbox):
     Shop.objects.update(alert_quiet_start=time(21, 0), alert_quiet_end=time(7, 0))
     with time_machine.travel(datetime(2026, 11, 24, 23, 30, tzinfo=CHICAGO), tick=False):
@@ -144,6 +158,19 @@ def test_errors_on_several_calls_in_a_row_alert_but_one_does_not(alerting):
     call_record_error(call_id=calls[2].pk, error="Deepgram dropped the connection")
 
     assert "last 3 calls all had errors" in Alert.objects.get().subject
+
+
+def test_a_text_twilio_refuses_is_logged_without_the_full_number(alerting, caplog):
+    """Twilio's error names the number it refused; our log keeps only its last four digits."""
+    Shop.objects.update(alert_channel="sms")
+    alerting.fail_next(400, 21211, f"Invalid 'To' Phone Number: {OWNER_CELL}")
+    callback_request_create(phone="+13125550147", reason="Tow truck needed", urgent=True)
+
+    with caplog.at_level("INFO"):
+        alerts_send_due()
+
+    assert "21211" in caplog.text and OWNER_CELL[-4:] in caplog.text
+    assert OWNER_CELL not in caplog.text and OWNER_CELL[1:] not in caplog.text
 
 
 def test_a_text_that_fails_is_retried_a_bounded_number_of_times(alerting, mailoutbox):

@@ -16,6 +16,7 @@ from voice.agent.actions import (
     sms_confirmation_body,
     split_name_and_message,
 )
+from voice.agent.lines import line
 from voice.agent.records import CallRecorder
 from voice.engines.base import CallContext
 from voice.models import Call, CallbackRequest
@@ -267,6 +268,18 @@ class TestMessages:
         assert "<Say>Sorry, I'm having trouble on this line. An advisor will call you back soon." in twiml
         assert twiml.endswith("<Hangup/></Response>")
         assert await database_sync_to_async(CallbackRequest.objects.filter(call=call).exists)()
+
+    @pytest.mark.parametrize("transfer_number", ["", ADVISOR])
+    async def test_a_spanish_caller_hears_twilios_apology_in_spanish(
+        self, call, fake_twilio, transfer_number
+    ):
+        async with call_actions(call, transfer_number=transfer_number) as (actions, _):
+            actions.language = "es"  # the caller switched to Spanish earlier in the call
+            assert await actions.speak_with_twilio() is True
+
+        twiml = fake_twilio.requests_to(f"/Calls/{call.call_sid}.json")[0].value("Twiml")
+        follows = line("connect_you", "es") if transfer_number else line("call_you_back", "es")
+        assert f'<Say language="es-MX">{line("apology", "es")} {follows}</Say>' in twiml
 
     async def test_twilio_speaks_the_apology_then_dials_the_advisor(self, call, fake_twilio):
         async with call_actions(call, transfer_number=ADVISOR) as (actions, _):
