@@ -113,7 +113,9 @@ class Call(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_direction_display()} call {self.call_sid}"
+        # The admin sets display_title (voice.admin.call_title: number and shop time) on the call it shows;
+        # elsewhere (logs, tracebacks, the async call path) no database read and no phone number.
+        return getattr(self, "display_title", "") or f"{self.get_direction_display()} call {self.call_sid}"
 
 
 class Turn(models.Model):

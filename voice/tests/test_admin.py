@@ -72,6 +72,33 @@ def test_the_call_page_lists_tool_calls_and_latency(admin_client, call_with_tran
         assert f"<td>{figure}</td>" in page
 
 
+def test_the_call_page_reads_like_a_page_for_people(admin_client, call_with_transcript):
+    """Titled by who called and when (not the Twilio SID), national numbers, shop times without seconds,
+    tables the theme styles, and no red cross for "not a test call"."""
+    Call.objects.filter(pk=call_with_transcript.pk).update(started_at=T0, to_number="+13125550100")
+
+    page = admin_client.get(
+        reverse("admin:voice_call_change", args=[call_with_transcript.pk])
+    ).content.decode()
+
+    title = "Inbound call from (312) 555-0147, Fri Nov 20, 9:00 AM"  # 15:00 UTC in Chicago
+    assert f"<title> {title} |" in page
+    breadcrumb = page.split("<h1", 1)[1].split("</h1>", 1)[0]
+    assert title in breadcrumb and call_with_transcript.call_sid not in breadcrumb
+    content = page.split('id="content-main"', 1)[1]
+    assert "(312) 555-0100" in content and "+13125550147" not in content
+    assert "9:00 AM" in content and "9:00:00" not in content
+    for table in ("call-transcript", "call-tool-calls", "call-latency"):
+        assert '<table class="desk-table' in content.split(f'id="{table}"')[0][-60:]
+    test_call = content.split(">Test call<", 1)[1][:600]
+    assert "No" in test_call and "close" not in test_call and "<svg" not in test_call
+
+
+def test_call_str_stays_free_of_phone_numbers_outside_the_admin(call_with_transcript):
+    call = Call.objects.get(pk=call_with_transcript.pk)
+    assert str(call) == f"Inbound call {call.call_sid}"
+
+
 def test_calls_are_read_only(admin_client, call_with_transcript):
     url = reverse("admin:voice_call_change", args=[call_with_transcript.pk])
 
