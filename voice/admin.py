@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
@@ -99,6 +99,9 @@ class CallAdmin(ModelAdmin):
         AskedForAppointmentFilter,
     )
     list_select_related = ("customer",)
+    # When the call rang, newest first (created_at is when the row was written: the demo loads rows at once);
+    # a call that never rang (no started_at) last.
+    ordering = (F("started_at").desc(nulls_last=True), "-pk")
     search_fields = ("call_sid", "from_number", "to_number", "customer__name", "summary")
     date_hierarchy = "created_at"
     fieldsets = (

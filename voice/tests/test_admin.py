@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -113,6 +113,20 @@ def test_the_call_list_shows_calls(admin_client, call_with_transcript):
 
     assert response.status_code == 200
     assert "Dana Whitfield" in response.content.decode()
+
+
+def test_the_call_list_shows_the_latest_call_to_ring_first(admin_client, db):
+    def call(sid: str, started_at: datetime | None) -> None:
+        Call.objects.create(call_sid=sid, from_number="+13125550147", started_at=started_at, summary=sid)
+
+    call("CA-rang-last", T0 + timedelta(hours=2))  # row written first (as the demo loads them)
+    call("CA-never-rang", None)
+    call("CA-rang-first", T0)
+
+    page = admin_client.get(reverse("admin:voice_call_changelist")).content.decode()
+
+    positions = [page.index(f">{sid}<") for sid in ("CA-rang-last", "CA-rang-first", "CA-never-rang")]
+    assert positions == sorted(positions)
 
 
 def test_advisors_mark_messages_handled(admin_client, admin_user, db):
