@@ -6,15 +6,23 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import F, QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, QuerySet, Value, When
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+)
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone, shop_when
+from dealership.core.parsing import small_int
 from insights.list_filters import AskedForAppointmentFilter, CallbackFromTestCallFilter, RangFilter
 from scheduling.shop import shop_get
 from voice.admin_live import live_board_view, take_over_context, take_over_view
@@ -324,7 +332,7 @@ class CallAdmin(ModelAdmin):
 class CallbackRequestAdmin(ModelAdmin):
     list_display = (
         "created_at",
-        "urgent",
+        "urgent_shown",
         "caller",
         "phone_display",
         "short_reason",
@@ -332,15 +340,35 @@ class CallbackRequestAdmin(ModelAdmin):
         "handled",
     )
     list_filter = ("handled", "urgent", CallbackFromTestCallFilter)
-    # Open first; among them urgent first, then the longest waiting (as on Today).
-    ordering = ("handled", "-urgent", "created_at")
+    # Open first; among them urgent first, then the longest waiting (as on Today). Handled ones after,
+    # the newest first: the one just dealt with is the one looked for.
+    ordering = (
+        "handled",
+        Case(When(handled=False, urgent=True, then=Value(0)), default=Value(1)).asc(),
+        Case(When(handled=False, then=F("created_at"))).asc(nulls_last=True),
+        F("created_at").desc(),
+        "-pk",
+    )
     list_select_related = ("customer", "handled_by", "call")
     search_fields = ("name", "phone", "reason", "customer__name")
-    readonly_fields = (
-        "call",
+    fields = (
+        "urgent",
+        "call_link",
         "call_summary",
         "customer",
-        "phone",
+        "phone_link",
+        "name",
+        "reason",
+        "created_at",
+        "handled",
+        "handled_by",
+        "handled_at",
+    )
+    readonly_fields = (
+        "call_link",
+        "call_summary",
+        "customer",
+        "phone_link",
         "name",
         "reason",
         "created_at",
@@ -352,6 +380,55 @@ class CallbackRequestAdmin(ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<path:object_id>/mark-handled/",
+                self.admin_site.admin_view(self.mark_handled_view),
+                name="voice_callbackrequest_mark_handled",
+            )
+        ]
+        return own + super().get_urls()  # before "<path:object_id>/", which would swallow it
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        # The page's "Mark handled" button: for those the list action is offered to (change permission).
+        extra = {"can_mark_handled": self.has_change_permission(request)}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def mark_handled_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST only: the page's "Mark handled" button, the list action for one message."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        pk = small_int(object_id, max_digits=18)
+        if pk is None or not CallbackRequest.objects.filter(pk=pk).exists():
+            return HttpResponseNotFound("No such message.")
+        changed = callback_request_mark_handled(request_ids=[pk], user=request.user)
+        messages.success(request, "Marked handled." if changed else "This message was already handled.")
+        # 303: the browser GETs the page again (a reload does not post twice).
+        return HttpResponseRedirect(reverse("admin:voice_callbackrequest_change", args=[pk]), status=303)
+
+    @admin.display(description="urgent", ordering="urgent")
+    def urgent_shown(self, obj: CallbackRequest) -> str:
+        # A word only where it is urgent: a red cross on every other row read as an error.
+        return "Urgent" if obj.urgent else ""
+
+    @admin.display(description="Phone to call back")
+    def phone_link(self, obj: CallbackRequest) -> SafeString | str:
+        if not obj.phone:
+            return "—"
+        return format_html('<a href="tel:{}">{}</a>', obj.phone, phone(obj.phone))
+
+    @admin.display(description="Call")
+    def call_link(self, obj: CallbackRequest) -> SafeString | str:
+        if obj.call is None:
+            return "—"
+        url = reverse("admin:voice_call_change", args=[obj.call_id])
+        return format_html('<a href="{}">{}</a>', url, call_title(obj.call))
 
     @admin.display(description="caller", ordering="name")
     def caller(self, obj: CallbackRequest) -> str:

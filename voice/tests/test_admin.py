@@ -145,6 +145,65 @@ def test_advisors_mark_messages_handled(admin_client, admin_user, db):
     assert "1 message(s) marked handled." in response.content.decode()
 
 
+def test_the_message_page_gives_the_number_to_dial_and_a_mark_handled_button(
+    admin_client, admin_user, call_with_transcript
+):
+    Call.objects.filter(pk=call_with_transcript.pk).update(started_at=T0)
+    message = callback_request_create(
+        phone="+13125550147", name="Dana", reason="Quote for brakes", call_id=call_with_transcript.pk
+    )
+    url = reverse("admin:voice_callbackrequest_change", args=[message.pk])
+
+    content = admin_client.get(url).content.decode().split('id="content-main"', 1)[1]
+
+    assert '<a href="tel:+13125550147">(312) 555-0147</a>' in content
+    assert ">Inbound call from (312) 555-0147, Fri Nov 20, 9:00 AM</a>" in content
+    assert call_with_transcript.call_sid not in content
+    assert "Mark handled" in content
+
+    response = admin_client.post(reverse("admin:voice_callbackrequest_mark_handled", args=[message.pk]))
+
+    message.refresh_from_db()
+    assert response.status_code == 303 and response["Location"] == url
+    assert message.handled and message.handled_by == admin_user
+    page = admin_client.get(url).content.decode()
+    assert "Marked handled." in page
+    assert 'id="mark-handled"' not in page
+
+
+def test_only_those_who_may_change_messages_mark_one_handled_from_its_page(client, db):
+    from django.contrib.auth.models import Permission, User
+
+    message = callback_request_create(phone="+13125550147", name="Dana", reason="Quote for brakes")
+    viewer = User.objects.create_user("viewer", password="pw-12345678", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_callbackrequest"))
+    client.force_login(viewer)
+
+    page = client.get(reverse("admin:voice_callbackrequest_change", args=[message.pk])).content.decode()
+    response = client.post(reverse("admin:voice_callbackrequest_mark_handled", args=[message.pk]))
+
+    assert "Mark handled" not in page
+    assert response.status_code == 403
+    message.refresh_from_db()
+    assert not message.handled
+
+
+def test_the_message_list_puts_urgent_open_ones_first_and_the_newest_handled_ones_first(admin_client, db):
+    names = ["Open old", "Open urgent", "Open new", "Handled old", "Handled new"]
+    made = {name: callback_request_create(phone="+13125550147", name=name, reason="r") for name in names}
+    CallbackRequest.objects.filter(pk=made["Open urgent"].pk).update(urgent=True)
+    for i, name in enumerate(names):
+        CallbackRequest.objects.filter(pk=made[name].pk).update(created_at=T0 + timedelta(minutes=i))
+    CallbackRequest.objects.filter(name__startswith="Handled").update(handled=True)
+
+    page = admin_client.get(reverse("admin:voice_callbackrequest_changelist")).content.decode()
+
+    order = ["Open urgent", "Open old", "Open new", "Handled new", "Handled old"]
+    positions = [page.index(f">{name}<") for name in order]
+    assert positions == sorted(positions)
+    assert page.count(">Urgent<") == 1  # a word on the urgent one, nothing (no red cross) on the others
+
+
 def test_messages_can_be_filtered_by_handled(admin_client, db):
     callback_request_create(phone="+13125550147", name="Open One", reason="call me")
     done = callback_request_create(phone="+13125550148", name="Done One", reason="sorted")
