@@ -35,6 +35,9 @@ from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
 from voice.takeover import call_is_live
 
+# The theme's link colour (unfold colours its own links in read-only fields, not those we write).
+_LINK = "text-primary-600 dark:text-primary-500"
+
 
 def _short(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -421,14 +424,14 @@ class CallbackRequestAdmin(ModelAdmin):
     def phone_link(self, obj: CallbackRequest) -> SafeString | str:
         if not obj.phone:
             return "—"
-        return format_html('<a href="tel:{}">{}</a>', obj.phone, phone(obj.phone))
+        return format_html('<a href="tel:{}" class="{}">{}</a>', obj.phone, _LINK, phone(obj.phone))
 
     @admin.display(description="Call")
     def call_link(self, obj: CallbackRequest) -> SafeString | str:
         if obj.call is None:
             return "—"
         url = reverse("admin:voice_call_change", args=[obj.call_id])
-        return format_html('<a href="{}">{}</a>', url, call_title(obj.call))
+        return format_html('<a href="{}" class="{}">{}</a>', url, _LINK, call_title(obj.call))
 
     @admin.display(description="caller", ordering="name")
     def caller(self, obj: CallbackRequest) -> str:
