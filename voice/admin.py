@@ -401,6 +401,16 @@ class CallbackRequestAdmin(ModelAdmin):
         extra = {"can_mark_handled": self.has_change_permission(request)}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> CallbackRequest | None:
+        message = super().get_object(request, object_id, from_field)
+        if message is not None:
+            # The page's title and breadcrumb print the object: the number as the advisor dials it.
+            who = message.customer.name if message.customer else message.name
+            message.display_title = f"Callback for {who or phone(message.phone) or 'unknown caller'}"
+        return message
+
     def mark_handled_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST only: the page's "Mark handled" button, the list action for one message."""
         if request.method != "POST":

@@ -207,7 +207,9 @@ class CallbackRequest(models.Model):
         ordering = ["handled", "-created_at"]
 
     def __str__(self) -> str:
-        return f"Callback for {self.name or self.phone or 'unknown caller'}"
+        # The admin sets display_title (the number in national format) on the message it shows.
+        plain = f"Callback for {self.name or self.phone or 'unknown caller'}"
+        return getattr(self, "display_title", "") or plain
 
 
 class WebhookReceipt(models.Model):

@@ -153,8 +153,11 @@ def test_the_message_page_gives_the_number_to_dial_and_a_mark_handled_button(
         phone="+13125550147", name="Dana", reason="Quote for brakes", call_id=call_with_transcript.pk
     )
     url = reverse("admin:voice_callbackrequest_change", args=[message.pk])
+    nameless = callback_request_create(phone="+13125550148", reason="Call me")
 
     content = admin_client.get(url).content.decode().split('id="content-main"', 1)[1]
+    other = admin_client.get(reverse("admin:voice_callbackrequest_change", args=[nameless.pk])).content
+    assert "<title> Callback for (312) 555-0148 |" in other.decode()
 
     assert '<a href="tel:+13125550147"' in content and ">(312) 555-0147</a>" in content
     assert ">Inbound call from (312) 555-0147, Fri Nov 20, 9:00 AM</a>" in content
