@@ -46,7 +46,11 @@ STANDARD_URL_SUFFIXES = ("changelist", "add", "history", "delete", "change")
 # URL arguments a custom admin view may take, filled with the primary key of the model's sample object.
 OBJECT_ARGUMENTS = ("object_id", "id", "pk")
 # Custom admin URLs that only take a POST (a form's target or a confirmation step): no page to visit.
-POST_ONLY = {"crm_customer_process_import", "scheduling_appointment_outcome"}
+POST_ONLY = {
+    "crm_customer_process_import",
+    "scheduling_appointment_outcome",
+    "voice_callbackrequest_mark_handled",
+}
 # Pages on the admin site itself (not a ModelAdmin), with the permission that opens them.
 SITE_PAGES = {"dashboard": "voice.view_dashboard", "setup": "voice.configure_telephony"}
 

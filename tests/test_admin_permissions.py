@@ -83,6 +83,8 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     # (POST only; dials, says, hangs up on a live call).
     "voice_call_live": {"voice.view_call"},
     "voice_call_take_over": {"voice.take_over_call"},
+    # The message page's "Mark handled" button (POST only): as the list's mark_handled action.
+    "voice_callbackrequest_mark_handled": {"voice.change_callbackrequest"},
     # The call page's recording audio (GET/HEAD only, byte ranges).
     "voice_call_recording": {"voice.listen_recording"},
 }

@@ -6,15 +6,23 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, QuerySet, Value, When
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+)
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
 from dealership.core.display import phone, shop_when
+from dealership.core.parsing import small_int
 from insights.list_filters import AskedForAppointmentFilter, CallbackFromTestCallFilter, RangFilter
 from scheduling.shop import shop_get
 from voice.admin_live import live_board_view, take_over_context, take_over_view
@@ -27,9 +35,23 @@ from voice.services import callback_request_mark_handled
 from voice.summaries import SUMMARY_FIELDS
 from voice.takeover import call_is_live
 
+# The theme's link colour (unfold colours its own links in read-only fields, not those we write).
+_LINK = "text-primary-600 dark:text-primary-500"
+
 
 def _short(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def call_title(call: Call) -> str:
+    """ "Inbound call from (312) 555-0101, Sun Dec 6, 7:42 PM": how the back office names a call (page
+    title, breadcrumb, links). Not Call.__str__: that must stay free of the database and of phone
+    numbers (it may end up in a log or a traceback, also in the async call path)."""
+    number = call.from_number if call.direction == Call.Direction.INBOUND else call.to_number
+    side = "from" if call.direction == Call.Direction.INBOUND else "to"
+    who = f" {side} {phone(number)}" if number else ""
+    when = call.started_at or call.created_at
+    return f"{call.get_direction_display()} call{who}" + (f", {shop_when(when)}" if when else "")
 
 
 def _pretty(value: Any) -> str:
@@ -88,6 +110,9 @@ class CallAdmin(ModelAdmin):
         AskedForAppointmentFilter,
     )
     list_select_related = ("customer",)
+    # When the call rang, newest first (created_at is when the row was written: the demo loads rows at once);
+    # a call that never rang (no started_at) last.
+    ordering = (F("started_at").desc(nulls_last=True), "-pk")
     search_fields = ("call_sid", "from_number", "to_number", "customer__name", "summary")
     date_hierarchy = "created_at"
     fieldsets = (
@@ -97,12 +122,12 @@ class CallAdmin(ModelAdmin):
                 "fields": (
                     "call_sid",
                     "direction",
-                    "from_number",
-                    "to_number",
+                    "from_shown",
+                    "to_shown",
                     "customer",
                     "language",
                     "engine",
-                    "is_test",
+                    "test_call_shown",
                 )
             },
         ),
@@ -118,8 +143,8 @@ class CallAdmin(ModelAdmin):
                     "outcome",
                     "answered_by",
                     "recording_consent",
-                    "started_at",
-                    "ended_at",
+                    "started_shown",
+                    "ended_shown",
                     "duration_seconds",
                     "last_error",
                 )
@@ -131,7 +156,19 @@ class CallAdmin(ModelAdmin):
         ("Latency per turn (ms)", {"fields": ("latency",)}),
         ("Take-overs", {"fields": ("take_overs",)}),
     )
-    readonly_fields = ("transcript", "handoffs_shown", "tools_used", "latency", "take_overs", "recording")
+    readonly_fields = (
+        "from_shown",
+        "to_shown",
+        "test_call_shown",
+        "started_shown",
+        "ended_shown",
+        "transcript",
+        "handoffs_shown",
+        "tools_used",
+        "latency",
+        "take_overs",
+        "recording",
+    )
     actions = ("delete_recordings",)
 
     def get_fieldsets(self, request: HttpRequest, obj: Call | None = None):  # type: ignore[no-untyped-def]
@@ -168,6 +205,34 @@ class CallAdmin(ModelAdmin):
         live = object_id.isdigit() and call_is_live(call_id=int(object_id))
         extra = {"call_live": live, **(take_over_context(request) if live else {})}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Call | None:
+        call = super().get_object(request, object_id, from_field)
+        if call is not None:
+            # The page's title and breadcrumb print the object (Call.__str__ reads this when set).
+            call.display_title = call_title(call)
+        return call
+
+    @admin.display(description="From")
+    def from_shown(self, call: Call) -> str:
+        return phone(call.from_number) or "—"
+
+    @admin.display(description="To")
+    def to_shown(self, call: Call) -> str:
+        return phone(call.to_number) or "—"
+
+    @admin.display(description="Test call")
+    def test_call_shown(self, call: Call) -> str:
+        # Plain words: a red cross on every real call read as an error.
+        return "Yes, placed from the test-call page" if call.is_test else "No"
+
+    @admin.display(description="Started at")
+    def started_shown(self, call: Call) -> str:
+        return shop_when(call.started_at) or "—"
+
+    @admin.display(description="Ended at")
+    def ended_shown(self, call: Call) -> str:
+        return shop_when(call.ended_at) or "—"
 
     @admin.display(description="Take-overs")
     def take_overs(self, call: Call) -> SafeString:
@@ -270,7 +335,7 @@ class CallAdmin(ModelAdmin):
 class CallbackRequestAdmin(ModelAdmin):
     list_display = (
         "created_at",
-        "urgent",
+        "urgent_shown",
         "caller",
         "phone_display",
         "short_reason",
@@ -278,15 +343,35 @@ class CallbackRequestAdmin(ModelAdmin):
         "handled",
     )
     list_filter = ("handled", "urgent", CallbackFromTestCallFilter)
-    # Open first; among them urgent first, then the longest waiting (as on Today).
-    ordering = ("handled", "-urgent", "created_at")
+    # Open first; among them urgent first, then the longest waiting (as on Today). Handled ones after,
+    # the newest first: the one just dealt with is the one looked for.
+    ordering = (
+        "handled",
+        Case(When(handled=False, urgent=True, then=Value(0)), default=Value(1)).asc(),
+        Case(When(handled=False, then=F("created_at"))).asc(nulls_last=True),
+        F("created_at").desc(),
+        "-pk",
+    )
     list_select_related = ("customer", "handled_by", "call")
     search_fields = ("name", "phone", "reason", "customer__name")
-    readonly_fields = (
-        "call",
+    fields = (
+        "urgent",
+        "call_link",
         "call_summary",
         "customer",
-        "phone",
+        "phone_link",
+        "name",
+        "reason",
+        "created_at",
+        "handled",
+        "handled_by",
+        "handled_at",
+    )
+    readonly_fields = (
+        "call_link",
+        "call_summary",
+        "customer",
+        "phone_link",
         "name",
         "reason",
         "created_at",
@@ -298,6 +383,65 @@ class CallbackRequestAdmin(ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<path:object_id>/mark-handled/",
+                self.admin_site.admin_view(self.mark_handled_view),
+                name="voice_callbackrequest_mark_handled",
+            )
+        ]
+        return own + super().get_urls()  # before "<path:object_id>/", which would swallow it
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        # The page's "Mark handled" button: for those the list action is offered to (change permission).
+        extra = {"can_mark_handled": self.has_change_permission(request)}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> CallbackRequest | None:
+        message = super().get_object(request, object_id, from_field)
+        if message is not None:
+            # The page's title and breadcrumb print the object: the number as the advisor dials it.
+            who = message.customer.name if message.customer else message.name
+            message.display_title = f"Callback for {who or phone(message.phone) or 'unknown caller'}"
+        return message
+
+    def mark_handled_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST only: the page's "Mark handled" button, the list action for one message."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        pk = small_int(object_id, max_digits=18)
+        if pk is None or not CallbackRequest.objects.filter(pk=pk).exists():
+            return HttpResponseNotFound("No such message.")
+        changed = callback_request_mark_handled(request_ids=[pk], user=request.user)
+        messages.success(request, "Marked handled." if changed else "This message was already handled.")
+        # 303: the browser GETs the page again (a reload does not post twice).
+        return HttpResponseRedirect(reverse("admin:voice_callbackrequest_change", args=[pk]), status=303)
+
+    @admin.display(description="urgent", ordering="urgent")
+    def urgent_shown(self, obj: CallbackRequest) -> str:
+        # A word only where it is urgent: a red cross on every other row read as an error.
+        return "Urgent" if obj.urgent else ""
+
+    @admin.display(description="Phone to call back")
+    def phone_link(self, obj: CallbackRequest) -> SafeString | str:
+        if not obj.phone:
+            return "—"
+        return format_html('<a href="tel:{}" class="{}">{}</a>', obj.phone, _LINK, phone(obj.phone))
+
+    @admin.display(description="Call")
+    def call_link(self, obj: CallbackRequest) -> SafeString | str:
+        if obj.call is None:
+            return "—"
+        url = reverse("admin:voice_call_change", args=[obj.call_id])
+        return format_html('<a href="{}" class="{}">{}</a>', url, _LINK, call_title(obj.call))
 
     @admin.display(description="caller", ordering="name")
     def caller(self, obj: CallbackRequest) -> str:

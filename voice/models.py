@@ -113,7 +113,9 @@ class Call(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_direction_display()} call {self.call_sid}"
+        # The admin sets display_title (voice.admin.call_title: number and shop time) on the call it shows;
+        # elsewhere (logs, tracebacks, the async call path) no database read and no phone number.
+        return getattr(self, "display_title", "") or f"{self.get_direction_display()} call {self.call_sid}"
 
 
 class Turn(models.Model):
@@ -205,7 +207,9 @@ class CallbackRequest(models.Model):
         ordering = ["handled", "-created_at"]
 
     def __str__(self) -> str:
-        return f"Callback for {self.name or self.phone or 'unknown caller'}"
+        # The admin sets display_title (the number in national format) on the message it shows.
+        plain = f"Callback for {self.name or self.phone or 'unknown caller'}"
+        return getattr(self, "display_title", "") or plain
 
 
 class WebhookReceipt(models.Model):

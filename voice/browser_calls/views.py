@@ -26,6 +26,14 @@ from voice.browser_calls.services import (
 STREAM_PATH = "/voice/test-call/stream/"
 
 
+def _local_addresses(request: HttpRequest) -> list[str]:
+    """This page on localhost and 127.0.0.1 at the port it was served on (the browser gives the microphone
+    to https pages and to those hosts only): "http://localhost:8000/admin/voice/call/test-call/"."""
+    port = request.get_port()
+    at = "" if port in ("80", "") else f":{port}"
+    return [f"http://{host}{at}{request.path}" for host in ("localhost", "127.0.0.1")]
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def test_call_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
     if not request.user.has_perm(PERMISSION):
@@ -53,6 +61,7 @@ def test_call_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> Ht
         else [],
         "stream_path": STREAM_PATH,
         "calls_url": reverse("admin:voice_call_changelist") + "?is_test=yes",
+        "local_addresses": _local_addresses(request),
     }
     return TemplateResponse(request, "admin/voice/call/test_call.html", context)
 

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -72,6 +72,33 @@ def test_the_call_page_lists_tool_calls_and_latency(admin_client, call_with_tran
         assert f"<td>{figure}</td>" in page
 
 
+def test_the_call_page_reads_like_a_page_for_people(admin_client, call_with_transcript):
+    """Titled by who called and when (not the Twilio SID), national numbers, shop times without seconds,
+    tables the theme styles, and no red cross for "not a test call"."""
+    Call.objects.filter(pk=call_with_transcript.pk).update(started_at=T0, to_number="+13125550100")
+
+    page = admin_client.get(
+        reverse("admin:voice_call_change", args=[call_with_transcript.pk])
+    ).content.decode()
+
+    title = "Inbound call from (312) 555-0147, Fri Nov 20, 9:00 AM"  # 15:00 UTC in Chicago
+    assert f"<title> {title} |" in page
+    breadcrumb = page.split("<h1", 1)[1].split("</h1>", 1)[0]
+    assert title in breadcrumb and call_with_transcript.call_sid not in breadcrumb
+    content = page.split('id="content-main"', 1)[1]
+    assert "(312) 555-0100" in content and "+13125550147" not in content
+    assert "9:00 AM" in content and "9:00:00" not in content
+    for table in ("call-transcript", "call-tool-calls", "call-latency"):
+        assert '<table class="desk-table' in content.split(f'id="{table}"')[0][-60:]
+    test_call = content.split(">Test call<", 1)[1][:600]
+    assert "No" in test_call and "close" not in test_call and "<svg" not in test_call
+
+
+def test_call_str_stays_free_of_phone_numbers_outside_the_admin(call_with_transcript):
+    call = Call.objects.get(pk=call_with_transcript.pk)
+    assert str(call) == f"Inbound call {call.call_sid}"
+
+
 def test_calls_are_read_only(admin_client, call_with_transcript):
     url = reverse("admin:voice_call_change", args=[call_with_transcript.pk])
 
@@ -88,6 +115,20 @@ def test_the_call_list_shows_calls(admin_client, call_with_transcript):
     assert "Dana Whitfield" in response.content.decode()
 
 
+def test_the_call_list_shows_the_latest_call_to_ring_first(admin_client, db):
+    def call(sid: str, started_at: datetime | None) -> None:
+        Call.objects.create(call_sid=sid, from_number="+13125550147", started_at=started_at, summary=sid)
+
+    call("CA-rang-last", T0 + timedelta(hours=2))  # row written first (as the demo loads them)
+    call("CA-never-rang", None)
+    call("CA-rang-first", T0)
+
+    page = admin_client.get(reverse("admin:voice_call_changelist")).content.decode()
+
+    positions = [page.index(f">{sid}<") for sid in ("CA-rang-last", "CA-rang-first", "CA-never-rang")]
+    assert positions == sorted(positions)
+
+
 def test_advisors_mark_messages_handled(admin_client, admin_user, db):
     message = callback_request_create(phone="+13125550147", name="Dana", reason="Quote for brakes")
 
@@ -102,6 +143,68 @@ def test_advisors_mark_messages_handled(admin_client, admin_user, db):
     assert message.handled
     assert message.handled_by == admin_user
     assert "1 message(s) marked handled." in response.content.decode()
+
+
+def test_the_message_page_gives_the_number_to_dial_and_a_mark_handled_button(
+    admin_client, admin_user, call_with_transcript
+):
+    Call.objects.filter(pk=call_with_transcript.pk).update(started_at=T0)
+    message = callback_request_create(
+        phone="+13125550147", name="Dana", reason="Quote for brakes", call_id=call_with_transcript.pk
+    )
+    url = reverse("admin:voice_callbackrequest_change", args=[message.pk])
+    nameless = callback_request_create(phone="+13125550148", reason="Call me")
+
+    content = admin_client.get(url).content.decode().split('id="content-main"', 1)[1]
+    other = admin_client.get(reverse("admin:voice_callbackrequest_change", args=[nameless.pk])).content
+    assert "<title> Callback for (312) 555-0148 |" in other.decode()
+
+    assert '<a href="tel:+13125550147"' in content and ">(312) 555-0147</a>" in content
+    assert ">Inbound call from (312) 555-0147, Fri Nov 20, 9:00 AM</a>" in content
+    assert call_with_transcript.call_sid not in content
+    assert "Mark handled" in content
+
+    response = admin_client.post(reverse("admin:voice_callbackrequest_mark_handled", args=[message.pk]))
+
+    message.refresh_from_db()
+    assert response.status_code == 303 and response["Location"] == url
+    assert message.handled and message.handled_by == admin_user
+    page = admin_client.get(url).content.decode()
+    assert "Marked handled." in page
+    assert 'id="mark-handled"' not in page
+
+
+def test_only_those_who_may_change_messages_mark_one_handled_from_its_page(client, db):
+    from django.contrib.auth.models import Permission, User
+
+    message = callback_request_create(phone="+13125550147", name="Dana", reason="Quote for brakes")
+    viewer = User.objects.create_user("viewer", password="pw-12345678", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_callbackrequest"))
+    client.force_login(viewer)
+
+    page = client.get(reverse("admin:voice_callbackrequest_change", args=[message.pk])).content.decode()
+    response = client.post(reverse("admin:voice_callbackrequest_mark_handled", args=[message.pk]))
+
+    assert "Mark handled" not in page
+    assert response.status_code == 403
+    message.refresh_from_db()
+    assert not message.handled
+
+
+def test_the_message_list_puts_urgent_open_ones_first_and_the_newest_handled_ones_first(admin_client, db):
+    names = ["Open old", "Open urgent", "Open new", "Handled old", "Handled new"]
+    made = {name: callback_request_create(phone="+13125550147", name=name, reason="r") for name in names}
+    CallbackRequest.objects.filter(pk=made["Open urgent"].pk).update(urgent=True)
+    for i, name in enumerate(names):
+        CallbackRequest.objects.filter(pk=made[name].pk).update(created_at=T0 + timedelta(minutes=i))
+    CallbackRequest.objects.filter(name__startswith="Handled").update(handled=True)
+
+    page = admin_client.get(reverse("admin:voice_callbackrequest_changelist")).content.decode()
+
+    order = ["Open urgent", "Open old", "Open new", "Handled new", "Handled old"]
+    positions = [page.index(f">{name}<") for name in order]
+    assert positions == sorted(positions)
+    assert page.count(">Urgent<") == 1  # a word on the urgent one, nothing (no red cross) on the others
 
 
 def test_messages_can_be_filtered_by_handled(admin_client, db):

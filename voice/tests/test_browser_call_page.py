@@ -107,3 +107,12 @@ def test_without_the_customer_permission_only_a_new_number_can_call(keys, shop, 
 
     assert customer.name not in page
     assert refused.status_code == 400 and not Call.objects.exists()
+
+
+def test_the_microphone_warning_names_this_servers_own_port_and_waits_for_the_browser(shop, advisor, client):
+    page = client.get(PAGE, SERVER_PORT="8123").content.decode()
+
+    warning = page.split('id="test-call-insecure"', 1)[1].split("</p>", 1)[0]
+    assert warning.startswith(" hidden>")  # test_call.js shows it only when the page is not a secure context
+    assert f'href="http://localhost:8123{PAGE}"' in warning and f"http://127.0.0.1:8123{PAGE}" in warning
+    assert ":8000" not in page
