@@ -66,6 +66,8 @@ async def test_an_ended_call_gets_its_summary_and_fields(call, fake_deepgram, fa
         await a_short_call(call, fake_deepgram, fake_openai)
         await eventually(lambda: fake_openai.structured_requests, within=10, what="summary requested")
         record = await summarised(call)
+        # The worker logs after it saved (and after raising any alert): wait for the line, not the row.
+        await eventually(lambda: f"call={call.call_sid} summarised" in caplog.text, within=10, what="log")
 
     assert record.summary == SUMMARY["summary"]
     assert record.reason_for_calling == "grinding brakes"
@@ -87,7 +89,6 @@ async def test_an_ended_call_gets_its_summary_and_fields(call, fake_deepgram, fa
     assert "Which day suits you" in sent  # and the receptionist's
     # The transcript went to the LLM only: the logs name the call, never what was said.
     assert "grinding" not in caplog.text
-    assert f"call={call.call_sid} summarised" in caplog.text
 
 
 async def test_broken_json_is_asked_again(call, fake_deepgram, fake_openai):
