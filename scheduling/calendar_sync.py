@@ -93,8 +93,9 @@ def _short_name(name: str) -> str:
 
 def calendar_push_enqueue(appointment: Appointment, event: str) -> None:
     """after_change_hooks entry, run on commit: mark the appointment pending and queue its push.
-    Never raises and never waits on Google (a dead broker costs one bounded connection attempt)."""
-    if calendar_sync_enabled():
+    Never raises and never waits on Google (a dead broker costs one bounded connection attempt).
+    A test booking (made on the back office's test call) stays off the shop's real calendar."""
+    if calendar_sync_enabled() and not appointment.is_test:
         calendar_push_queue(appointment_ids=[appointment.pk])
 
 

@@ -40,7 +40,7 @@ def frozen_clock() -> Iterator[None]:
 def book(shop, catalog, customer, eager_celery, django_capture_on_commit_callbacks):
     """Book through the real service; the commit hooks (our push) run as they would in production."""
 
-    def book(start: datetime | None = None, notes: str = "") -> Appointment:
+    def book(start: datetime | None = None, notes: str = "", is_test: bool = False) -> Appointment:
         with django_capture_on_commit_callbacks(execute=True):
             appointment = appointment_book(
                 customer=customer,
@@ -48,6 +48,7 @@ def book(shop, catalog, customer, eager_celery, django_capture_on_commit_callbac
                 start=start or at(TUESDAY, 10),
                 channel="ai_phone",
                 notes=notes,
+                is_test=is_test,
             )
         appointment.refresh_from_db()
         return appointment
@@ -78,6 +79,13 @@ class TestPush:
         assert "555" not in event["description"] and "555" not in event["summary"]
         assert appointment.calendar_sync_status == CalendarSyncStatus.SYNCED
         assert appointment.calendar_synced_at == NOW
+
+    def test_a_test_booking_never_reaches_the_shops_calendar(self, google, book):
+        """A booking made on the back office's test call holds capacity but is no real customer's."""
+        appointment = book(is_test=True)
+
+        assert google.live_events() == []
+        assert appointment.calendar_sync_status == CalendarSyncStatus.OFF
 
     def test_it_moves_the_same_event_when_the_appointment_is_rescheduled(
         self, google, book, eager_celery, django_capture_on_commit_callbacks
