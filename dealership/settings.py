@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "voice",
     "reminders",
     "integrations",
+    "insights",  # the dashboard: its rollup of settled days (insights.models.CallDay)
 ]
 
 MIDDLEWARE = [

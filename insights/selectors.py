@@ -1,5 +1,7 @@
 """Every figure of the owner's dashboard (`/admin/dashboard/`), read in a fixed number of grouped queries
-(none per row), with test calls and test bookings left out.
+(none per row or day), with test calls and test bookings left out. Call figures of settled days come
+from their rollup (insights/rollup.py); everything about appointments, reminders and callbacks is
+counted live, as those change for weeks after the day.
 
 Each figure carries the admin list that shows exactly the rows it counts (`url`), so the dashboard and
 the lists agree, and the owner can click through from a number to the calls or appointments behind it.
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from statistics import median
 from typing import Any
@@ -19,9 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from insights.calls import Rang, asked_for_appointment_q, calls_with_rang
+from insights.calls import Rang
 from insights.latency import latency_by_bucket
 from insights.periods import Period, period_for
+from insights.rollup import DayFigures, call_days
 from reminders.models import Reminder
 from reminders.results import Result, reminded_q, reminders_with_result
 from scheduling.models import Appointment
@@ -109,16 +112,6 @@ def _per_bucket(period: Period, rows: QuerySet, key: str, value: str) -> dict[An
     return found
 
 
-def real_inbound_calls(period: Period) -> QuerySet[Call]:
-    """Calls the AI answered in the period (inbound; test calls left out)."""
-    return Call.objects.filter(
-        is_test=False,
-        direction=Call.Direction.INBOUND,
-        started_at__gte=period.start,
-        started_at__lt=period.end,
-    )
-
-
 def calls_url(period: Period, **more: Any) -> str:
     return _list_url(
         Call,
@@ -130,30 +123,22 @@ def calls_url(period: Period, **more: Any) -> str:
     )
 
 
-def _calls(period: Period) -> dict[str, Any]:
-    calls = real_inbound_calls(period)
-    rang = calls_with_rang(calls, zone=period.zone)
-    # One pass over the calls for every call figure: groups of (bucket, local hour, rang, outcome) with
-    # how many asked for an appointment, summed here (a few thousand groups at most).
-    rows = (
-        rang.annotate(bucket=period.bucket_of("started_at"))
-        .values("bucket", "local_hour", "rang", "outcome")
-        .annotate(n=Count("pk"), asked=Count("pk", filter=asked_for_appointment_q()))
-        .order_by()
-    )
+def _calls(period: Period, days: dict[date, DayFigures]) -> dict[str, Any]:
+    # Every call figure from the days' groups of (rang, local hour, outcome) with how many asked for an
+    # appointment (insights/rollup.py: settled days kept, the others live), summed per bucket here.
     index = {bucket: i for i, bucket in enumerate(period.buckets)}
     per_bucket = {kind: [0] * len(period.buckets) for kind in Rang.values}
     hours: dict[str, list[int]] = {kind: [0] * 24 for kind in Rang.values}
     outcomes: Counter[str] = Counter()
     asked = booked_asked = 0
-    for row in rows:
-        if row["bucket"] not in index:
-            continue
-        per_bucket[row["rang"]][index[row["bucket"]]] += row["n"]
-        hours[row["rang"]][row["local_hour"]] += row["n"]
-        outcomes[row["outcome"]] += row["n"]
-        asked += row["asked"]
-        booked_asked += row["asked"] if row["outcome"] == Call.Outcome.BOOKED else 0
+    for day, figures in days.items():
+        slot = index[period.bucket_of_date(day)]
+        for rang, hour, outcome, n, asked_n in figures["calls"]:
+            per_bucket[rang][slot] += n
+            hours[rang][hour] += n
+            outcomes[outcome] += n
+            asked += asked_n
+            booked_asked += asked_n if outcome == Call.Outcome.BOOKED else 0
     total = sum(outcomes.values())
     return {
         "calls": Figure("Calls answered by the AI", total, calls_url(period)),
@@ -317,12 +302,11 @@ def _callbacks(period: Period, now: datetime) -> dict[str, Any]:
     }
 
 
-def _errors(period: Period) -> dict[str, Any]:
-    failed = Call.objects.filter(
-        is_test=False, started_at__gte=period.start, started_at__lt=period.end, last_error__gt=""
-    )
-    rows = failed.annotate(bucket=period.bucket_of("started_at")).values("bucket").annotate(v=Count("pk"))
-    per_bucket = _series(period, rows)
+def _errors(period: Period, days: dict[date, DayFigures]) -> dict[str, Any]:
+    index = {bucket: i for i, bucket in enumerate(period.buckets)}
+    per_bucket = [0] * len(period.buckets)
+    for day, figures in days.items():
+        per_bucket[index[period.bucket_of_date(day)]] += figures["errors"]
     url = _list_url(
         Call,
         is_test__exact=0,
@@ -340,16 +324,18 @@ def dashboard_figures(*, kind: str = "day", now: datetime | None = None) -> Dash
     """Everything the dashboard shows, for the period of `kind` ("day", "week", "month") ending now."""
     now = now or timezone.now()
     zone = shop_get().zone
-    period = period_for(kind=kind, today=now.astimezone(zone).date(), zone=zone)
-    p50, p95 = latency_by_bucket(period)
+    today = now.astimezone(zone).date()
+    period = period_for(kind=kind, today=today, zone=zone)
+    days = call_days(period.first_day, period.end_day, today=today, zone=zone)
+    p50, p95 = latency_by_bucket(period, days)
     return Dashboard(
         period=period,
         now=now,
-        **_calls(period),
+        **_calls(period, days),
         **_revenue(period),
         **_reminders(period),
         **_callbacks(period, now),
         latency_p50=p50,
         latency_p95=p95,
-        **_errors(period),
+        **_errors(period, days),
     )

@@ -13,6 +13,8 @@ from django.contrib.auth.models import User
 from django.db.models import Sum
 from django.test import Client
 
+from insights import rollup
+from insights.models import CallDay
 from insights.selectors import Figure, dashboard_figures
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import Appointment, AppointmentChange
@@ -102,32 +104,46 @@ def _list(client: Client, figure: Figure):
     return response.context["cl"].queryset
 
 
-@pytest.mark.django_db
-def test_every_figure_is_what_its_admin_list_shows(weeks, client):
-    client.force_login(User.objects.create_superuser("owner", password="pw-12345678"))
-    with time_machine.travel(NOW, tick=False):
-        board = dashboard_figures(kind="day")
-        counted = [
-            board.calls,
-            *board.calls_rang,
-            *board.outcomes,
-            board.booking_rate.part,
-            board.booking_rate.whole,
-            *board.reminder_results,
-            board.no_show_reminded.part,
-            board.no_show_reminded.whole,
-            board.no_show_not_reminded.part,
-            board.no_show_not_reminded.whole,
-            board.callbacks_open,
-            board.provider_errors,
-        ]
-        for figure in counted:
-            assert _list(client, figure).count() == figure.value, figure.label
-        booked = _list(client, board.revenue_booked).aggregate(total=Sum("price_quoted"))["total"]
-        realised = _list(client, board.revenue_realised).aggregate(total=Sum("invoice_total"))["total"]
-
+def _assert_every_figure_is_its_list(client: Client, board) -> None:
+    counted = [
+        board.calls,
+        *board.calls_rang,
+        *board.outcomes,
+        board.booking_rate.part,
+        board.booking_rate.whole,
+        *board.reminder_results,
+        board.no_show_reminded.part,
+        board.no_show_reminded.whole,
+        board.no_show_not_reminded.part,
+        board.no_show_not_reminded.whole,
+        board.callbacks_open,
+        board.provider_errors,
+    ]
+    for figure in counted:
+        assert _list(client, figure).count() == figure.value, figure.label
+    booked = _list(client, board.revenue_booked).aggregate(total=Sum("price_quoted"))["total"]
+    realised = _list(client, board.revenue_realised).aggregate(total=Sum("invoice_total"))["total"]
     assert booked == board.revenue_booked.value
     assert realised == board.revenue_realised.value
+
+
+# NOW: Tuesday's calls are yesterday's (live); LATER: every call of the fixture is on a settled day, so
+# the second view reads the call figures from the kept days.
+LATER = NOW + timedelta(days=7)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("now", [NOW, LATER], ids=["yesterday live", "settled days kept"])
+@pytest.mark.parametrize("kind", ["day", "month"])
+def test_every_figure_is_what_its_admin_list_shows(weeks, client, now, kind):
+    client.force_login(User.objects.create_superuser("owner", password="pw-12345678"))
+    with time_machine.travel(now, tick=False):
+        cold = dashboard_figures(kind=kind)
+        warm = dashboard_figures(kind=kind)
+        _assert_every_figure_is_its_list(client, warm)
+
+    assert warm == cold
+    assert warm.calls.value == (4 if kind == "day" else 5)
 
 
 @pytest.mark.django_db
@@ -178,12 +194,55 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(weeks, customer, make
             dashboard_figures(kind="day")
         return len(captured)
 
-    queries()  # the shop's row is cached after the first read
-    before = queries()
+    queries()  # the shop's row is cached and the settled days are kept after the first view
+    warm = queries()
     for n in range(30):
         call = _call(f"CAmore{n}", TUESDAY_NOON - timedelta(days=n % 20), Outcome.BOOKED)
         visit = make_appointment(customer, TUESDAY_NOON - timedelta(days=n % 20), channel=AI, call=call)
         Reminder.objects.create(appointment=visit, status=Reminder.Status.DELIVERED)
         CallbackRequest.objects.create(call=call, phone=customer.phone, reason="More")
+    cold = queries()  # the new calls' settled days were dropped: computed again, all in one go
 
-    assert queries() == before
+    assert queries() == warm
+    rollup.forget()  # every day to compute again: still the same queries, not one per day
+    assert queries() == cold
+
+
+@pytest.mark.django_db
+def test_settled_days_are_kept_and_still_leave_test_calls_out(weeks):
+    with time_machine.travel(LATER, tick=False):
+        dashboard_figures(kind="day")
+        assert CallDay.objects.filter(day=TUESDAY_NOON.date()).exists()
+        board = dashboard_figures(kind="day")
+
+    assert board.calls.value == 4
+    assert [f.value for f in board.calls_rang] == [2, 1, 1]
+    assert (board.booking_rate.part.value, board.booking_rate.whole.value) == (1, 2)
+    assert board.provider_errors.value == 1  # the test call's error is not there
+    tuesday = board.labels.index("Nov 24")
+    assert board.latency_p50[tuesday] == 900  # the test call's 9,000 ms is not there
+    assert board.latency_p95[tuesday] == pytest.approx(1440)
+
+
+@pytest.mark.django_db
+def test_a_late_change_to_a_settled_day_shows_at_once(weeks, client):
+    """An old call edited or erased, a tool call recorded on one, the weekly hours changed: the kept days
+    are computed again, and every figure is still its list."""
+    from scheduling.models import BusinessHours
+
+    client.force_login(User.objects.create_superuser("owner", password="pw-12345678"))
+    with time_machine.travel(LATER, tick=False):
+        dashboard_figures(kind="day")  # keeps the fixture's days
+        abandoned = Call.objects.get(call_sid="CA4")
+        abandoned.outcome = Outcome.BOOKED
+        abandoned.save()
+        ToolCall.objects.create(call=abandoned, name="schedule_appointment")
+        Call.objects.get(call_sid="CA3").delete()  # Saturday's call, erased
+        BusinessHours.objects.filter(weekday=1).update(closes="11:30")  # Tuesday noon is after hours now
+        board = dashboard_figures(kind="day")
+        _assert_every_figure_is_its_list(client, board)
+
+    assert board.calls.value == 3
+    assert {f.label: f.value for f in board.outcomes}["Booked"] == 2
+    assert (board.booking_rate.part.value, board.booking_rate.whole.value) == (2, 3)
+    assert [f.value for f in board.calls_rang] == [1, 2, 0]  # open, after hours, weekend

@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import models
 
 from crm.models import Customer, Vehicle
+from insights import rollup
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import Appointment, AppointmentChange, Closure, ServiceType
 from scheduling.shop import shop_get
@@ -290,6 +291,8 @@ class _Plan:
                 visit.call = calls[index] if index is not None else None
             visits = Appointment.objects.bulk_create([v for _, v in self.visits], batch_size=BATCH)
             _close(visits, rng=self.rng, shop_phone=shop_phone)
+            # Bulk inserts send no signals: the dashboard's kept days are computed again.
+            rollup.forget()
         return len(calls), len(visits)
 
 
