@@ -246,3 +246,17 @@ def test_a_late_change_to_a_settled_day_shows_at_once(weeks, client):
     assert {f.label: f.value for f in board.outcomes}["Booked"] == 2
     assert (board.booking_rate.part.value, board.booking_rate.whole.value) == (2, 3)
     assert [f.value for f in board.calls_rang] == [1, 2, 0]  # open, after hours, weekend
+
+
+@pytest.mark.django_db
+def test_the_median_wait_of_handled_callbacks(weeks, customer):
+    asked = Call.objects.get(call_sid="CA2")
+    with time_machine.travel(NOW, tick=False):
+        for minutes in (10, 20, 30, 100):
+            request = CallbackRequest.objects.create(call=asked, phone=customer.phone, reason="Call me")
+            CallbackRequest.objects.filter(pk=request.pk).update(
+                handled=True, handled_at=request.created_at + timedelta(minutes=minutes)
+            )
+        board = dashboard_figures(kind="day")
+
+    assert board.callbacks_median_wait == timedelta(minutes=25)  # between 20 and 30, as statistics.median
