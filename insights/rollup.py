@@ -15,7 +15,11 @@ When a settled day's rows change anyway, its rollup is dropped and computed agai
 - the shop's weekly hours or time zone change: every rollup carries a key of both (and of FORMAT), and a
   row with another key is computed again;
 - rows written in bulk (no signals: the demo's history) call `forget()` themselves.
-Turns are deleted only with their call (whose deletion drops the day and the next one).
+Turns are deleted only with their call (whose deletion drops the day and the next one). The services
+that set a call's outcome or error with a bare UPDATE (voice.services, handoffs, reminder outcomes) run
+during the call or minutes after it, on days not yet settled. A view that computes a day while one of
+its calls is being changed may keep the older figures (no lock is taken for a cache); the next change
+to that day, or a new FORMAT, corrects it.
 
 Percentiles do not add up, so a day keeps its response times themselves, sorted (~450 integers a day on
 a busy shop); a bucket's p50/p95 are computed from its days' values with the same interpolation as
@@ -29,8 +33,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+import orjson
+from django.db.models import Count, TextField
+from django.db.models.functions import Cast, TruncDate
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -40,19 +45,28 @@ from insights.periods import local_midnight
 from scheduling.models import BusinessHours
 from voice.models import Call, ToolCall, Turn
 
-FORMAT = 1  # bump when what a day keeps, or how it is computed, changes: old rows are computed again
+FORMAT = 2  # bump when what a day keeps, or how it is computed, changes: old rows are computed again
 # A row older than this may belong to a settled day (settled days ended ≥ 24 h ago; DST days are 25 h).
 SETTLED_AFTER = timedelta(hours=12)
 
 
 class DayFigures(TypedDict):
-    calls: list[list[Any]]  # [rang, local hour, outcome, calls, of which asked for an appointment]
+    # Answered calls (inbound, not test), counted once per figure the dashboard sums (small to read back):
+    rang: dict[str, int]  # Rang value → calls
+    hours: dict[str, int]  # "rang hour" (local hour) → calls
+    outcomes: dict[str, int]  # outcome → calls
+    asked: int  # calls where the caller asked for an appointment
+    booked_asked: int  # … and it was booked
     errors: int  # calls (inbound and outbound, not test) with a provider error
     ms: list[int]  # measured response times of the day's agent turns, sorted
 
 
 def _empty() -> DayFigures:
-    return {"calls": [], "errors": 0, "ms": []}
+    return {"rang": {}, "hours": {}, "outcomes": {}, "asked": 0, "booked_asked": 0, "errors": 0, "ms": []}
+
+
+def _add(counts: dict[str, int], key: str, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
 
 
 def rollup_key(zone: ZoneInfo) -> str:
@@ -85,9 +99,12 @@ def days_live(first: date, end: date, zone: ZoneInfo) -> dict[date, DayFigures]:
         .order_by()
     )
     for row in rows:
-        days[row["day"]]["calls"].append(
-            [row["rang"], row["local_hour"], row["outcome"], row["n"], row["asked"]]
-        )
+        day, n = days[row["day"]], row["n"]
+        _add(day["rang"], row["rang"], n)
+        _add(day["hours"], f"{row['rang']} {row['local_hour']}", n)
+        _add(day["outcomes"], row["outcome"], n)
+        day["asked"] += row["asked"]
+        day["booked_asked"] += row["asked"] if row["outcome"] == Call.Outcome.BOOKED else 0
     errors = (
         real.filter(last_error__gt="").annotate(day=on_day).values("day").annotate(n=Count("pk")).order_by()
     )
@@ -116,11 +133,11 @@ def call_days(first: date, end: date, *, today: date, zone: ZoneInfo) -> dict[da
     days: dict[date, DayFigures] = {}
     if first < settled_end:
         key = rollup_key(zone)
+        # As text, parsed by orjson: a year is ~365 rows of ~500 numbers, and the JSON field's own
+        # decoding was a good part of the 12-month view's time.
+        rows = CallDay.objects.filter(day__gte=first, day__lt=settled_end, key=key)
         kept = {
-            row.day: row.figures
-            for row in CallDay.objects.filter(day__gte=first, day__lt=settled_end, key=key).only(
-                "day", "figures"
-            )
+            day: orjson.loads(text) for day, text in rows.values_list("day", Cast("figures", TextField()))
         }
         missing = [first + timedelta(days=i) for i in range((settled_end - first).days)]
         missing = [day for day in missing if day not in kept]

@@ -125,8 +125,8 @@ def calls_url(period: Period, **more: Any) -> str:
 
 
 def _calls(period: Period, days: dict[date, DayFigures]) -> dict[str, Any]:
-    # Every call figure from the days' groups of (rang, local hour, outcome) with how many asked for an
-    # appointment (insights/rollup.py: settled days kept, the others live), summed per bucket here.
+    # Every call figure summed from the days' counts (insights/rollup.py: settled days kept, the
+    # others live).
     index = {bucket: i for i, bucket in enumerate(period.buckets)}
     per_bucket = {kind: [0] * len(period.buckets) for kind in Rang.values}
     hours: dict[str, list[int]] = {kind: [0] * 24 for kind in Rang.values}
@@ -134,12 +134,14 @@ def _calls(period: Period, days: dict[date, DayFigures]) -> dict[str, Any]:
     asked = booked_asked = 0
     for day, figures in days.items():
         slot = index[period.bucket_of_date(day)]
-        for rang, hour, outcome, n, asked_n in figures["calls"]:
+        for rang, n in figures["rang"].items():
             per_bucket[rang][slot] += n
-            hours[rang][hour] += n
-            outcomes[outcome] += n
-            asked += asked_n
-            booked_asked += asked_n if outcome == Call.Outcome.BOOKED else 0
+        for rang_hour, n in figures["hours"].items():
+            rang, hour = rang_hour.split(" ")
+            hours[rang][int(hour)] += n
+        outcomes.update(figures["outcomes"])
+        asked += figures["asked"]
+        booked_asked += figures["booked_asked"]
     total = sum(outcomes.values())
     return {
         "calls": Figure("Calls answered by the AI", total, calls_url(period)),
