@@ -260,3 +260,21 @@ def test_the_median_wait_of_handled_callbacks(weeks, customer):
         board = dashboard_figures(kind="day")
 
     assert board.callbacks_median_wait == timedelta(minutes=25)  # between 20 and 30, as statistics.median
+
+
+@pytest.mark.django_db
+def test_a_response_time_added_to_a_settled_day_counts(weeks):
+    with time_machine.travel(LATER, tick=False):
+        before = dashboard_figures(kind="day")
+        Turn.objects.create(
+            call=Call.objects.get(call_sid="CA1"),
+            seq=1,
+            role="agent",
+            started_at=TUESDAY_NOON,
+            response_ms=3100,
+        )
+        after = dashboard_figures(kind="day")
+
+    tuesday = before.labels.index("Nov 24")
+    assert before.latency_p50[tuesday] == 900  # 700, 900, 1500
+    assert after.latency_p50[tuesday] == 1200  # 700, 900, 1500, 3100
