@@ -16,7 +16,12 @@ from crm.models import Customer, Vehicle
 from crm.phones import normalize_phone
 from crm.selectors import customer_find_by_phone, customer_summary, service_history_list
 from crm.services import customer_create, customer_create_on_call, customer_verify
-from crm.verification_attempts import verification_failed, verification_locked
+from crm.verification_attempts import (
+    WITHHELD,
+    caller_bucket,
+    verification_failed,
+    verification_lock,
+)
 from dealership.core.errors import ApplicationError, NotFound, VerificationRequired
 from reminders.services import appointment_confirm, opt_out_record
 from scheduling.formatting import say_datetime
@@ -149,19 +154,42 @@ def create_customer(args: schemas.CreateCustomerArgs, context: ToolContext) -> R
     }
 
 
-def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> Result:
-    failures = context.failed_verifications.get(args.customer_id, 0)
+VERIFICATION_LOCKED = (
+    "The caller can't verify this customer on this call, and our system has just told them so and "
+    "offered a person or a callback. Don't ask for more details and don't repeat it: offer to transfer "
+    "them (transfer_to_human) or to take a message for a service advisor."
+)
+
+
+def _verification_refusal(
+    customer_id: int, context: ToolContext, *, on_file: bool
+) -> tuple[str, bool] | None:
+    """Why this call may not try to verify `customer_id` now (reason, and whether the caller ID is
+    withheld), or None. The cross-call locks are for callers who need verification: a caller on the
+    customer's own number is never checked against them."""
+    failures = context.failed_verifications.get(customer_id, 0)
     all_failures = sum(context.failed_verifications.values())
-    if context.is_call and (
-        failures >= MAX_FAILED_VERIFICATIONS
-        or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL
-        or verification_locked(customer_id=args.customer_id)
-    ):
-        # Stops a caller from guessing ZIP codes until one fits.
+    if failures >= MAX_FAILED_VERIFICATIONS or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL:
+        return "this_call", False
+    if on_file:
+        return None
+    lock = verification_lock(caller_phone=context.caller_phone, customer_id=customer_id)
+    if lock is None:
+        return None
+    return lock.value, caller_bucket(context.caller_phone) == WITHHELD
+
+
+def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> Result:
+    on_file = context.is_call and _on_calling_number(args.customer_id, context)
+    refusal = _verification_refusal(args.customer_id, context, on_file=on_file) if context.is_call else None
+    if refusal is not None:
+        # Stops a caller from guessing ZIP codes until one fits; the engine says a fixed line for
+        # `locked` (voice.agent.actions) and the model offers a person or a callback.
+        reason, withheld = refusal
         raise ApplicationError(
-            "I wasn't able to verify those details, so I can't open that account on this call. "
-            "I can take a message for a service advisor instead.",
+            VERIFICATION_LOCKED,
             code="verification_locked",
+            extra={"verified": False, "locked": reason, "withheld": withheld},
         )
     verified = customer_verify(
         customer_id=args.customer_id, date_of_birth=args.date_of_birth, zip_code=args.zip_code
@@ -169,9 +197,13 @@ def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> R
     if verified:
         context.verified_customer_ids.add(args.customer_id)
     elif context.is_call:
-        context.failed_verifications[args.customer_id] = failures + 1
-        if not context.is_test:  # a tester's misses must not lock a real customer's account for a day
-            verification_failed(customer_id=args.customer_id)
+        context.failed_verifications[args.customer_id] = (
+            context.failed_verifications.get(args.customer_id, 0) + 1
+        )
+        # A tester's misses must not lock a real customer's account; a caller on the customer's own
+        # number needs no verification, so their misses lock nobody either.
+        if not context.is_test and not on_file:
+            verification_failed(caller_phone=context.caller_phone, customer_id=args.customer_id)
     return {"success": True, "verified": verified}
 
 
