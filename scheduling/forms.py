@@ -290,6 +290,7 @@ class ShopForm(forms.ModelForm):
             "recording_consent_required",
             "recording_delete_at_twilio",
             "recording_retention_days",
+            "recording_objection_keeps",
             "alert_channel",
             "alert_users",
             "alert_emails",

@@ -84,6 +84,19 @@ class Shop(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text="Older recordings are deleted automatically.",
     )
+    recording_objection_keeps = models.CharField(
+        "when a caller objects to recording",
+        max_length=10,
+        choices=[
+            ("transcript", "keep the written transcript"),
+            ("summary", "keep only the summary and outcome"),
+            ("nothing", "keep nothing of what was said"),
+        ],
+        # Where every party must consent (California, Illinois, Florida...), a word-for-word transcript
+        # of someone who said "don't record me" is the record they refused; a summary is a note.
+        default="summary",
+        help_text="Applied when the call ends; the call's outcome, bookings and messages are always kept.",
+    )
     # Alerts (dealership.core.alerts): urgent callbacks, safety calls, the receptionist failing.
     alert_channel = models.CharField(
         "send alerts by",
