@@ -73,6 +73,7 @@ class ShopAdmin(ModelAdmin):
             {
                 "fields": (
                     "alert_channel",
+                    "alert_to",
                     "alert_users",
                     "alert_emails",
                     "alert_phones",

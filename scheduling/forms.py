@@ -292,6 +292,7 @@ class ShopForm(forms.ModelForm):
             "recording_retention_days",
             "recording_objection_keeps",
             "alert_channel",
+            "alert_to",
             "alert_users",
             "alert_emails",
             "alert_phones",

@@ -105,6 +105,17 @@ class Shop(TimeStampedModel):
         default="email",
         blank=True,
     )
+    alert_to = models.CharField(
+        "alert whom",
+        max_length=8,
+        choices=[
+            ("listed", "the people listed below"),
+            ("on_duty", "whoever is on duty now (the people below when nobody is)"),
+            ("both", "whoever is on duty now and the people listed below"),
+        ],
+        default="listed",
+        help_text="Who is on duty: Shop settings → On-duty rota. With no one to tell, the owners are told.",
+    )
     alert_users = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

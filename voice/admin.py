@@ -482,4 +482,5 @@ class CallbackRequestAdmin(ModelAdmin):
         self.message_user(request, f"{changed} message(s) marked handled.", messages.SUCCESS)
 
 
-from voice import admin_takeover  # noqa: E402, F401  (registers the take-over models' admins)
+# Registers the take-over models' admins and the on-duty rota's.
+from voice import admin_duty, admin_takeover  # noqa: E402, F401

@@ -282,6 +282,7 @@ class Handoff(models.Model):
 
 
 # Take-over models live in their own module; importing them here makes them the voice app's.
+from voice.duty_models import DutyShift  # noqa: E402, F401
 from voice.takeover_models import CallControl, StaffProfile, TransferNumber  # noqa: E402, F401
 
 
