@@ -84,6 +84,19 @@ class Shop(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text="Older recordings are deleted automatically.",
     )
+    recording_objection_keeps = models.CharField(
+        "when a caller objects to recording",
+        max_length=10,
+        choices=[
+            ("transcript", "keep the written transcript"),
+            ("summary", "keep only the summary and outcome"),
+            ("nothing", "keep nothing of what was said"),
+        ],
+        # Where every party must consent (California, Illinois, Florida...), a word-for-word transcript
+        # of someone who said "don't record me" is the record they refused; a summary is a note.
+        default="summary",
+        help_text="Applied when the call ends; the call's outcome, bookings and messages are always kept.",
+    )
     # Alerts (dealership.core.alerts): urgent callbacks, safety calls, the receptionist failing.
     alert_channel = models.CharField(
         "send alerts by",
@@ -91,6 +104,17 @@ class Shop(TimeStampedModel):
         choices=[("", "off"), ("sms", "text message"), ("email", "email"), ("both", "text and email")],
         default="email",
         blank=True,
+    )
+    alert_to = models.CharField(
+        "alert whom",
+        max_length=8,
+        choices=[
+            ("listed", "the people listed below"),
+            ("on_duty", "whoever is on duty now (the people below when nobody is)"),
+            ("both", "whoever is on duty now and the people listed below"),
+        ],
+        default="listed",
+        help_text="Who is on duty: Shop settings → On-duty rota. With no one to tell, the owners are told.",
     )
     alert_users = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

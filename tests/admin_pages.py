@@ -7,7 +7,7 @@ A newly registered model or custom admin view is visited without touching this f
 object to open, or a custom URL whose arguments cannot be filled, fails the test with what to add.
 """
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -34,6 +34,7 @@ from voice.models import (
     Call,
     CallbackRequest,
     CallControl,
+    DutyShift,
     Handoff,
     Recording,
     StaffProfile,
@@ -148,6 +149,8 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
     # Take-overs: an advisor's own phone, the shop's transfer list, one take-over recorded on the call.
     advisor = User.objects.create_user("advisor-sample", is_staff=True)
     StaffProfile.objects.create(user=advisor, phone="+13125550199")
+    # The on-duty rota: the advisor on weekday evenings, past midnight.
+    DutyShift.objects.create(user=advisor, days="01234", starts=time(18, 0), ends=time(7, 0))
     TransferNumber.objects.create(label="Parts desk", phone="+13125550142")
     CallControl.objects.create(
         call=call, user=advisor, action=CallControl.Action.SAY, text="One moment, please."

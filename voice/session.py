@@ -38,6 +38,11 @@ from voice.telephony import CallTelephony, TwilioTelephony
 _LOGGED_BAD_FRAMES = 5
 
 
+def _no_telephony() -> None:
+    """A browser test call's recording has no Twilio call: it never starts, so this is never called."""
+    raise RuntimeError("a test call is not recorded")
+
+
 class CallSession:
     """The per-call transport an Engine talks to (a `voice.transport.CallTransport`). See
     `voice.engines.base.Engine` for the other side."""
@@ -185,10 +190,10 @@ class CallSession:
             return False
         return await self._playout.wait_until_heard(label, max_wait)
 
-    def caller_said(self, text: str) -> None:
-        """A final transcript of the caller's words: what they say about being recorded counts."""
-        if self.recording is not None:
-            self.recording.caller_said(text)
+    def caller_said(self, text: str) -> bool:
+        """A final transcript of the caller's words: what they say about being recorded counts. True
+        when they just declined recording."""
+        return self.recording.caller_said(text) if self.recording is not None else False
 
     def note_caller_activity(self) -> None:
         """The caller said something (the engine's speech detection decides); resets idle timing."""
@@ -264,11 +269,16 @@ class CallSession:
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
         metrics.LIVE_CALLS.inc()  # down again in _finish, with the playout
-        if isinstance(self.telephony, TwilioTelephony):
-            # Recorded at Twilio: a browser test call has no Twilio call to record.
-            self.recording = LiveRecording(
-                context=self.context, tasks=self.tasks, telephony=self.telephony.client, log=self.log
-            )
+        # Recorded at Twilio: a browser test call has no Twilio call to record, but a caller's objection
+        # on it is noted all the same, so the shop's transcript policy applies to test calls too.
+        twilio = isinstance(self.telephony, TwilioTelephony)
+        self.recording = LiveRecording(
+            context=self.context,
+            tasks=self.tasks,
+            telephony=self.telephony.client if twilio else _no_telephony,
+            log=self.log,
+        )
+        if twilio:
             self.tasks.spawn(self.recording.begin(), name="recording-begin")
         if claim.replaces_stream_sid:
             # A reconnect: the session it replaces (in whichever process holds it) ends cleanly.

@@ -64,12 +64,14 @@ class LiveRecording:
             return
         self._tasks.guard(self._start(), name="recording-start")
 
-    def caller_said(self, text: str) -> None:
-        """A final caller transcript: the answer to "is that OK?", or an objection at any time."""
+    def caller_said(self, text: str) -> bool:
+        """A final caller transcript: the answer to "is that OK?", or an objection at any time. True
+        when these words declined recording (the call's records note it in order)."""
         if self.state is State.ASKING:
             if declines_recording(text):
                 self._decline()
-            elif agrees_to_recording(text):
+                return True
+            if agrees_to_recording(text):
                 self._tasks.guard(self._start(), name="recording-start")
             else:
                 # No clear yes: where consent is required, silence is not consent.
@@ -77,6 +79,8 @@ class LiveRecording:
                 self.state = State.OFF
         elif self.state in (State.STARTING, State.RECORDING, State.OFF) and objects_to_recording(text):
             self._decline()
+            return True
+        return False
 
     def _decline(self) -> None:
         previous, self.state = self.state, State.DECLINED

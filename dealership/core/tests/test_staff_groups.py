@@ -42,6 +42,7 @@ ADVISOR_PERMISSIONS = {
     "voice.view_callcontrol",
     "voice.view_transfernumber",
     *(f"voice.{verb}_staffprofile" for verb in CRUD),
+    "voice.view_dutyshift",
     "voice.view_recording",
     "voice.listen_recording",
     *(f"voice.{verb}_callbackrequest" for verb in CRUD),
