@@ -260,14 +260,14 @@ class CallSession:
             engine=name,
             custom_parameters={k: v for k, v in params.items() if k != "token"},
             is_test=call.is_test,
+            can_record=self.telephony.can_record,
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
         metrics.LIVE_CALLS.inc()  # down again in _finish, with the playout
-        if isinstance(self.telephony, TwilioTelephony):
-            # Recorded at Twilio: a browser test call has no Twilio call to record.
+        if self.telephony.can_record:  # a browser test call's telephony (the page) never records
             self.recording = LiveRecording(
-                context=self.context, tasks=self.tasks, telephony=self.telephony.client, log=self.log
+                context=self.context, tasks=self.tasks, telephony=self.telephony, log=self.log
             )
             self.tasks.spawn(self.recording.begin(), name="recording-begin")
         if claim.replaces_stream_sid:
