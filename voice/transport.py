@@ -52,7 +52,8 @@ class CallTransport(Protocol):
         ...
 
     def caller_said(self, text: str) -> None:
-        """A final transcript of the caller's words (for recording consent: "don't record me")."""
+        """A final transcript of the caller's words (for recording consent: "don't record me"). Every
+        transport has it: the engines hand it each caller turn (voice.agent.records.CallRecorder)."""
         ...
 
     def note_caller_activity(self) -> None:
