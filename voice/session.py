@@ -79,6 +79,7 @@ class CallSession:
         self._engine_errors = 0
         self.telephony: CallTelephony = telephony or TwilioTelephony()
         self._test_call = test_call
+        self._in_metrics = False  # set at start: a real call's figures go to /metrics, a test call's not
         self.recording: LiveRecording | None = None
         self.tasks.spawn(self._watch(), name="session-watchdog")
 
@@ -165,7 +166,7 @@ class CallSession:
         if self._playout is None:
             return {}
         cut = await self._playout.interrupt()
-        if cut and barge_in and self._caller_spoke_at is not None:
+        if cut and barge_in and self._caller_spoke_at is not None and self._in_metrics:
             # Caller speech → `clear`; cuts for a time limit, a control message or keys are not barge-ins.
             metrics.BARGE_IN.observe(max(0.0, self._loop.time() - self._caller_spoke_at))
         if cut:
@@ -264,7 +265,11 @@ class CallSession:
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
-        metrics.LIVE_CALLS.inc()  # down again in _finish, with the playout
+        # A test call is left out of every figure (README, Monitoring): the shop's dashboards count
+        # real callers only.
+        self._in_metrics = not call.is_test
+        if self._in_metrics:
+            metrics.LIVE_CALLS.inc()  # down again in _finish, with the playout
         if self.telephony.can_record:  # a browser test call's telephony (the page) never records
             self.recording = LiveRecording(
                 context=self.context, tasks=self.tasks, telephony=self.telephony, log=self.log
@@ -301,7 +306,8 @@ class CallSession:
         self.tasks.begin_ending(reason)
         if self._playout is not None:
             self._playout.close()
-            metrics.LIVE_CALLS.dec()
+            if self._in_metrics:
+                metrics.LIVE_CALLS.dec()
         # Detached first so no frame reaches an engine that is stopping or stopped.
         engine, self._engine = self._engine, None
         # The socket closes before the engine stops: an engine's stop() may cancel the very task
