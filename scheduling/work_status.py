@@ -74,7 +74,12 @@ def appointment_work_status_set(
             changed.append("customer_note")
         if not changed:
             return appointment
-        text_now = work_status == WorkStatus.READY and appointment.ready_text == ReadyText.NONE
+        # A test booking (made on a browser test call as a real customer) texts nobody.
+        text_now = (
+            work_status == WorkStatus.READY
+            and appointment.ready_text == ReadyText.NONE
+            and not appointment.is_test
+        )
         if text_now:
             appointment.ready_text = ReadyText.QUEUED
             changed.append("ready_text")
