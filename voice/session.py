@@ -265,7 +265,7 @@ class CallSession:
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
-        # A test call is left out of every figure (README, Monitoring): the shop's dashboards count
+        # A test call is left out of every figure (README, Production: Metrics): dashboards count
         # real callers only.
         self._in_metrics = not call.is_test
         if self._in_metrics:
