@@ -57,7 +57,9 @@ def customer_find_by_phone(*, phone: str, region: str | None = None) -> Customer
     found = list(matching.order_by()[:2])
     if len(found) < 2:
         return found[0] if found else None
-    latest_start = Appointment.objects.filter(customer=OuterRef("pk")).order_by("-start").values("start")[:1]
+    # Real bookings only: a test booking made as someone on the number must not change who is greeted.
+    latest = Appointment.objects.real().filter(customer=OuterRef("pk"))
+    latest_start = latest.order_by("-start").values("start")[:1]
     return (
         matching.annotate(latest_start=Subquery(latest_start))
         .order_by("secondary_on_phone", F("latest_start").desc(nulls_last=True), "-created_at", "-pk")
