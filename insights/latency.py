@@ -39,7 +39,7 @@ def latency_by_bucket(period: Period) -> tuple[list[float | None], list[float | 
         Turn.objects.filter(
             response_ms__isnull=False, started_at__gte=period.start, started_at__lt=period.end
         )
-        .exclude(call_id__in=Call.objects.filter(is_test=True).values("pk"))
+        .exclude(call_id__in=Call.objects.test().values("pk"))
         .annotate(bucket=period.bucket_of("started_at"))
     )
     index = {bucket: i for i, bucket in enumerate(period.buckets)}

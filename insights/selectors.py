@@ -111,8 +111,7 @@ def _per_bucket(period: Period, rows: QuerySet, key: str, value: str) -> dict[An
 
 def real_inbound_calls(period: Period) -> QuerySet[Call]:
     """Calls the AI answered in the period (inbound; test calls left out)."""
-    return Call.objects.filter(
-        is_test=False,
+    return Call.objects.real().filter(
         direction=Call.Direction.INBOUND,
         started_at__gte=period.start,
         started_at__lt=period.end,
@@ -186,7 +185,7 @@ def _series(period: Period, rows: QuerySet) -> list:
 
 
 def _revenue(period: Period) -> dict[str, Any]:
-    real = Appointment.objects.filter(is_test=False, channel=Appointment.Channel.AI_PHONE)
+    real = Appointment.objects.real().filter(channel=Appointment.Channel.AI_PHONE)
     booked = real.filter(created_at__gte=period.start, created_at__lt=period.end, status__in=KEPT)
     realised = real.filter(
         status=Status.COMPLETED, local_date__gte=period.first_day, local_date__lt=period.end_day
@@ -230,13 +229,13 @@ def _reminders(period: Period) -> dict[str, Any]:
     # One short row per reminder (its result is computed over grouped joins, so it cannot itself be
     # grouped in the same query): counted here.
     results = Counter(
-        reminders_with_result(Reminder.objects.filter(appointment__is_test=False, **days)).values_list(
-            "result", flat=True
-        )
+        reminders_with_result(
+            Reminder.objects.filter(**days).exclude(appointment__in=Appointment.objects.test())
+        ).values_list("result", flat=True)
     )
     query = {key: day.isoformat() for key, day in days.items()}
-    visits = Appointment.objects.filter(
-        is_test=False, status__in=CAME_OR_NOT, local_date__gte=period.first_day, local_date__lt=period.end_day
+    visits = Appointment.objects.real().filter(
+        status__in=CAME_OR_NOT, local_date__gte=period.first_day, local_date__lt=period.end_day
     )
     counts = {
         (row["reminded"], row["status"]): row["n"]
@@ -282,7 +281,7 @@ def _reminders(period: Period) -> dict[str, Any]:
 def real_callbacks() -> QuerySet[CallbackRequest]:
     """Messages for advisors, those taken on test calls left out."""
     # By id (an anti-join on the few test calls), not by joining every message to its call.
-    return CallbackRequest.objects.exclude(call_id__in=Call.objects.filter(is_test=True).values("pk"))
+    return CallbackRequest.objects.exclude(call_id__in=Call.objects.test().values("pk"))
 
 
 def _callbacks(period: Period, now: datetime) -> dict[str, Any]:
@@ -318,8 +317,8 @@ def _callbacks(period: Period, now: datetime) -> dict[str, Any]:
 
 
 def _errors(period: Period) -> dict[str, Any]:
-    failed = Call.objects.filter(
-        is_test=False, started_at__gte=period.start, started_at__lt=period.end, last_error__gt=""
+    failed = Call.objects.real().filter(
+        started_at__gte=period.start, started_at__lt=period.end, last_error__gt=""
     )
     rows = failed.annotate(bucket=period.bucket_of("started_at")).values("bucket").annotate(v=Count("pk"))
     per_bucket = _series(period, rows)

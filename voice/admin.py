@@ -74,10 +74,10 @@ class TestCallFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Call]) -> QuerySet[Call]:
         if self.value() == "yes":
-            return queryset.filter(is_test=True)
+            return queryset.test()
         if self.value() == "all":
             return queryset
-        return queryset.filter(is_test=False)
+        return queryset.real()
 
 
 @admin.register(Call)

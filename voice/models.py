@@ -15,8 +15,21 @@ def _new_handoff_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class CallQuerySet(models.QuerySet["Call"]):
+    """`Call.objects.real()` is the one way to read calls placed by real callers: every figure, list
+    and check about real people starts there. `test()` is the back office's test calls only."""
+
+    def real(self) -> "CallQuerySet":
+        return self.filter(is_test=False)
+
+    def test(self) -> "CallQuerySet":
+        return self.filter(is_test=True)
+
+
 class Call(TimeStampedModel):
     """One phone call, inbound or outbound: who, how it went, and what was said and done."""
+
+    objects = CallQuerySet.as_manager()
 
     class Direction(models.TextChoices):
         INBOUND = "inbound"

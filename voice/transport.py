@@ -53,7 +53,8 @@ class CallTransport(Protocol):
 
     def caller_said(self, text: str) -> bool:
         """A final transcript of the caller's words (for recording consent: "don't record me"); True
-        when they just declined recording."""
+        when they just declined recording. Every transport has it: the engines hand it each caller
+        turn (voice.agent.records.CallRecorder)."""
         ...
 
     def note_caller_activity(self) -> None:

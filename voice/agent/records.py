@@ -77,11 +77,14 @@ class CallRecorder:
         call_id: int,
         log: logging.LoggerAdapter | logging.Logger = logger,
         on_caller_text: Callable[[str], bool | None] | None = None,
+        in_metrics: bool = True,
     ):
         """`on_caller_text(text)` hears every caller turn as it is recorded (the transport's
         `caller_said`: an objection to recording acts at once, not after the write); True when the
-        caller just declined recording."""
+        caller just declined recording. `in_metrics`: turn latencies go to /metrics (not a browser
+        test call's)."""
         self.call_id = call_id
+        self.in_metrics = in_metrics
         self.log = log
         self._on_caller_text = on_caller_text
         self._queue: asyncio.Queue[tuple[Callable[..., Any], dict[str, Any], asyncio.Future[Any] | None]] = (
@@ -94,7 +97,7 @@ class CallRecorder:
 
     def turn(self, *, role: str, text: str, started_at: float | None = None, **fields: Any) -> None:
         """Append a transcript turn; `started_at` is a monotonic time; `fields` as turn_record's."""
-        if fields.get("response_ms") is not None:
+        if fields.get("response_ms") is not None and self.in_metrics:
             metrics.TURN_LATENCY.observe(fields["response_ms"] / 1000)
         if role == "caller" and self._on_caller_text is not None:
             try:

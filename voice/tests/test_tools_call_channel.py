@@ -372,3 +372,23 @@ def test_the_http_tools_api_is_not_locked_by_failed_checks_on_calls(shop, custom
     )
 
     assert result == {"success": True, "verified": True}
+
+
+def test_the_calling_number_opens_whoever_has_it_as_main_or_alternate_number_and_a_withheld_one_nobody(
+    shop, customer
+):
+    """One rule (voice.tools.handlers._is_calling_number) for looking someone up, reading their
+    history and booking: the call's number matches a customer's main or alternate number; a withheld
+    number (empty caller ID) never matches a customer without an alternate number."""
+    spouse = Customer.objects.create(name="Chris Whitfield", phone="+13125550188", alt_phone=customer.phone)
+    on_the_line = own_number(customer)
+    withheld = tool_context_for_call(call_id=None, caller_phone="")
+
+    looked_up = execute_tool("get_customer_by_phone", {"phone": spouse.phone}, context=on_the_line)
+    history = execute_tool("get_service_history", {"customer_id": spouse.pk}, context=own_number(customer))
+    hidden = execute_tool("get_customer_by_phone", {"phone": customer.phone}, context=withheld)
+
+    assert looked_up["name"] == "Chris Whitfield" and "verification_required" not in looked_up
+    assert history["success"] is True
+    assert hidden["name"] is None and hidden["verification_required"] is True
+    assert not withheld.may_see(customer.pk)

@@ -25,7 +25,7 @@ from crm.verification_attempts import (
 from dealership.core.errors import ApplicationError, NotFound, VerificationRequired
 from reminders.services import appointment_confirm, opt_out_record
 from scheduling.formatting import say_datetime
-from scheduling.models import Appointment, ServiceType
+from scheduling.models import Appointment, AppointmentQuerySet, ServiceType
 from scheduling.opening import shop_open_now
 from scheduling.selectors import availability_find
 from scheduling.services import (
@@ -57,11 +57,26 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.replace(tzinfo=zone) if timezone.is_naive(moment) else moment
 
 
+def _on_number(phone: str) -> Q:
+    """Customers reached at `phone`: their main or alternate number (a household shares one)."""
+    return Q(phone=phone) | Q(alt_phone=phone)
+
+
+def _is_calling_number(phone: str, context: ToolContext) -> bool:
+    """Whether `phone` is the number this call comes from. Never on a withheld number (an empty
+    phone must not match an empty caller ID) nor on the HTTP API, which has no calling number."""
+    return context.is_call and bool(context.caller_phone) and phone == context.caller_phone
+
+
+def _calls_from_a_number_of(customer: Customer, context: ToolContext) -> bool:
+    """The call comes from `customer`'s main or alternate number: they count like the caller-ID match."""
+    return any(_is_calling_number(number, context) for number in (customer.phone, customer.alt_phone))
+
+
 def _on_calling_number(customer_id: int, context: ToolContext) -> bool:
-    caller = context.caller_phone
-    if not caller:
-        return False
-    return Customer.objects.filter(Q(phone=caller) | Q(alt_phone=caller), pk=customer_id).exists()
+    """Customer `customer_id` is reached at the number this call comes from."""
+    customer = Customer.objects.filter(pk=customer_id).only("phone", "alt_phone").first()
+    return customer is not None and _calls_from_a_number_of(customer, context)
 
 
 def _require_access(customer_id: int, context: ToolContext) -> None:
@@ -70,7 +85,7 @@ def _require_access(customer_id: int, context: ToolContext) -> None:
     created during this call. The refusal names nobody."""
     if context.may_see(customer_id):
         return
-    if context.is_call and _on_calling_number(customer_id, context):
+    if _on_calling_number(customer_id, context):
         context.trust(customer_id)
         return
     raise VerificationRequired(PRIVACY_REFUSAL, customer_id=customer_id)
@@ -78,19 +93,35 @@ def _require_access(customer_id: int, context: ToolContext) -> None:
 
 def _trust_if_caller(customer: Customer, context: ToolContext) -> None:
     """A customer whose number is the one calling counts like the caller-ID match."""
-    caller = context.caller_phone
-    if context.is_call and caller and caller in (customer.phone, customer.alt_phone):
+    if _calls_from_a_number_of(customer, context):
         context.trust(customer.pk)
 
 
-def _appointment_owner(appointment_id: int, context: ToolContext) -> int:
-    owner = Appointment.objects.filter(pk=appointment_id).values_list("customer_id", flat=True).first()
-    if owner is None:
+def _bookings_in_view(context: ToolContext) -> AppointmentQuerySet:
+    """The bookings this conversation may know of. A test call sees real bookings and test ones (it
+    tries the receptionist on real data); anything else, real bookings only: a test booking made as
+    a customer is no booking of theirs, so for them it does not exist."""
+    return Appointment.objects.all() if context.is_test else Appointment.objects.real()
+
+
+def _appointment_owner(appointment_id: int, context: ToolContext, *, changes: bool = False) -> int:
+    """The customer of booking `appointment_id`, once the caller may act for them. `changes`: the
+    tool changes the booking, which a test call may do to test bookings only."""
+    found = _bookings_in_view(context).filter(pk=appointment_id).values_list("customer_id", "is_test").first()
+    if found is None:  # a test booking answers like an unknown number outside test calls
         raise NotFound(f"I can't find appointment number {appointment_id}.")
+    owner, test_booking = found
     try:
         _require_access(owner, context)
     except VerificationRequired:
         raise VerificationRequired(APPOINTMENT_PRIVACY_REFUSAL, customer_id=None) from None
+    if changes and context.is_test and not test_booking:
+        raise ApplicationError(
+            f"Appointment number {appointment_id} is a real customer's booking: a test call may look "
+            "at it but not change it. Tell the tester so; they can book a test appointment and change "
+            "that one instead.",
+            code="real_booking_on_test_call",
+        )
     return owner
 
 
@@ -304,7 +335,7 @@ def schedule_appointment(args: schemas.ScheduleAppointmentArgs, context: ToolCon
 
 def reschedule_appointment(args: schemas.RescheduleAppointmentArgs, context: ToolContext) -> Result:
     shop = shop_get()
-    _appointment_owner(args.appointment_id, context)
+    _appointment_owner(args.appointment_id, context, changes=True)
     appointment = appointment_reschedule(
         appointment_id=args.appointment_id, start=_aware(args.datetime, shop.zone), channel=context.channel
     )
@@ -317,7 +348,7 @@ def reschedule_appointment(args: schemas.RescheduleAppointmentArgs, context: Too
 
 
 def cancel_appointment(args: schemas.CancelAppointmentArgs, context: ToolContext) -> Result:
-    _appointment_owner(args.appointment_id, context)
+    _appointment_owner(args.appointment_id, context, changes=True)
     appointment = appointment_cancel(
         appointment_id=args.appointment_id, channel=context.channel, reason=args.reason
     )
@@ -334,9 +365,7 @@ def get_vehicle_status(args: schemas.GetVehicleStatusArgs, context: ToolContext)
         _appointment_owner(args.appointment_id, context)
         return {"success": True, "appointments": vehicle_status_of(appointment_id=args.appointment_id)}
     e164 = normalize_phone(args.customer_phone or "", region=shop_get().phone_region)
-    household = list(
-        Customer.objects.filter(Q(phone=e164) | Q(alt_phone=e164)).order_by("pk").values_list("pk", flat=True)
-    )
+    household = list(Customer.objects.filter(_on_number(e164)).order_by("pk").values_list("pk", flat=True))
     if not household:
         raise NotFound("There's no customer with that phone number.")
     allowed = []
@@ -350,7 +379,10 @@ def get_vehicle_status(args: schemas.GetVehicleStatusArgs, context: ToolContext)
         # Verification is asked for the customer caller ID would pick on that number.
         primary = customer_find_by_phone(phone=e164)
         _require_access(primary.pk if primary else household[0], context)
-    return {"success": True, "appointments": vehicle_status_list(customer_ids=allowed)}
+    return {
+        "success": True,
+        "appointments": vehicle_status_list(customer_ids=allowed, include_test=context.is_test),
+    }
 
 
 def transfer_to_human(args: schemas.TransferToHumanArgs, context: ToolContext) -> Result:
@@ -398,7 +430,7 @@ def end_call(args: schemas.EndCallArgs, context: ToolContext) -> Result:
 
 
 def confirm_appointment(args: schemas.ConfirmAppointmentArgs, context: ToolContext) -> Result:
-    _appointment_owner(args.appointment_id, context)
+    _appointment_owner(args.appointment_id, context, changes=True)
     appointment, changed = appointment_confirm(
         appointment_id=args.appointment_id, detail="confirmed by voice on a call"
     )

@@ -131,7 +131,7 @@ def receptionist_error_noted(*, call_id: int, error: str) -> Alert | None:
     only when the latest calls all failed. Once per kind of failure per FAILING_WINDOW."""
     from voice.models import Call
 
-    if Call.objects.filter(pk=call_id, is_test=True).exists():
+    if Call.objects.test().filter(pk=call_id).exists():
         return None  # a test call's failure is shown on the test page; it alerts no one
     if _KEY_REJECTED.search(error):
         why, what = "key", "A provider rejected our key (or it is missing)"
@@ -139,7 +139,7 @@ def receptionist_error_noted(*, call_id: int, error: str) -> Alert | None:
         why, what = "quota", "A provider's quota or credit is exhausted"
     else:
         latest = list(
-            Call.objects.filter(is_test=False)
+            Call.objects.real()
             .order_by("-created_at", "-pk")
             .values_list("last_error", flat=True)[:FAILING_CALLS_IN_A_ROW]
         )

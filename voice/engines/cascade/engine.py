@@ -56,7 +56,10 @@ class CascadeEngine(Engine):
     async def start(self, transport: CallTransport, call: CallContext) -> None:
         self.transport, self.call, self.log = transport, call, transport.log
         self.recorder = CallRecorder(
-            call_id=call.call_id, log=transport.log, on_caller_text=getattr(transport, "caller_said", None)
+            call_id=call.call_id,
+            log=transport.log,
+            on_caller_text=transport.caller_said,
+            in_metrics=not call.is_test,
         )
         self.speech = SpeechOut(transport, call_sid=call.call_sid, on_broken=self._voice_lost)
         self.replies = Replies(
