@@ -22,17 +22,29 @@ settings.CACHES) for a day from the first miss. Numbers are never stored in a ke
 keys hold a keyed hash (HMAC with SECRET_KEY, so the small space of phone numbers cannot be hashed
 back), logs the last four digits. When the cache cannot be read, verification fails closed
 (Lock.UNAVAILABLE): the caller is offered a person or a callback instead.
+
+Reaching the per-customer limit (someone is probably trying to get into that account) raises a shop
+alert, once per pause; so does one number reaching its across-customers limit (working through
+customers). Staff with `crm.lift_verification_pause` see the pause on the customer's page and can lift it
+(verification_pause_lift), which clears the customer's count; numbers that guessed stay stopped.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
+from crm.models import Customer
 from crm.phones import mask_phone, try_normalize_phone
+from dealership.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +98,15 @@ def _keys(bucket: str, customer_id: int) -> dict[Lock, tuple[str, int]]:
             f"crm:verify-failures:caller:{tag}",
             MAX_FAILED_WITHHELD if withheld else MAX_FAILED_PER_CALLER,
         ),
-        Lock.CUSTOMER: (f"crm:verify-failures:customer:{customer_id}", MAX_FAILED_PER_CUSTOMER),
+        Lock.CUSTOMER: (_customer_keys(customer_id)[0], MAX_FAILED_PER_CUSTOMER),
     }
+
+
+def _customer_keys(customer_id: int) -> tuple[str, str]:
+    """The customer's count from every number, and when its window started (a Unix time, kept as long
+    as the count) so that the pause's end can be told."""
+    key = f"crm:verify-failures:customer:{customer_id}"
+    return key, f"{key}:since"
 
 
 def _masked(bucket: str) -> str:
@@ -124,12 +143,15 @@ def _count(key: str) -> int:
 def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
     """Count one failed check by the caller on `caller_phone` for `customer_id` (never call it for a
     caller on the customer's own number, nor for a test call). Returns the lock now in force, if any.
-    A cache outage loses the miss, and the next verification_lock() then fails closed anyway."""
+    A cache outage loses the miss, and the next verification_lock() then fails closed anyway.
+    The miss that pauses the customer, or stops a number across customers, raises a shop alert."""
     bucket = caller_bucket(caller_phone)
     tripped: Lock | None = None
     for lock, (key, limit) in _keys(bucket, customer_id).items():
         try:
             count = _count(key)
+            if lock == Lock.CUSTOMER and count == 1:
+                cache.add(_customer_keys(customer_id)[1], time.time(), timeout=WINDOW_SECONDS)
         except Exception:  # stop at the first failure: each try would wait out the socket timeout
             logger.warning("verification counters unavailable; miss not counted", exc_info=True)
             return None
@@ -141,6 +163,94 @@ def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
                 customer_id,
                 count,
             )
+            _alert(lock, bucket=bucket, customer_id=customer_id, misses=count)
         if count >= limit and tripped is None:
             tripped = lock
     return tripped
+
+
+def _alert(lock: Lock, *, bucket: str, customer_id: int, misses: int) -> None:
+    """Tell the shop's people: a customer paused (once per pause: the count reaches the limit once), or
+    a number stopped across customers (not the shared bucket of hidden numbers: no one to point at)."""
+    from dealership.core.alerts.services import alert_verification_caller_stopped, alert_verification_paused
+
+    try:
+        if lock == Lock.CUSTOMER:
+            pause = verification_pause(customer_id=customer_id)
+            alert_verification_paused(
+                customer_id=customer_id,
+                misses=misses,
+                until=pause.until if pause else None,
+                last_caller=_masked(bucket),
+            )
+        elif lock == Lock.CALLER and bucket != WITHHELD:
+            alert_verification_caller_stopped(
+                caller_tag=_caller_tag(bucket), caller=_masked(bucket), misses=misses
+            )
+    except Exception:  # the lock holds anyway; a failed alert must not fail the caller's turn
+        logger.exception("verification alert (%s) for customer %s not raised", lock, customer_id)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A customer's verification paused by failed checks from every number together."""
+
+    misses: int
+    until: datetime | None  # None when the window's start is not known (up to WINDOW_SECONDS)
+
+
+def verification_pause(*, customer_id: int) -> Pause | None:
+    """The pause on verifying `customer_id` (callers not on their own number), or None. A cache that
+    cannot be read answers None (verification itself fails closed then; this is only for showing)."""
+    count_key, since_key = _customer_keys(customer_id)
+    try:
+        found = cache.get_many([count_key, since_key])
+    except Exception:
+        logger.warning("verification counters unavailable; pause not shown", exc_info=True)
+        return None
+    misses = int(found.get(count_key) or 0)
+    if misses < MAX_FAILED_PER_CUSTOMER:
+        return None
+    since = found.get(since_key)
+    until = (
+        datetime.fromtimestamp(float(since), tz=UTC) + timedelta(seconds=WINDOW_SECONDS)
+        if since is not None
+        else None
+    )
+    return Pause(misses=misses, until=until)
+
+
+def verification_pause_lift(*, customer_id: int, user: Any) -> Pause | None:
+    """Clear `customer_id`'s count of failed checks from every number, so that callers may verify as
+    them again (staff know it was the customer, or have dealt with whoever it was). The numbers that
+    reached their own limits stay stopped. Returns the pause that was lifted (None: there was none);
+    a lifted pause is logged with the user and written to the customer's admin history."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise ApplicationError("No such customer.", code="not_found")
+    pause = verification_pause(customer_id=customer_id)
+    try:
+        cache.delete_many(list(_customer_keys(customer_id)))
+    except Exception as error:
+        logger.warning("verification counters unavailable; pause not lifted", exc_info=True)
+        raise ApplicationError(
+            "The pause could not be lifted: the counters (Redis) cannot be reached. Try again in a minute.",
+            code="unavailable",
+        ) from error
+    if pause is None:
+        return None
+    logger.warning(
+        "verification pause lifted for customer %s by user %s (%s) after %d misses",
+        customer_id,
+        user.pk,
+        user.get_username(),
+        pause.misses,
+    )
+    LogEntry.objects.log_actions(
+        user_id=user.pk,
+        queryset=Customer.objects.filter(pk=customer_id),
+        action_flag=CHANGE,
+        change_message=f"Lifted the pause on identity checks ({pause.misses} failed attempts).",
+        single_object=True,
+    )
+    return pause

@@ -27,6 +27,7 @@ from django_celery_beat.models import (
 )
 
 from crm.models import ServiceRecord
+from crm.verification_attempts import MAX_FAILED_PER_CUSTOMER, verification_failed
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import BusyBlock, CalendarSyncState, Closure, ShopAnswer, WorkStatus
 from tests.fakes.fake_twilio import two_channel_wav
@@ -179,6 +180,11 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
         detail="STOP",
         at=now,
     )
+
+    # Identity checks paused by misses from many numbers: the customer page shows the note and its
+    # "Lift the pause" button, which leads to the confirmation page.
+    for n in range(MAX_FAILED_PER_CUSTOMER):
+        verification_failed(caller_phone=f"+131255501{n:02d}", customer_id=customer.pk)
 
     Group.objects.create(name="Service advisors").permissions.add(
         *Permission.objects.filter(content_type__app_label="scheduling")

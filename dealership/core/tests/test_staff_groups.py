@@ -25,6 +25,7 @@ CRUD = ("view", "add", "change")
 ADVISOR_PERMISSIONS = {
     *(f"crm.{verb}_{model}" for model in ("customer", "vehicle", "servicerecord") for verb in CRUD),
     "crm.import_customers",
+    "crm.lift_verification_pause",
     *(f"scheduling.{verb}_appointment" for verb in CRUD),
     "scheduling.view_appointmentchange",
     "scheduling.set_work_status",
