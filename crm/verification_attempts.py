@@ -151,7 +151,8 @@ def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
         try:
             count = _count(key)
             if lock == Lock.CUSTOMER and count == 1:
-                cache.add(_customer_keys(customer_id)[1], time.time(), timeout=WINDOW_SECONDS)
+                # A new window: its start replaces any left over (they expire together).
+                cache.set(_customer_keys(customer_id)[1], time.time(), timeout=WINDOW_SECONDS)
         except Exception:  # stop at the first failure: each try would wait out the socket timeout
             logger.warning("verification counters unavailable; miss not counted", exc_info=True)
             return None
@@ -181,11 +182,11 @@ def _alert(lock: Lock, *, bucket: str, customer_id: int, misses: int) -> None:
                 customer_id=customer_id,
                 misses=misses,
                 until=pause.until if pause else None,
-                last_caller=_masked(bucket),
+                last_caller_digits=None if bucket == WITHHELD else bucket[-4:],
             )
         elif lock == Lock.CALLER and bucket != WITHHELD:
             alert_verification_caller_stopped(
-                caller_tag=_caller_tag(bucket), caller=_masked(bucket), misses=misses
+                caller_tag=_caller_tag(bucket), caller_digits=bucket[-4:], misses=misses
             )
     except Exception:  # the lock holds anyway; a failed alert must not fail the caller's turn
         logger.exception("verification alert (%s) for customer %s not raised", lock, customer_id)

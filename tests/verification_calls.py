@@ -30,13 +30,13 @@ def miss(customer: Customer, *, phone: str, times: int, is_test: bool = False) -
         assert result["verified"] is False  # a miss, or refused once a limit is reached
 
 
-def pause(customer: Customer, *, is_test: bool = False) -> list[str]:
-    """MAX_FAILED_PER_CUSTOMER misses for `customer`, spread over numbers that each stay under their
+def pause(customer: Customer, *, is_test: bool = False, numbers: list[str] = GUESSING_NUMBERS) -> list[str]:
+    """MAX_FAILED_PER_CUSTOMER misses for `customer`, spread over `numbers` that each stay under their
     own limit: verification of `customer` is paused. Returns the numbers used."""
     per_number = MAX_FAILED_PER_CALLER_AND_CUSTOMER - 1
     used: list[str] = []
     misses = 0
-    for number in GUESSING_NUMBERS:
+    for number in numbers:
         times = min(per_number, MAX_FAILED_PER_CUSTOMER - misses)
         if times <= 0:
             break

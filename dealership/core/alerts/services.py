@@ -159,11 +159,12 @@ def receptionist_error_noted(*, call_id: int, error: str) -> Alert | None:
 
 
 def alert_verification_paused(
-    *, customer_id: int, misses: int, until: datetime | None, last_caller: str
+    *, customer_id: int, misses: int, until: datetime | None, last_caller_digits: str | None
 ) -> Alert | None:
     """A customer's identity checks failed MAX_FAILED_PER_CUSTOMER times from several numbers, so the
     receptionist stopped verifying anyone as them: someone may be trying to get into the account. Once per
-    pause (`until` names it). `last_caller` is already masked (last four digits at most)."""
+    pause (`until` names it). `last_caller_digits`: the last four digits of the number whose miss paused
+    it (None: a hidden number); never a whole number in an alert."""
     from crm.models import Customer
 
     customer = Customer.objects.filter(pk=customer_id).first()
@@ -171,31 +172,32 @@ def alert_verification_paused(
         return None
     when = shop_when(until) if until is not None else "24 hours after the first miss"
     started = int((until or timezone.now()).timestamp())
-    last = "a hidden number" if last_caller == "withheld" else f"the last ending {last_caller[-4:]}"
+    last = f"the last ending {last_caller_digits[-4:]}" if last_caller_digits else "the last one hidden"
     return alert_raise(
         kind=Alert.Kind.VERIFICATION_PAUSED,
         key=f"verification_paused:customer:{customer_id}:{started}",
         subject=f"Identity checks paused for {customer.name}",
         body=(
-            f"{misses} failed identity checks for {customer.name} from several numbers ({last}): someone "
-            f"may be trying to get into the account. No caller is verified as them until {when}, except "
-            "on their own number. If it was them, lift the pause on their page."
+            f"{misses} failed identity checks from several numbers ({last}): someone may be trying to "
+            f"get into the account. Until {when} no caller is verified as them except on their own "
+            "number. If it was them, lift the pause on their page."
         ),
         link=admin_link("admin:crm_customer_change", customer_id),
     )
 
 
-def alert_verification_caller_stopped(*, caller_tag: str, caller: str, misses: int) -> Alert | None:
+def alert_verification_caller_stopped(*, caller_tag: str, caller_digits: str, misses: int) -> Alert | None:
     """One calling number failed identity checks across several customers MAX_FAILED_PER_CALLER times: it
     may be working through the shop's customers. Once a day per number (`caller_tag`, a keyed hash);
-    `caller` is already masked (last four digits at most)."""
+    `caller_digits`: its last four digits, all an alert ever shows of it."""
+    digits = caller_digits[-4:]
     day = timezone.now().date().isoformat()
     return alert_raise(
         kind=Alert.Kind.CALLER_GUESSING,
         key=f"caller_guessing:{caller_tag[:24]}:{day}",
-        subject=f"A number ending {caller[-4:]} is guessing customers' details",
+        subject=f"A number ending {digits} is guessing customers' details",
         body=(
-            f"A caller on a number ending {caller[-4:]} failed {misses} identity checks today across "
+            f"A caller on a number ending {digits} failed {misses} identity checks today across "
             "several customers. The receptionist no longer verifies anyone on that number for 24 hours; "
             "nobody's account is paused. Their calls are in the call list."
         ),

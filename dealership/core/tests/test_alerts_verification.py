@@ -2,7 +2,7 @@
 told once per pause (text and email, with a link to the customer's page, no full phone number), and
 once when a single number works through many customers. Test calls alert no one."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,12 +10,12 @@ import time_machine
 from django.contrib.auth.models import User
 
 from crm.models import Customer
-from crm.verification_attempts import MAX_FAILED_PER_CALLER
+from crm.verification_attempts import MAX_FAILED_PER_CALLER, verification_pause_lift
 from dealership.core.alerts.tasks import alerts_send_due
 from dealership.core.models import Alert
 from scheduling.models import Shop
 from tests.fakes.fixtures import fake_twilio  # noqa: F401
-from tests.verification_calls import miss, pause
+from tests.verification_calls import GUESSING_NUMBERS, miss, pause
 
 pytestmark = pytest.mark.django_db
 
@@ -48,9 +48,9 @@ def test_a_customer_paused_by_many_numbers_is_told_to_the_shop_once(alerting, cu
 
     link = f"https://shop.example.com/admin/crm/customer/{customer.pk}/change/"
     [(to, text)] = texts(alerting)
-    assert to == OWNER_CELL
+    assert to == OWNER_CELL and "…" not in text  # the whole message fits in the text
     assert "Identity checks paused for Dana Whitfield" in text and link in text
-    assert "until Tue Nov 24, 10:00 AM" in text  # a day from the first miss, in the shop's time
+    assert "Until Tue Nov 24, 10:00 AM" in text  # a day from the first miss, in the shop's time
     [email] = mailoutbox
     assert email.to == ["owner@example.com"] and email.subject == "Identity checks paused for Dana Whitfield"
     assert "30 failed identity checks" in email.body and "lift the pause on their page" in email.body
@@ -61,6 +61,30 @@ def test_a_customer_paused_by_many_numbers_is_told_to_the_shop_once(alerting, cu
         assert number[-7:] not in text and number[-7:] not in email.body
     alert = Alert.objects.get()
     assert (alert.kind, alert.status) == (Alert.Kind.VERIFICATION_PAUSED, Alert.Status.SENT)
+
+
+def test_paused_again_after_a_lift_is_a_new_alert(alerting, customer):
+    pause(customer, numbers=GUESSING_NUMBERS[:10])
+    assert alerts_send_due() == 1
+    verification_pause_lift(customer_id=customer.pk, user=User.objects.get(username="owner"))
+
+    with time_machine.travel(MONDAY_MORNING + timedelta(minutes=20), tick=False):
+        pause(customer, numbers=GUESSING_NUMBERS[10:])
+
+        assert alerts_send_due() == 1
+    assert Alert.objects.filter(kind=Alert.Kind.VERIFICATION_PAUSED).count() == 2
+    assert len(texts(alerting)) == 2
+
+
+def test_a_pause_tripped_by_a_hidden_number_says_so(alerting, customer, mailoutbox):
+    pause(customer, numbers=GUESSING_NUMBERS[:5])  # 25 misses
+    miss(customer, phone=GUESSING_NUMBERS[5], times=2)
+    miss(customer, phone="anonymous", times=3)  # the 30th: a hidden number
+
+    alerts_send_due()
+
+    [email] = mailoutbox
+    assert "(the last one hidden)" in email.body
 
 
 def test_guessing_on_test_calls_alerts_no_one(alerting, customer):
