@@ -73,9 +73,9 @@ def _media_in_a_temporary_folder(settings, tmp_path) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_failed_sign_ins_carried_over(settings) -> None:
-    """Failed sign-ins (per client address) and failed identity checks (per customer) are counted in
-    the shared cache (Redis), which outlives a test and a run; every test starts with none (the Redis
-    database also holds Celery's queues, so only those counters go)."""
+    """Failed sign-ins (per client address) and failed identity checks (per calling number and
+    customer) are counted in the shared cache (Redis), which outlives a test and a run; every test
+    starts with none (the Redis database also holds Celery's queues, so only those counters go)."""
     if not settings.REDIS_URL:
         cache.clear()
         return

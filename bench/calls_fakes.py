@@ -124,6 +124,24 @@ class Utterance:
         self.last_interim_at = started_at
         self.end: tuple[int, int] | None = None  # (kind, seq) of the last speech frame
         self.silent_frames = 0
+        self.finalized = 0  # words already sent in a final result (Finalize splits a turn)
+        self.cued = False  # the final carrying the caller's last words has gone out
+        self.call = 0
+
+    def words(self) -> list[str]:
+        """Every word a final result would say now: the interims' words, or once the caller's last
+        frame is in, the turn's final text (which differs from the interims after a TURN_ALT)."""
+        if self.end is None:
+            return words_so_far(self.speech_frames).split()
+        return (CALLER_TURN_ALT if self.end[0] == TURN_ALT else CALLER_TURN).split()
+
+    def unfinalized(self) -> str:
+        """The words no final result has carried yet (what the next final says)."""
+        return " ".join(self.words()[self.finalized :])
+
+    def interim(self) -> str:
+        """What the next interim result says: the words so far that no final has carried."""
+        return " ".join(words_so_far(self.speech_frames).split()[self.finalized :])
 
 
 class BenchDeepgram(FakeDeepgram):
@@ -160,7 +178,7 @@ class BenchDeepgram(FakeDeepgram):
                 elif msg.type == WSMsgType.TEXT:
                     kind = json.loads(msg.data).get("type", "")
                     if kind == "Finalize":
-                        await ws.send_json(results_message("", speech_final=False, from_finalize=True))
+                        self._finalize(ws, session, utterance[0])
                     elif kind == "CloseStream":
                         await ws.send_json(listen_metadata(session.audio_bytes))
                         await ws.close()
@@ -195,6 +213,7 @@ class BenchDeepgram(FakeDeepgram):
         if kind in SPEAKING:
             if utterance is None or utterance.end is not None:
                 utterance = state[0] = Utterance(now, position)
+                utterance.call = call
                 await ws.send_json(speech_started_message(position))
             utterance.speech_frames += 1
             utterance.silent_frames = 0
@@ -206,28 +225,57 @@ class BenchDeepgram(FakeDeepgram):
             return
         if now - utterance.last_interim_at >= profile.stt_interim_every:
             utterance.last_interim_at = now
-            words = words_so_far(utterance.speech_frames)
-            duration = position - utterance.started_at
-            await ws.send_json(
-                results_message(
-                    words, is_final=False, speech_final=False, start=utterance.started_at, duration=duration
+            words = utterance.interim()
+            if words:
+                duration = position - utterance.started_at
+                await ws.send_json(
+                    results_message(
+                        words,
+                        is_final=False,
+                        speech_final=False,
+                        start=utterance.started_at,
+                        duration=duration,
+                    )
                 )
-            )
         if utterance.end is not None and utterance.silent_frames * FRAME_SECONDS >= profile.stt_endpointing:
+            # Endpointing: the final for what no Finalize has carried (Deepgram sends an empty one
+            # with speech_final when a Finalize already took every word).
             state[0] = None
-            end_kind, end_seq = utterance.end
-            text = CALLER_TURN_ALT if end_kind == TURN_ALT else CALLER_TURN
             spoken = utterance.speech_frames * FRAME_SECONDS
-            final = results_message(text, start=utterance.started_at, duration=spoken)
-            asyncio.get_running_loop().create_task(self._final_later(ws, final, call, end_seq))
+            final = results_message(utterance.unfinalized(), start=utterance.started_at, duration=spoken)
+            utterance.finalized = len(utterance.words())
+            asyncio.get_running_loop().create_task(
+                self._final_later(ws, final, call, utterance, self.latency.stt_final_delay)
+            )
+
+    def _finalize(self, ws: web.WebSocketResponse, session: Any, utterance: Utterance | None) -> None:
+        """A Finalize message: the words heard so far and not yet final come back as a final
+        result (`from_finalize`) after `stt_finalize_delay`; nothing when there are none."""
+        if utterance is None or not self.speaking:
+            return
+        text = utterance.unfinalized()
+        if not text:
+            return
+        spoken = utterance.speech_frames * FRAME_SECONDS
+        final = results_message(
+            text, speech_final=False, from_finalize=True, start=utterance.started_at, duration=spoken
+        )
+        utterance.finalized = len(utterance.words())
+        call = utterance.call
+        asyncio.get_running_loop().create_task(
+            self._final_later(ws, final, call, utterance, self.latency.stt_finalize_delay)
+        )
 
     async def _final_later(
-        self, ws: web.WebSocketResponse, final: dict[str, Any], call: int, seq: int
+        self, ws: web.WebSocketResponse, final: dict[str, Any], call: int, utterance: Utterance, delay: float
     ) -> None:
-        await asyncio.sleep(self.latency.stt_final_delay)
-        if not ws.closed:
-            self.ledger.cue(call, seq)  # the final transcript goes out now
-            await ws.send_json(final)
+        await asyncio.sleep(delay)
+        if ws.closed:
+            return
+        if utterance.end is not None and not utterance.cued and utterance.finalized == len(utterance.words()):
+            utterance.cued = True
+            self.ledger.cue(call, utterance.end[1])  # the final transcript with the last words goes out now
+        await ws.send_json(final)
 
     async def _flux(self, session: Any) -> web.WebSocketResponse:
         """Flux (listen v2) under a latency profile: StartOfTurn at the first loud frame, an Update

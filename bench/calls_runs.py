@@ -310,11 +310,14 @@ def _voice_to_voice_figures(
         else:
             started = profile.flux_eager_end if args.stt == "flux" else SPECULATE_AFTER
             speculative = f"{profile.speculative_floor(started, 1) * 1000:.0f}"
+            if args.stt != "flux":  # a changed final restarts the reply once the Finalize answers
+                restarted = profile.speculative_floor(started + profile.stt_finalize_delay, 1)
+                speculative += f" / {restarted * 1000:.0f}"
         floors = f"{profile.naive_floor(first_sentence) * 1000:.0f} / {speculative} ms"
     else:
         realtime_floor = profile.realtime_vad_silence + profile.realtime_first_audio
         floors = f"{realtime_floor * 1000:.0f} ms (VAD + first audio)"
-    figures.add("floor: naive / speculative", floors)
+    figures.add("floor: naive / speculative (/ final changed)", floors)
     counts = {k: v for k, v in tally.snapshot().items() if k in ("wrong_replies", "talked_over")}
     figures.add(
         "replies heard for a non-final transcript",

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, TabularInline
 
 from crm.admin_import import CustomerImport
+from crm.admin_verification import VerificationPauseAdmin
 from crm.forms import CustomerForm, VehicleForm
 from crm.models import Customer, ServiceRecord, Vehicle
 from crm.phones import format_phone_for_display
@@ -149,7 +150,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomerImport, ModelAdmin):
+class CustomerAdmin(VerificationPauseAdmin, CustomerImport, ModelAdmin):
     form = CustomerForm
     list_display = ("name", "phone_display", "vehicle_count", "next_appointment", "review_flag")
     list_filter = (NeedsReviewFilter, SmsOptOutFilter, CallsOptOutFilter)
@@ -187,6 +188,8 @@ class CustomerAdmin(CustomerImport, ModelAdmin):
                 extra["other_language"] = LANGUAGES.get(code, code)
             if request.user.has_perm("scheduling.add_appointment"):
                 extra["book_url"] = f"{reverse('admin:scheduling_appointment_add')}?customer={customer.pk}"
+            # Identity checks paused by failed attempts from many numbers, and the way to lift it.
+            extra.update(self.verification_pause_context(request, customer))
         return super().change_view(request, object_id, form_url, extra)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
@@ -198,9 +201,8 @@ class CustomerAdmin(CustomerImport, ModelAdmin):
             .values("n")
         )
         next_start = (
-            Appointment.objects.filter(
-                customer=OuterRef("pk"), start__gte=timezone.now(), status__in=UPCOMING_STATUSES
-            )
+            Appointment.objects.real()  # as the customer's page: a test booking is no visit
+            .filter(customer=OuterRef("pk"), start__gte=timezone.now(), status__in=UPCOMING_STATUSES)
             .order_by("start")
             .values("start")[:1]
         )

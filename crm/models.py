@@ -41,7 +41,10 @@ class Customer(TimeStampedModel):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(Upper("name"), name="crm_customer_name_upper")]
-        permissions = [("import_customers", "Can import customers, vehicles and service history")]
+        permissions = [
+            ("import_customers", "Can import customers, vehicles and service history"),
+            ("lift_verification_pause", "Can lift a pause on a customer's identity checks"),
+        ]
 
     def __str__(self) -> str:
         return self.name

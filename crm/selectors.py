@@ -57,7 +57,9 @@ def customer_find_by_phone(*, phone: str, region: str | None = None) -> Customer
     found = list(matching.order_by()[:2])
     if len(found) < 2:
         return found[0] if found else None
-    latest_start = Appointment.objects.filter(customer=OuterRef("pk")).order_by("-start").values("start")[:1]
+    # Real bookings only: a test booking made as someone on the number must not change who is greeted.
+    latest = Appointment.objects.real().filter(customer=OuterRef("pk"))
+    latest_start = latest.order_by("-start").values("start")[:1]
     return (
         matching.annotate(latest_start=Subquery(latest_start))
         .order_by("secondary_on_phone", F("latest_start").desc(nulls_last=True), "-created_at", "-pk")
@@ -83,7 +85,7 @@ def customer_summary(
     )
     upcoming = Appointment.objects.filter(customer=customer, start__gte=now, status__in=UPCOMING_STATUSES)
     if not include_test:
-        upcoming = upcoming.filter(is_test=False)
+        upcoming = upcoming.real()
     upcoming = (
         upcoming.select_related("service_type")
         .only("pk", "start", "status", "service_type__code")
@@ -241,7 +243,9 @@ def customer_card(*, customer: Customer) -> CustomerCard:
     from voice.models import Call, CallbackRequest  # voice depends on crm, not the other way round
 
     upcoming = (
-        customer.appointments.filter(start__gte=timezone.now(), status__in=UPCOMING_STATUSES)
+        # A test booking (made on a browser test call as this customer) is no real visit.
+        customer.appointments.real()
+        .filter(start__gte=timezone.now(), status__in=UPCOMING_STATUSES)
         .select_related("service_type", "vehicle")
         .order_by("start")
         .first()
@@ -251,9 +255,9 @@ def customer_card(*, customer: Customer) -> CustomerCard:
         next_appointment=upcoming,
         # Browser test calls placed as this customer are left out, as the lists linked from the card do.
         open_callbacks=CallbackRequest.objects.filter(customer=customer, handled=False)
-        .exclude(call_id__in=Call.objects.filter(is_test=True).values("pk"))
+        .exclude(call_id__in=Call.objects.test().values("pk"))
         .count(),
-        calls=Call.objects.filter(customer=customer, is_test=False).count(),
+        calls=Call.objects.real().filter(customer=customer).count(),
     )
 
 

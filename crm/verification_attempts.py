@@ -1,46 +1,257 @@
-"""Failed identity checks per customer across calls.
+"""Failed identity checks across calls, counted so that guessing is stopped without letting a stranger
+lock a real customer out.
 
-The per-call limit (voice.tools.context) stops one call from guessing; this stops many calls from
-guessing one customer's ZIP code a few tries at a time. Counts live in the cache (Redis in production,
-shared by every process) for a day from the first miss.
+The per-call limit (voice.tools.context) stops one call from guessing; these counters stop many calls
+from guessing one customer's ZIP code a few tries at a time. They used to be per customer only, which
+let anyone lock a customer out for a day with ten wrong answers. Now they count:
+
+- per calling number and customer (MAX_FAILED_PER_CALLER_AND_CUSTOMER): the number that guessed is
+  stopped for that customer; the customer, calling from anywhere else, is not;
+- per calling number across customers (MAX_FAILED_PER_CALLER): one number working through many
+  customers is stopped;
+- per customer from every number (MAX_FAILED_PER_CUSTOMER, much higher): guessing spread over many
+  (spoofed) numbers still ends. It only pauses verification of callers *not* on the customer's own
+  number: a caller on that number never needs verification and is never checked against or counted
+  in any of these.
+
+Withheld caller IDs ("anonymous", Twilio's pseudo-numbers such as +266696687, empty, anything that is
+not a valid number) all share one bucket with lower limits, so hiding the number gives no fresh tries.
+
+Counts live in the cache (Redis in production, shared by every process, with the socket timeouts of
+settings.CACHES) for a day from the first miss. Numbers are never stored in a key or written to a log:
+keys hold a keyed hash (HMAC with SECRET_KEY, so the small space of phone numbers cannot be hashed
+back), logs the last four digits. When the cache cannot be read, verification fails closed
+(Lock.UNAVAILABLE): the caller is offered a person or a callback instead.
+
+Reaching the per-customer limit (someone is probably trying to get into that account) raises a shop
+alert, once per pause; so does one number reaching its across-customers limit (working through
+customers). Staff with `crm.lift_verification_pause` see the pause on the customer's page and can lift it
+(verification_pause_lift), which clears the customer's count; numbers that guessed stay stopped.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+
+from crm.models import Customer
+from crm.phones import mask_phone, try_normalize_phone
+from dealership.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-MAX_FAILED_PER_DAY = 10
 WINDOW_SECONDS = 24 * 60 * 60
+MAX_FAILED_PER_CALLER_AND_CUSTOMER = 6  # two calls' worth of the per-call limit (3)
+MAX_FAILED_PER_CALLER = 15  # one number, across every customer it tries
+MAX_FAILED_PER_CUSTOMER = 30  # every number together, for one customer
+# Every withheld caller shares these, so they are lower: one call's worth per customer.
+MAX_FAILED_WITHHELD_AND_CUSTOMER = 3
+MAX_FAILED_WITHHELD = 10
+
+WITHHELD = "withheld"
+# What Twilio puts in From when the caller ID is hidden (besides "anonymous"): ANONYMOUS, UNKNOWN,
+# RESTRICTED, BLOCKED, UNAVAILABLE on a keypad. They fail number validation anyway; listed to be plain.
+TWILIO_WITHHELD_NUMBERS = frozenset({"+266696687", "+86282452253", "+7378742833", "+2562533", "+8656696"})
 
 
-def _key(customer_id: int) -> str:
-    return f"crm:verify-failures:{customer_id}"
+class Lock(StrEnum):
+    """Why a caller may not verify a customer right now."""
+
+    CALLER_AND_CUSTOMER = "caller_and_customer"  # this number missed too often for this customer
+    CALLER = "caller"  # this number missed too often across customers
+    CUSTOMER = "customer"  # this customer's checks missed too often from every number together
+    UNAVAILABLE = "unavailable"  # the counters cannot be read: fail closed
 
 
-def verification_locked(*, customer_id: int) -> bool:
-    """Whether this customer's account has seen too many failed checks today to try another."""
+def caller_bucket(caller_phone: str) -> str:
+    """The calling number as counted: its E.164 form, or WITHHELD for every hidden or unusable one."""
+    phone = (caller_phone or "").strip()
+    if not phone.startswith("+") or phone in TWILIO_WITHHELD_NUMBERS:
+        return WITHHELD
+    return phone if try_normalize_phone(phone) == phone else WITHHELD
+
+
+def _caller_tag(bucket: str) -> str:
+    if bucket == WITHHELD:
+        return WITHHELD
+    return salted_hmac("crm.verification_attempts", bucket, algorithm="sha256").hexdigest()[:24]
+
+
+def _keys(bucket: str, customer_id: int) -> dict[Lock, tuple[str, int]]:
+    """Lock -> (cache key, limit) for a caller bucket and a customer."""
+    tag = _caller_tag(bucket)
+    withheld = bucket == WITHHELD
+    return {
+        Lock.CALLER_AND_CUSTOMER: (
+            f"crm:verify-failures:caller:{tag}:customer:{customer_id}",
+            MAX_FAILED_WITHHELD_AND_CUSTOMER if withheld else MAX_FAILED_PER_CALLER_AND_CUSTOMER,
+        ),
+        Lock.CALLER: (
+            f"crm:verify-failures:caller:{tag}",
+            MAX_FAILED_WITHHELD if withheld else MAX_FAILED_PER_CALLER,
+        ),
+        Lock.CUSTOMER: (_customer_keys(customer_id)[0], MAX_FAILED_PER_CUSTOMER),
+    }
+
+
+def _customer_keys(customer_id: int) -> tuple[str, str]:
+    """The customer's count from every number, and when its window started (a Unix time, kept as long
+    as the count) so that the pause's end can be told."""
+    key = f"crm:verify-failures:customer:{customer_id}"
+    return key, f"{key}:since"
+
+
+def _masked(bucket: str) -> str:
+    return WITHHELD if bucket == WITHHELD else mask_phone(bucket)
+
+
+def verification_lock(*, caller_phone: str, customer_id: int) -> Lock | None:
+    """Whether the caller on `caller_phone` may try to verify `customer_id` now: None when they may,
+    else why not. Callers on the customer's own number must not be asked (they need no verification).
+    One cache round trip; a cache that fails answers Lock.UNAVAILABLE (fail closed)."""
+    keys = _keys(caller_bucket(caller_phone), customer_id)
     try:
-        return int(cache.get(_key(customer_id)) or 0) >= MAX_FAILED_PER_DAY
-    except Exception:  # a cache outage must not stop verification; the per-call limit holds
-        logger.warning("verification counter unavailable; per-call limit only", exc_info=True)
-        return False
+        counts = cache.get_many([key for key, _ in keys.values()])
+    except Exception:
+        logger.warning("verification counters unavailable; verification refused", exc_info=True)
+        return Lock.UNAVAILABLE
+    for lock, (key, limit) in keys.items():
+        if int(counts.get(key) or 0) >= limit:
+            return lock
+    return None
 
 
-def verification_failed(*, customer_id: int) -> int:
-    """Count one failed check for this customer; returns today's count (0 when the cache is down)."""
-    key = _key(customer_id)
+def _count(key: str) -> int:
+    # add() starts the window only on the first miss, so later misses do not extend it.
+    if cache.add(key, 1, timeout=WINDOW_SECONDS):
+        return 1
     try:
-        # add() starts the window only on the first miss, so later misses do not extend it.
-        if cache.add(key, 1, timeout=WINDOW_SECONDS):
-            return 1
         return cache.incr(key)
     except ValueError:  # expired between add() and incr()
         cache.add(key, 1, timeout=WINDOW_SECONDS)
         return 1
-    except Exception:  # a cache outage only loses the count
-        logger.warning("verification counter unavailable; miss not counted", exc_info=True)
-        return 0
+
+
+def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
+    """Count one failed check by the caller on `caller_phone` for `customer_id` (never call it for a
+    caller on the customer's own number, nor for a test call). Returns the lock now in force, if any.
+    A cache outage loses the miss, and the next verification_lock() then fails closed anyway.
+    The miss that pauses the customer, or stops a number across customers, raises a shop alert."""
+    bucket = caller_bucket(caller_phone)
+    tripped: Lock | None = None
+    for lock, (key, limit) in _keys(bucket, customer_id).items():
+        try:
+            count = _count(key)
+            if lock == Lock.CUSTOMER and count == 1:
+                # A new window: its start replaces any left over (they expire together).
+                cache.set(_customer_keys(customer_id)[1], time.time(), timeout=WINDOW_SECONDS)
+        except Exception:  # stop at the first failure: each try would wait out the socket timeout
+            logger.warning("verification counters unavailable; miss not counted", exc_info=True)
+            return None
+        if count == limit:
+            logger.warning(
+                "verification locked (%s) for caller %s and customer %s after %d misses today",
+                lock,
+                _masked(bucket),
+                customer_id,
+                count,
+            )
+            _alert(lock, bucket=bucket, customer_id=customer_id, misses=count)
+        if count >= limit and tripped is None:
+            tripped = lock
+    return tripped
+
+
+def _alert(lock: Lock, *, bucket: str, customer_id: int, misses: int) -> None:
+    """Tell the shop's people: a customer paused (once per pause: the count reaches the limit once), or
+    a number stopped across customers (not the shared bucket of hidden numbers: no one to point at)."""
+    from dealership.core.alerts.services import alert_verification_caller_stopped, alert_verification_paused
+
+    try:
+        if lock == Lock.CUSTOMER:
+            pause = verification_pause(customer_id=customer_id)
+            alert_verification_paused(
+                customer_id=customer_id,
+                misses=misses,
+                until=pause.until if pause else None,
+                last_caller_digits=None if bucket == WITHHELD else bucket[-4:],
+            )
+        elif lock == Lock.CALLER and bucket != WITHHELD:
+            alert_verification_caller_stopped(
+                caller_tag=_caller_tag(bucket), caller_digits=bucket[-4:], misses=misses
+            )
+    except Exception:  # the lock holds anyway; a failed alert must not fail the caller's turn
+        logger.exception("verification alert (%s) for customer %s not raised", lock, customer_id)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A customer's verification paused by failed checks from every number together."""
+
+    misses: int
+    until: datetime | None  # None when the window's start is not known (up to WINDOW_SECONDS)
+
+
+def verification_pause(*, customer_id: int) -> Pause | None:
+    """The pause on verifying `customer_id` (callers not on their own number), or None. A cache that
+    cannot be read answers None (verification itself fails closed then; this is only for showing)."""
+    count_key, since_key = _customer_keys(customer_id)
+    try:
+        found = cache.get_many([count_key, since_key])
+    except Exception:
+        logger.warning("verification counters unavailable; pause not shown", exc_info=True)
+        return None
+    misses = int(found.get(count_key) or 0)
+    if misses < MAX_FAILED_PER_CUSTOMER:
+        return None
+    since = found.get(since_key)
+    until = (
+        datetime.fromtimestamp(float(since), tz=UTC) + timedelta(seconds=WINDOW_SECONDS)
+        if since is not None
+        else None
+    )
+    return Pause(misses=misses, until=until)
+
+
+def verification_pause_lift(*, customer_id: int, user: Any) -> Pause | None:
+    """Clear `customer_id`'s count of failed checks from every number, so that callers may verify as
+    them again (staff know it was the customer, or have dealt with whoever it was). The numbers that
+    reached their own limits stay stopped. Returns the pause that was lifted (None: there was none);
+    a lifted pause is logged with the user and written to the customer's admin history."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise ApplicationError("No such customer.", code="not_found")
+    pause = verification_pause(customer_id=customer_id)
+    try:
+        cache.delete_many(list(_customer_keys(customer_id)))
+    except Exception as error:
+        logger.warning("verification counters unavailable; pause not lifted", exc_info=True)
+        raise ApplicationError(
+            "The pause could not be lifted: the counters (Redis) cannot be reached. Try again in a minute.",
+            code="unavailable",
+        ) from error
+    if pause is None:
+        return None
+    logger.warning(
+        "verification pause lifted for customer %s by user %s (%s) after %d misses",
+        customer_id,
+        user.pk,
+        user.get_username(),
+        pause.misses,
+    )
+    LogEntry.objects.log_actions(
+        user_id=user.pk,
+        queryset=Customer.objects.filter(pk=customer_id),
+        action_flag=CHANGE,
+        change_message=f"Lifted the pause on identity checks ({pause.misses} failed attempts).",
+        single_object=True,
+    )
+    return pause

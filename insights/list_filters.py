@@ -51,7 +51,7 @@ class CallbackFromTestCallFilter(admin.SimpleListFilter):
     def queryset(
         self, request: HttpRequest, queryset: QuerySet[CallbackRequest]
     ) -> QuerySet[CallbackRequest]:
-        test_calls = Call.objects.filter(is_test=True).values("pk")
+        test_calls = Call.objects.test().values("pk")
         if self.value() == "no":
             return queryset.exclude(call_id__in=test_calls)
         if self.value() == "yes":

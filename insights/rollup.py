@@ -90,7 +90,7 @@ def days_live(first: date, end: date, zone: ZoneInfo) -> dict[date, DayFigures]:
         return days
     start, stop = local_midnight(first, zone), local_midnight(end, zone)
     on_day = TruncDate("started_at", tzinfo=zone)
-    real = Call.objects.filter(is_test=False, started_at__gte=start, started_at__lt=stop)
+    real = Call.objects.real().filter(started_at__gte=start, started_at__lt=stop)
     rows = (
         calls_with_rang(real.filter(direction=Call.Direction.INBOUND), zone=zone)
         .annotate(day=on_day)
@@ -113,7 +113,7 @@ def days_live(first: date, end: date, zone: ZoneInfo) -> dict[date, DayFigures]:
     # Test calls are few: left out by id (an anti-join), not by joining every turn to its call.
     turns = (
         Turn.objects.filter(response_ms__isnull=False, started_at__gte=start, started_at__lt=stop)
-        .exclude(call_id__in=Call.objects.filter(is_test=True).values("pk"))
+        .exclude(call_id__in=Call.objects.test().values("pk"))
         .annotate(day=on_day)
         .values_list("day", "response_ms")
         .order_by()

@@ -174,7 +174,7 @@ def _series(period: Period, rows: QuerySet) -> list:
 
 
 def _revenue(period: Period) -> dict[str, Any]:
-    real = Appointment.objects.filter(is_test=False, channel=Appointment.Channel.AI_PHONE)
+    real = Appointment.objects.real().filter(channel=Appointment.Channel.AI_PHONE)
     booked = real.filter(created_at__gte=period.start, created_at__lt=period.end, status__in=KEPT)
     realised = real.filter(
         status=Status.COMPLETED, local_date__gte=period.first_day, local_date__lt=period.end_day
@@ -226,11 +226,13 @@ def _count_by_result(reminders: QuerySet[Reminder]) -> Counter[str]:
 def _reminders(period: Period) -> dict[str, Any]:
     days = {"appointment__local_date__gte": period.first_day, "appointment__local_date__lt": period.end_day}
     results = _count_by_result(
-        reminders_with_result(Reminder.objects.filter(appointment__is_test=False, **days))
+        reminders_with_result(
+            Reminder.objects.filter(**days).exclude(appointment__in=Appointment.objects.test())
+        )
     )
     query = {key: day.isoformat() for key, day in days.items()}
-    visits = Appointment.objects.filter(
-        is_test=False, status__in=CAME_OR_NOT, local_date__gte=period.first_day, local_date__lt=period.end_day
+    visits = Appointment.objects.real().filter(
+        status__in=CAME_OR_NOT, local_date__gte=period.first_day, local_date__lt=period.end_day
     )
     counts = {
         (row["reminded"], row["status"]): row["n"]
@@ -276,7 +278,7 @@ def _reminders(period: Period) -> dict[str, Any]:
 def real_callbacks() -> QuerySet[CallbackRequest]:
     """Messages for advisors, those taken on test calls left out."""
     # By id (an anti-join on the few test calls), not by joining every message to its call.
-    return CallbackRequest.objects.exclude(call_id__in=Call.objects.filter(is_test=True).values("pk"))
+    return CallbackRequest.objects.exclude(call_id__in=Call.objects.test().values("pk"))
 
 
 def _median_wait(handled: QuerySet[CallbackRequest]) -> timedelta | None:

@@ -24,6 +24,7 @@ from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from reminders.results import Result, reminders_with_result
 from reminders.selectors import reminder_list_ordering
 from reminders.services import SEND_NOW_WITHOUT_QUEUE, reminder_send_now
+from scheduling.models import Appointment
 
 SEND_PERMISSION = "reminders.send_reminder"
 
@@ -72,7 +73,7 @@ class ResultFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> QuerySet[Reminder]:
         if self.value() not in Result.values:
             return queryset
-        real = queryset.filter(appointment__is_test=False)
+        real = queryset.exclude(appointment__in=Appointment.objects.test())
         return reminders_with_result(real).filter(result=self.value())
 
 

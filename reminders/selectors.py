@@ -109,9 +109,11 @@ def customers_with_phone(*, phone: str) -> QuerySet[Customer]:
 
 
 def next_appointment_for_phone(*, phone: str, now: datetime) -> Appointment | None:
-    """The soonest upcoming appointment of any customer with this number."""
+    """The soonest upcoming appointment of any customer with this number (a test booking made as
+    them is none of theirs: their "C" must not confirm it)."""
     return (
-        Appointment.objects.select_related("service_type", "customer")
+        Appointment.objects.real()
+        .select_related("service_type", "customer")
         .filter(customer__in=customers_with_phone(phone=phone), status__in=UPCOMING, start__gt=now)
         .order_by("start")
         .first()

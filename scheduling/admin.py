@@ -64,6 +64,7 @@ class ShopAdmin(ModelAdmin):
                     "recording_consent_required",
                     "recording_delete_at_twilio",
                     "recording_retention_days",
+                    "recording_objection_keeps",
                 )
             },
         ),
@@ -72,6 +73,7 @@ class ShopAdmin(ModelAdmin):
             {
                 "fields": (
                     "alert_channel",
+                    "alert_to",
                     "alert_users",
                     "alert_emails",
                     "alert_phones",

@@ -84,6 +84,19 @@ class Shop(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text="Older recordings are deleted automatically.",
     )
+    recording_objection_keeps = models.CharField(
+        "when a caller objects to recording",
+        max_length=10,
+        choices=[
+            ("transcript", "keep the written transcript"),
+            ("summary", "keep only the summary and outcome"),
+            ("nothing", "keep nothing of what was said"),
+        ],
+        # Where every party must consent (California, Illinois, Florida...), a word-for-word transcript
+        # of someone who said "don't record me" is the record they refused; a summary is a note.
+        default="summary",
+        help_text="Applied when the call ends; the call's outcome, bookings and messages are always kept.",
+    )
     # Alerts (dealership.core.alerts): urgent callbacks, safety calls, the receptionist failing.
     alert_channel = models.CharField(
         "send alerts by",
@@ -91,6 +104,17 @@ class Shop(TimeStampedModel):
         choices=[("", "off"), ("sms", "text message"), ("email", "email"), ("both", "text and email")],
         default="email",
         blank=True,
+    )
+    alert_to = models.CharField(
+        "alert whom",
+        max_length=8,
+        choices=[
+            ("listed", "the people listed below"),
+            ("on_duty", "whoever is on duty now (the people below when nobody is)"),
+            ("both", "whoever is on duty now and the people listed below"),
+        ],
+        default="listed",
+        help_text="Who is on duty: Shop settings → On-duty rota. With no one to tell, the owners are told.",
     )
     alert_users = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -258,6 +282,17 @@ class ReadyText(models.TextChoices):
     FAILED = "failed"
 
 
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    """`Appointment.objects.real()` is the one way to read real customers' bookings: every figure,
+    reminder and what the receptionist is told starts there. `test()`: bookings made on test calls."""
+
+    def real(self) -> "AppointmentQuerySet":
+        return self.filter(is_test=False)
+
+    def test(self) -> "AppointmentQuerySet":
+        return self.filter(is_test=True)
+
+
 class Appointment(TimeStampedModel):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled"
@@ -277,6 +312,8 @@ class Appointment(TimeStampedModel):
         WEB = "web", "web / tools API"
 
     ACTIVE_STATUSES = (Status.SCHEDULED, Status.CONFIRMED, Status.ARRIVED, Status.COMPLETED)
+
+    objects = AppointmentQuerySet.as_manager()
 
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="appointments")
     vehicle = models.ForeignKey(

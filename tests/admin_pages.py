@@ -7,7 +7,7 @@ A newly registered model or custom admin view is visited without touching this f
 object to open, or a custom URL whose arguments cannot be filled, fails the test with what to add.
 """
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,6 +27,7 @@ from django_celery_beat.models import (
 )
 
 from crm.models import ServiceRecord
+from crm.verification_attempts import MAX_FAILED_PER_CUSTOMER, verification_failed
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import BusyBlock, CalendarSyncState, Closure, ShopAnswer, WorkStatus
 from tests.fakes.fake_twilio import two_channel_wav
@@ -34,6 +35,7 @@ from voice.models import (
     Call,
     CallbackRequest,
     CallControl,
+    DutyShift,
     Handoff,
     Recording,
     StaffProfile,
@@ -148,6 +150,8 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
     # Take-overs: an advisor's own phone, the shop's transfer list, one take-over recorded on the call.
     advisor = User.objects.create_user("advisor-sample", is_staff=True)
     StaffProfile.objects.create(user=advisor, phone="+13125550199")
+    # The on-duty rota: the advisor on weekday evenings, past midnight.
+    DutyShift.objects.create(user=advisor, days="01234", starts=time(18, 0), ends=time(7, 0))
     TransferNumber.objects.create(label="Parts desk", phone="+13125550142")
     CallControl.objects.create(
         call=call, user=advisor, action=CallControl.Action.SAY, text="One moment, please."
@@ -176,6 +180,11 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
         detail="STOP",
         at=now,
     )
+
+    # Identity checks paused by misses from many numbers: the customer page shows the note and its
+    # "Lift the pause" button, which leads to the confirmation page.
+    for n in range(MAX_FAILED_PER_CUSTOMER):
+        verification_failed(caller_phone=f"+131255501{n:02d}", customer_id=customer.pk)
 
     Group.objects.create(name="Service advisors").permissions.add(
         *Permission.objects.filter(content_type__app_label="scheduling")

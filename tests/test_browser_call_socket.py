@@ -15,9 +15,11 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from dealership.asgi import application
+from scheduling.models import Shop
 from tests.calls import STREAM_SID, FakePhone, eventually
 from tests.test_call_warm_handoff import says, script_transfer, warm_settings
 from voice.agent.control import TRANSFERRING
+from voice.agent.lines import line
 from voice.browser_calls.services import browser_call_place
 from voice.control import call_control_send
 from voice.models import Call, Handoff
@@ -184,3 +186,45 @@ async def test_the_agents_transfer_on_a_test_call_is_no_warm_hand_off(live, cust
     assert _shown(phone, "transfer")[0]["text"] == "Would transfer to (312) 555-0199."
     assert fake_twilio.requests == []
     assert not await database_sync_to_async(Handoff.objects.filter(call=call).exists)()
+
+
+@pytest.mark.usefixtures("eager_celery")
+async def test_an_objection_on_a_test_call_follows_the_shops_transcript_policy(live, customer, fake_twilio):
+    """No recording on a test call (no Twilio), but "don't record me" is noted and, with the shop keeping
+    nothing of what was said, the words are gone when the test call ends."""
+    from tests.test_call_recording import caller_says, declined, transcript_removed
+
+    await database_sync_to_async(Shop.objects.update)(recording_objection_keeps="nothing")
+    user = await database_sync_to_async(member)("advisor")
+    call = await database_sync_to_async(browser_call_place)(engine=live.engine, customer_id=customer.pk)
+    phone = await page_dials(user, call)
+    try:
+        await live.greeted(phone)
+        await caller_says(live, "Please don't record this call.")
+        await declined(call)
+    finally:
+        await phone.hang_up()
+
+    record = await transcript_removed(call)
+    assert record.is_test and record.summary == ""
+    texts = await database_sync_to_async(lambda: list(record.turns.values_list("text", flat=True)))()
+    assert texts and not any(texts)
+    assert fake_twilio.requests == []
+
+
+async def test_a_test_call_never_asks_to_record_the_call(live, customer, fake_twilio):
+    """Where the shop must ask before recording, a phone call's greeting asks "is that OK?"; a test call
+    is never recorded, so its greeting does not ask (and gives the ordinary disclosure instead)."""
+    await database_sync_to_async(Shop.objects.update)(recording_consent_required=True)
+    user = await database_sync_to_async(member)("advisor")
+    call = await database_sync_to_async(browser_call_place)(engine=live.engine, customer_id=customer.pk)
+    phone = await page_dials(user, call)
+    try:
+        await live.greeted(phone)
+    finally:
+        await phone.hang_up()
+
+    greeting = live.lines()[0]
+    assert line("recording_question") not in greeting
+    assert line("greeting_ask") in greeting
+    assert fake_twilio.requests == []

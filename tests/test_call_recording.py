@@ -134,6 +134,48 @@ async def test_a_caller_who_objects_is_not_recorded_and_what_was_kept_is_deleted
     recording = await database_sync_to_async(Recording.objects.get)(pk=recording.pk)
     assert recording.status == Recording.Status.DISCARDED and not recording.file
 
+    # When the call ended, the shop's default policy kept only the summary: the words are gone, the
+    # call page says why.
+    record = await transcript_removed(call)
+    assert "Please don't record this call." not in await database_sync_to_async(_words)(call.pk)
+    page = await sync_to_async(_call_page)(call.pk)
+    assert "Transcript removed: the caller asked not to be recorded" in page
+    assert "don&#x27;t record this call" not in page
+
+
+async def test_a_shop_that_keeps_the_transcript_keeps_the_objecting_callers_words(live, fake_twilio):
+    await database_sync_to_async(Shop.objects.update)(recording_objection_keeps="transcript")
+    call = live.call
+    phone = await FakePhone.dial(call)
+    try:
+        await live.greeted(phone)
+        await caller_says(live, "Please don't record this call.")
+        await declined(call)
+    finally:
+        await phone.hang_up()
+
+    await asyncio.sleep(0.5)  # the call's last write, and its summary, have run
+    record = await database_sync_to_async(Call.objects.get)(pk=call.pk)
+    assert record.transcript_removed_at is None
+    assert "Please don't record this call." in await database_sync_to_async(_words)(call.pk)
+
+
+async def transcript_removed(call: Call, within: float = 20.0) -> Call:
+    for _ in range(int(within / 0.05)):
+        record = await database_sync_to_async(Call.objects.get)(pk=call.pk)
+        if record.transcript_removed_at is not None:
+            return record
+        await asyncio.sleep(0.05)
+    raise AssertionError("the transcript was not removed")
+
+
+def _words(call_id: int) -> str:
+    return " ".join(Call.objects.get(pk=call_id).turns.values_list("text", flat=True))
+
+
+def _call_page(call_id: int) -> str:
+    return listener().get(f"/admin/voice/call/{call_id}/change/").content.decode()
+
 
 async def test_where_the_shop_must_ask_nothing_is_recorded_before_a_yes(live, fake_twilio):
     await database_sync_to_async(Shop.objects.update)(recording_consent_required=True)

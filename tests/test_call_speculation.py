@@ -21,6 +21,7 @@ from tests.calls import (
     last_tool_result,
     spoken,
 )
+from tests.fakes.deepgram_messages import results_message
 from tests.fakes.fake_openai import TextReply, ToolCall, ToolCallReply
 from voice.models import ToolCall as ToolCallRecord
 from voice.models import Turn
@@ -200,3 +201,73 @@ async def test_barge_in_still_stops_a_reply_that_began_as_a_speculation(call, fa
     agent = await database_sync_to_async(lambda: list(Turn.objects.filter(call=call, role="agent")))()
     assert agent[1].interrupted and agent[1].heard_text == f"{first} Sentence two—"
     assert agent[2].text == "Sure, go ahead."
+
+
+def finalizes(fake_deepgram) -> int:
+    return sum(session.controls.count("Finalize") for session in list(fake_deepgram.listen_sessions))
+
+
+async def test_going_quiet_asks_for_the_final_and_it_restarts_the_reply_before_endpointing(
+    call, fake_deepgram, fake_openai
+):
+    final = "I need an oil change for the truck."
+    fake_openai.script = answers(**{"I need an oil change": "Wrong guess.", final: "Right answer."})
+    fake_deepgram.finalize_transcript = final  # what Deepgram makes final of the audio so far
+    phone = await FakePhone.dial(call)
+    try:
+        await greeted(phone, fake_deepgram)
+        await caller_pauses_after(phone, fake_deepgram, "I need an oil change")
+        await fake_deepgram.await_for(lambda: finalizes(fake_deepgram) == 1)
+        # The final words reach the model before any endpointing (no speech_final was sent).
+        await fake_openai.await_for(lambda: [final] in [caller_lines(r) for r in fake_openai.requests])
+        await asyncio.sleep(0.2)
+        assert spoken(fake_deepgram)[1:] == []  # still held: the turn is not confirmed yet
+
+        await asyncio.to_thread(fake_deepgram.emit, results_message(""))  # endpointing: nothing new
+        await phone.played_out("Right answer.")
+    finally:
+        await phone.hang_up()
+
+    assert not phone.heard("Wrong guess.")
+    asked = [caller_lines(r) for r in fake_openai.requests]
+    assert asked.count([final]) == 1  # confirmed as it was: no second request for the final words
+    assert set(map(tuple, asked)) <= {("I need an oil change",), (final,)}
+    assert finalizes(fake_deepgram) == 1  # once per pause, not per quiet audio batch
+    assert await turns(call) == [("caller", final), ("agent", "Right answer.")]
+
+
+async def test_a_finalized_turn_deepgram_never_ends_is_answered_anyway(call, fake_deepgram, fake_openai):
+    fake_openai.script = lambda request: TextReply("We close at six.")
+    fake_deepgram.finalize_transcript = "What time do you close?"
+    phone = await FakePhone.dial(call)
+    try:
+        await greeted(phone, fake_deepgram)
+        await caller_pauses_after(phone, fake_deepgram, "What time do you close")
+        # No speech_final and no UtteranceEnd ever come: the finalized turn ends after a short quiet.
+        await phone.played_out("We close at six.")
+    finally:
+        await phone.hang_up()
+
+    assert await turns(call) == [("caller", "What time do you close?"), ("agent", "We close at six.")]
+
+
+async def test_a_caller_who_goes_on_after_the_final_is_not_cut_off(call, fake_deepgram, fake_openai):
+    first, full = "I need an oil change.", "I need an oil change. And new wipers."
+    fake_openai.script = answers(**{first: "Wrong guess.", full: "Both, sure."})
+    fake_deepgram.finalize_transcript = first
+    phone = await FakePhone.dial(call)
+    try:
+        await greeted(phone, fake_deepgram)
+        await caller_pauses_after(phone, fake_deepgram, "I need an oil change")
+        await fake_deepgram.await_for(lambda: finalizes(fake_deepgram) == 1)
+        fake_deepgram.finalize_transcript = ""
+        await caller_goes_on(phone, fake_deepgram, "And new wipers.")
+        await asyncio.sleep(0.8)  # longer than a finalized turn waits for its endpointing
+        assert spoken(fake_deepgram)[1:] == []
+        await final_transcript(fake_deepgram, "And new wipers.")
+        await phone.played_out("Both, sure.")
+    finally:
+        await phone.hang_up()
+
+    assert not phone.heard("Wrong guess.")
+    assert await turns(call) == [("caller", full), ("agent", "Both, sure.")]

@@ -2,6 +2,7 @@
 happen (a tool run, a call); in multiprocess mode one scrape adds up the web processes and a Celery
 worker writing to the same PROMETHEUS_MULTIPROC_DIR."""
 
+import asyncio
 import json
 import os
 import signal
@@ -18,7 +19,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.calls import FakePhone, caller_says, greeted, inbound_call, spoken
 from tests.fakes.fake_openai import ErrorReply, TextReply, tool_reply
+from tests.test_browser_call_socket import member, page_dials
 from tests.web_process import ROOT, the_test_database_url, web_process
+from voice.browser_calls.services import browser_call_place
+from voice.models import Call
 from voice.services import call_status_callback, turn_record
 from voice.tasks import SUMMARY_MAX_RETRIES, call_summarise_task
 
@@ -137,6 +141,50 @@ async def test_a_call_moves_the_call_tool_and_latency_figures(
     assert value(after, turns) > value(before, turns)
     ended = "dealership_calls_total"
     assert value(after, ended, outcome="abandoned") == value(before, ended, outcome="abandoned") + 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("cascade_live")
+async def test_a_browser_test_call_moves_no_figure(
+    customer, settings, async_client, fake_deepgram, fake_openai
+):
+    """Test calls are left out of /metrics (not labelled): live calls, tool runs, turn latency and calls
+    ended stay where they were, so every dashboard counts real callers only."""
+    settings.METRICS_TOKEN = TOKEN
+
+    async def ascrape():
+        response = await async_client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 200
+        return parse(response.content.decode())
+
+    before = await ascrape()
+    fake_openai.script = [tool_reply("list_services"), TextReply("We do oil changes and tire rotations.")]
+    user = await database_sync_to_async(member)("advisor")
+    call = await database_sync_to_async(browser_call_place)(engine="cascade", customer_id=customer.pk)
+    phone = await page_dials(user, call)
+    try:
+        await greeted(phone, fake_deepgram)
+        during = await ascrape()
+        await caller_says(fake_deepgram, "What services do you offer?")
+        await phone.wait_for(lambda: any("tire rotations" in t for t in spoken(fake_deepgram)))
+        await phone.played_out(next(t for t in spoken(fake_deepgram) if "tire rotations" in t))
+    finally:
+        await phone.hang_up()
+    ended = Call.objects.filter(pk=call.pk, status=Call.Status.COMPLETED)
+    for _ in range(50):  # the socket's end is recorded just after it closed
+        if await database_sync_to_async(ended.exists)():
+            break
+        await asyncio.sleep(0.1)
+    after = await ascrape()
+
+    assert value(during, "dealership_live_calls") == value(before, "dealership_live_calls")
+    for name, labels in [
+        ("dealership_tool_duration_seconds_count", {"tool": "list_services", "outcome": "ok"}),
+        ("dealership_turn_latency_seconds_count", {}),
+        ("dealership_calls_total", {"outcome": "abandoned"}),
+    ]:
+        assert value(after, name, **labels) == value(before, name, **labels), name
 
 
 def _get(url: str, token: str | None = TOKEN) -> tuple[int, str]:

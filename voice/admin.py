@@ -74,10 +74,10 @@ class TestCallFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Call]) -> QuerySet[Call]:
         if self.value() == "yes":
-            return queryset.filter(is_test=True)
+            return queryset.test()
         if self.value() == "all":
             return queryset
-        return queryset.filter(is_test=False)
+        return queryset.real()
 
 
 @admin.register(Call)
@@ -295,7 +295,14 @@ class CallAdmin(ModelAdmin):
 
     @admin.display(description="Transcript")
     def transcript(self, call: Call) -> SafeString:
-        return render_to_string("voice/admin/transcript.html", {"turns": call.turns.all()})
+        return render_to_string(
+            "voice/admin/transcript.html",
+            {
+                "turns": call.turns.all(),
+                "removed_at": call.transcript_removed_at,
+                "removed_reason": call.transcript_removed_reason,
+            },
+        )
 
     @admin.display(description="Warm transfers")
     def handoffs_shown(self, call: Call) -> SafeString | str:
@@ -475,4 +482,5 @@ class CallbackRequestAdmin(ModelAdmin):
         self.message_user(request, f"{changed} message(s) marked handled.", messages.SUCCESS)
 
 
-from voice import admin_takeover  # noqa: E402, F401  (registers the take-over models' admins)
+# Registers the take-over models' admins and the on-duty rota's.
+from voice import admin_duty, admin_takeover  # noqa: E402, F401

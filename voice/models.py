@@ -15,8 +15,21 @@ def _new_handoff_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class CallQuerySet(models.QuerySet["Call"]):
+    """`Call.objects.real()` is the one way to read calls placed by real callers: every figure, list
+    and check about real people starts there. `test()` is the back office's test calls only."""
+
+    def real(self) -> "CallQuerySet":
+        return self.filter(is_test=False)
+
+    def test(self) -> "CallQuerySet":
+        return self.filter(is_test=True)
+
+
 class Call(TimeStampedModel):
     """One phone call, inbound or outbound: who, how it went, and what was said and done."""
+
+    objects = CallQuerySet.as_manager()
 
     class Direction(models.TextChoices):
         INBOUND = "inbound"
@@ -95,6 +108,10 @@ class Call(TimeStampedModel):
     follow_up_needed = models.BooleanField("human follow-up needed", default=False, db_index=True)
     follow_up_reason = models.CharField(max_length=300, blank=True)
     summarized_at = models.DateTimeField(null=True, blank=True)
+    # Set when the caller objected to recording and the shop's policy removed what was said
+    # (voice.recordings.transcript): the call page says so instead of showing an empty transcript.
+    transcript_removed_at = models.DateTimeField(null=True, blank=True)
+    transcript_removed_reason = models.CharField(max_length=200, blank=True)
     # A call placed from the back office's test-call page, not by a real caller: hidden from the call
     # list and left out of every figure by default.
     is_test = models.BooleanField("test call", default=False, db_index=True)
@@ -278,6 +295,7 @@ class Handoff(models.Model):
 
 
 # Take-over models live in their own module; importing them here makes them the voice app's.
+from voice.duty_models import DutyShift  # noqa: E402, F401
 from voice.takeover_models import CallControl, StaffProfile, TransferNumber  # noqa: E402, F401
 
 

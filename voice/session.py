@@ -79,6 +79,7 @@ class CallSession:
         self._engine_errors = 0
         self.telephony: CallTelephony = telephony or TwilioTelephony()
         self._test_call = test_call
+        self._in_metrics = False  # set at start: a real call's figures go to /metrics, a test call's not
         self.recording: LiveRecording | None = None
         self.tasks.spawn(self._watch(), name="session-watchdog")
 
@@ -165,7 +166,7 @@ class CallSession:
         if self._playout is None:
             return {}
         cut = await self._playout.interrupt()
-        if cut and barge_in and self._caller_spoke_at is not None:
+        if cut and barge_in and self._caller_spoke_at is not None and self._in_metrics:
             # Caller speech → `clear`; cuts for a time limit, a control message or keys are not barge-ins.
             metrics.BARGE_IN.observe(max(0.0, self._loop.time() - self._caller_spoke_at))
         if cut:
@@ -185,10 +186,10 @@ class CallSession:
             return False
         return await self._playout.wait_until_heard(label, max_wait)
 
-    def caller_said(self, text: str) -> None:
-        """A final transcript of the caller's words: what they say about being recorded counts."""
-        if self.recording is not None:
-            self.recording.caller_said(text)
+    def caller_said(self, text: str) -> bool:
+        """A final transcript of the caller's words: what they say about being recorded counts. True
+        when they just declined recording."""
+        return self.recording.caller_said(text) if self.recording is not None else False
 
     def note_caller_activity(self) -> None:
         """The caller said something (the engine's speech detection decides); resets idle timing."""
@@ -260,15 +261,21 @@ class CallSession:
             engine=name,
             custom_parameters={k: v for k, v in params.items() if k != "token"},
             is_test=call.is_test,
+            can_record=self.telephony.can_record,
         )
         self._playout = Playout(Encoder(frame.stream_sid), self._send_text)
         self._started_at = self._last_activity = self._loop.time()  # the call's clock starts now
-        metrics.LIVE_CALLS.inc()  # down again in _finish, with the playout
-        if isinstance(self.telephony, TwilioTelephony):
-            # Recorded at Twilio: a browser test call has no Twilio call to record.
-            self.recording = LiveRecording(
-                context=self.context, tasks=self.tasks, telephony=self.telephony.client, log=self.log
-            )
+        # A test call is left out of every figure (README, Production: Metrics): dashboards count
+        # real callers only.
+        self._in_metrics = not call.is_test
+        if self._in_metrics:
+            metrics.LIVE_CALLS.inc()  # down again in _finish, with the playout
+        # A browser test call's telephony (the page) never records, but a caller's objection on it is
+        # noted all the same, so the shop's transcript policy applies to test calls too.
+        self.recording = LiveRecording(
+            context=self.context, tasks=self.tasks, telephony=self.telephony, log=self.log
+        )
+        if self.telephony.can_record:
             self.tasks.spawn(self.recording.begin(), name="recording-begin")
         if claim.replaces_stream_sid:
             # A reconnect: the session it replaces (in whichever process holds it) ends cleanly.
@@ -301,7 +308,8 @@ class CallSession:
         self.tasks.begin_ending(reason)
         if self._playout is not None:
             self._playout.close()
-            metrics.LIVE_CALLS.dec()
+            if self._in_metrics:
+                metrics.LIVE_CALLS.dec()
         # Detached first so no frame reaches an engine that is stopping or stopped.
         engine, self._engine = self._engine, None
         # The socket closes before the engine stops: an engine's stop() may cancel the very task

@@ -41,7 +41,8 @@ def call_stream_claim(
     the page, not Twilio).
     """
     with transaction.atomic():
-        call = Call.objects.filter(call_sid=call_sid, is_test=is_test).first()
+        calls = Call.objects.test() if is_test else Call.objects.real()
+        call = calls.filter(call_sid=call_sid).first()
         if call is None or not hmac.compare_digest(call.stream_token.encode(), token.encode()):
             return None
         if call.stream_claimed_at is not None or call.status in Call.FINAL_STATUSES:

@@ -65,7 +65,10 @@ class StaffProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
     )
     phone = models.CharField(
-        max_length=20, blank=True, help_text="Your phone: 'Transfer to me' on a live call rings it."
+        max_length=20,
+        blank=True,
+        help_text="Your phone: 'Transfer to me' on a live call rings it, and text alerts reach it while you "
+        "are on duty.",
     )
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from celery import Task, shared_task
 from integrations.errors import ProviderError
 from voice.handoffs import handoff_callback_text_send
 from voice.models import Call
+from voice.recordings.transcript import call_transcript_policy_apply
 from voice.summaries import call_summarise
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def call_summarise_task(self: Task, call_id: int) -> str:
         attempt = self.request.retries + 1
         if self.request.retries >= SUMMARY_MAX_RETRIES:
             logger.error("call=%s no summary after %d attempts: %s", call_sid, attempt, error.message)
+            call_transcript_policy_apply(call_id=call_id)  # no summary, but the policy still holds
             return "failed"
         delay = min(SUMMARY_BACKOFF_MAX, SUMMARY_BACKOFF_SECONDS * 2**self.request.retries)
         delay = random.uniform(delay / 2, delay)

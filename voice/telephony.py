@@ -38,6 +38,20 @@ class CallTelephony(Protocol):
         """Text `to` (E.164). ProviderError on failure."""
         ...
 
+    @property
+    def can_record(self) -> bool:
+        """The call can be recorded (a Twilio call can; a browser test call never is). The session
+        asks this before it starts a recording, or asks the caller's consent to one."""
+        ...
+
+    async def start_recording(self, call_sid: str, *, status_callback: str) -> str:
+        """Start recording the call; the recording's id. Only when `can_record`. ProviderError on failure."""
+        ...
+
+    async def stop_recording(self, call_sid: str, recording_sid: str) -> bool:
+        """Stop the call's recording; False when it had already ended. ProviderError on failure."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections; the call is over. Never raises."""
         ...
@@ -74,6 +88,16 @@ class TwilioTelephony:
     async def send_sms(self, to: str, body: str) -> None:
         await self.client().send_sms(to, body)
 
+    @property
+    def can_record(self) -> bool:
+        return True  # Twilio records the call itself (voice.recordings)
+
+    async def start_recording(self, call_sid: str, *, status_callback: str) -> str:
+        return await self.client().start_recording(call_sid, status_callback=status_callback)
+
+    async def stop_recording(self, call_sid: str, recording_sid: str) -> bool:
+        return await self.client().stop_recording(call_sid, recording_sid)
+
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None:
@@ -83,7 +107,7 @@ class TwilioTelephony:
                 return
 
     def client(self) -> TelephonyClient:
-        """The call's Twilio REST client (made on first use; recordings use it too)."""
+        """The call's Twilio REST client (made on first use)."""
         if self._client is None:
             self._client = TelephonyClient()
         return self._client

@@ -51,8 +51,10 @@ class CallTransport(Protocol):
         """Until `label` (default: everything sent) was heard; False if interrupted, ended or timed out."""
         ...
 
-    def caller_said(self, text: str) -> None:
-        """A final transcript of the caller's words (for recording consent: "don't record me")."""
+    def caller_said(self, text: str) -> bool:
+        """A final transcript of the caller's words (for recording consent: "don't record me"); True
+        when they just declined recording. Every transport has it: the engines hand it each caller
+        turn (voice.agent.records.CallRecorder)."""
         ...
 
     def note_caller_activity(self) -> None:

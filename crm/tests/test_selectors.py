@@ -47,6 +47,16 @@ def test_it_picks_the_household_member_with_the_latest_appointment(shop, custome
     assert customer_find_by_phone(phone="312-555-0147") == partner
 
 
+def test_a_test_booking_does_not_change_who_caller_id_picks(shop, customer, make_appointment):
+    """A tester booking as the partner on a browser test call must not make the household's phone greet
+    the partner from then on."""
+    partner = Customer.objects.create(name="Sam Whitfield", phone="+13125550190", alt_phone="+13125550147")
+    make_appointment(customer, NOW - timedelta(days=30))
+    make_appointment(partner, NOW + timedelta(days=2), is_test=True)
+
+    assert customer_find_by_phone(phone="312-555-0147") == customer
+
+
 def test_it_picks_the_newest_customer_when_nobody_sharing_the_number_has_appointments(shop, customer):
     with time_machine.travel(datetime(2030, 1, 1, tzinfo=UTC)):
         newer = Customer.objects.create(name="Sam Whitfield", phone="+13125550147")

@@ -23,12 +23,14 @@ class Heartbeat(models.Model):
 
 class Alert(models.Model):
     """One incident told to the shop's people (dealership.core.alerts): an urgent callback, a safety
-    call, the receptionist failing. `key` names the incident, so it is told once."""
+    call, the receptionist failing, identity checks paused. `key` names the incident, so it is told once."""
 
     class Kind(models.TextChoices):
         URGENT_CALLBACK = "urgent_callback", "urgent callback"
         SAFETY_CALL = "safety_call", "safety call"
         RECEPTIONIST_FAILING = "receptionist_failing", "receptionist failing"
+        VERIFICATION_PAUSED = "verification_paused", "identity checks paused"
+        CALLER_GUESSING = "caller_guessing", "a number guessing identities"
 
     class Status(models.TextChoices):
         PENDING = "pending"

@@ -150,6 +150,7 @@ def _groups() -> list[dict[str, Any]]:
             "title": "Shop settings",
             "items": [
                 _model("Shop", "store", "scheduling.shop"),
+                _model("On-duty rota", "badge", "voice.dutyshift"),
                 _model("Business hours", "schedule", "scheduling.businesshours"),
                 _model("Closures", "event_busy", "scheduling.closure"),
                 _model("Services and prices", "sell", "scheduling.servicetype"),

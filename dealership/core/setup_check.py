@@ -80,9 +80,11 @@ def _last_webhook(now: datetime) -> SetupRow:
     receipt = WebhookReceipt.objects.aggregate(at=Max("received_at"))["at"]
     # Only calls that reached us through Twilio: their media stream claimed the call's token. Demo
     # calls (seed_demo) and test calls from the browser never do, so they cannot make this row green.
-    call = Call.objects.filter(
-        direction=Call.Direction.INBOUND, is_test=False, stream_claimed_at__isnull=False
-    ).aggregate(at=Max("created_at"))["at"]
+    call = (
+        Call.objects.real()
+        .filter(direction=Call.Direction.INBOUND, stream_claimed_at__isnull=False)
+        .aggregate(at=Max("created_at"))["at"]
+    )
     seen = [(at, what) for at, what in ((receipt, "a status or text"), (call, "an incoming call")) if at]
     if not seen:
         number = phone(settings.TWILIO_PHONE_NUMBER) if settings.TWILIO_PHONE_NUMBER else "the shop's number"

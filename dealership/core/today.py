@@ -115,7 +115,7 @@ def _changelist(model: type, query: dict[str, Any]) -> str:
 def open_callbacks() -> QuerySet[CallbackRequest]:
     """Messages not yet handled: urgent first, then the longest waiting. Those taken on browser test
     calls are left out (as in Recent calls): nobody is waiting for that call back."""
-    test_calls = Call.objects.filter(is_test=True).values("pk")
+    test_calls = Call.objects.test().values("pk")
     return (
         CallbackRequest.objects.filter(handled=False)
         .exclude(call_id__in=test_calls)
@@ -135,9 +135,7 @@ def reminders_needing_a_person() -> QuerySet[Reminder]:
 def recent_calls(*, since: datetime) -> QuerySet[Call]:
     # Test calls from the back office are left out, as in the call list the panel links to.
     return (
-        Call.objects.filter(started_at__gte=since, is_test=False)
-        .select_related("customer")
-        .order_by("-started_at")
+        Call.objects.real().filter(started_at__gte=since).select_related("customer").order_by("-started_at")
     )
 
 

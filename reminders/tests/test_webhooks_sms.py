@@ -253,3 +253,28 @@ def test_a_spanish_speaker_confirming_by_text_is_answered_in_spanish(client, cus
     assert "pasamos su mensaje a nuestro equipo de servicio" in helped
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_c_never_confirms_a_test_booking_made_as_the_customer(client, shop, customer, appointment):
+    """A tester booked as this customer on a browser test call, sooner than their real visit: the
+    customer's "C" confirms their real visit, and the test booking stays as it was."""
+    test_booking = Appointment.objects.create(
+        customer=customer,
+        service_type=appointment.service_type,
+        start=appointment.start - timedelta(days=1),
+        end=appointment.end - timedelta(days=1),
+        local_date=(appointment.start - timedelta(days=1)).astimezone(CHICAGO).date(),
+        duration_minutes=30,
+        price_quoted=appointment.price_quoted,
+        is_test=True,
+    )
+
+    reply(text(client, "C"))
+
+    appointment.refresh_from_db()
+    test_booking.refresh_from_db()
+    assert (appointment.status, test_booking.status) == (
+        Appointment.Status.CONFIRMED,
+        Appointment.Status.SCHEDULED,
+    )

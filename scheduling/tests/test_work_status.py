@@ -82,6 +82,18 @@ class TestTheReadyText:
         in_shop.refresh_from_db()
         assert in_shop.ready_text == ReadyText.SENT and "SM" in in_shop.ready_text_detail
 
+    def test_a_test_booking_marked_ready_texts_nobody(
+        self, in_shop, customer, fake_twilio, django_capture_on_commit_callbacks
+    ):
+        """A booking made on a browser test call as a real customer is no car of theirs in the shop."""
+        Appointment.objects.filter(pk=in_shop.pk).update(is_test=True)
+
+        on_commit(django_capture_on_commit_callbacks)(in_shop, READY)
+
+        assert texts(fake_twilio) == []
+        in_shop.refresh_from_db()
+        assert in_shop.work_status == READY and in_shop.ready_text == ReadyText.NONE
+
     def test_a_task_delivered_twice_sends_once(
         self, in_shop, fake_twilio, django_capture_on_commit_callbacks
     ):

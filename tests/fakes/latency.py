@@ -5,7 +5,10 @@ Where the numbers come from:
 
 - Deepgram streaming STT (nova-3): interim results roughly every 250 ms while audio flows, carrying the
   words so far; `endpointing=300` (our setting) means 300 ms of silence before `speech_final`, and the
-  final result arrives ~100 ms after that (Deepgram's docs and our own logs of `stt_ms`).
+  final result arrives ~100 ms after that (Deepgram's docs and our own logs of `stt_ms`). A `Finalize`
+  message is answered after the same ~100 ms: it is the same finalisation, only asked for by us
+  (developers.deepgram.com/docs/finalize: "process all remaining audio data and return the final
+  results").
 - OpenAI Chat Completions streaming (gpt-4o class): time to first token ~400 ms for a short phone-call
   prompt, then ~40 tokens/s (one fake token = one word here).
 - Deepgram Aura-2 streaming TTS: first audio byte ~200 ms after Flush (Deepgram advertises < 200 ms).
@@ -29,6 +32,7 @@ class LatencyProfile:
     stt_interim_every: float = 0.0  # seconds between interim results while audio flows
     stt_endpointing: float = 0.0  # silence before speech_final
     stt_final_delay: float = 0.0  # final result after endpointing fired
+    stt_finalize_delay: float = 0.0  # final result after a Finalize message arrived
     llm_first_token: float = 0.0
     llm_token_interval: float = 0.0  # seconds per streamed token (a word in the fakes)
     tts_first_byte: float = 0.0  # after each Flush
@@ -69,6 +73,7 @@ TYPICAL = LatencyProfile(
     stt_interim_every=0.25,
     stt_endpointing=0.3,
     stt_final_delay=0.1,
+    stt_finalize_delay=0.1,
     llm_first_token=0.4,
     llm_token_interval=0.025,
     tts_first_byte=0.2,

@@ -16,6 +16,9 @@
 - Safety: report_safety_concern marks the call urgent (the tool does) and its result carries the fixed
   don't-drive line under SPOKEN, which the engine says before the model goes on. A keyword backstop
   on every caller turn (`caller_said`) marks the call urgent even when the model does not report it.
+- A verify_customer refused by a lock (voice.tools.handlers) carries a fixed, polite line under SPOKEN
+  too (locked, hidden number, or counters unavailable), in the caller's language; the model then
+  offers a transfer or a message.
 
 Call control goes through the call's transport (`voice.transport.CallTransport`: Twilio by CallSid
 for a phone call); work that must outlive a hang-up (a confirmation text) is guarded in the call's
@@ -119,6 +122,13 @@ def _sms_target(appointment_id: int, language: str) -> tuple[str, dict[str, str]
     return appointment.customer.phone, {"service": appointment.service_type.name, "when": when}
 
 
+def verification_refusal_line(result: dict[str, Any]) -> str:
+    """The fixed line (voice.agent.lines key) for a verify_customer that may not be tried now."""
+    if result.get("locked") == "unavailable":
+        return "verification_unavailable"
+    return "verification_locked_withheld" if result.get("withheld") else "verification_locked"
+
+
 class CallActions:
     """One per call. Engine-independent: give it the call's transport (`session`), the call and the
     call's recorder."""
@@ -187,6 +197,8 @@ class CallActions:
         elif name == "verify_customer" and result.get("verified"):
             if isinstance(arguments.get("customer_id"), int):
                 self.known_customer_id = arguments["customer_id"]
+        elif name == "verify_customer" and isinstance(result.get("locked"), str):
+            return {**result, SPOKEN: line(verification_refusal_line(result), self.language)}
         elif name == SAFETY_TOOL and result.get("success"):
             self.urgent = True
             return {**result, SPOKEN: line("safety_dont_drive", self.language)}

@@ -152,7 +152,9 @@ def agent_setup_for_call(*, call: CallContext, now: datetime | None = None) -> A
             extra=shop.greeting,
             caller=caller,
             language=caller.language,
-            ask_recording=shop.recording_enabled and shop.recording_consent_required,
+            # Asked only where an answer means something: a call that is never recorded (a browser
+            # test call) has no recording to agree to.
+            ask_recording=call.can_record and shop.recording_enabled and shop.recording_consent_required,
         )
     return AgentSetup(
         shop_name=shop.name,

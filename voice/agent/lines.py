@@ -252,3 +252,44 @@ LINES.update(
         },
     }
 )
+
+# --- identity checks that may not be tried now (voice.tools.handlers.verify_customer) ------------------
+LINES.update(
+    {
+        # Too many wrong answers from this number (or for this account, or on this call).
+        "verification_locked": {
+            "en": (
+                "I'm sorry, I can't verify that account over the phone right now. I can put you "
+                "through to someone at the shop, or take a message so a service advisor calls you back."
+            ),
+            "es": (
+                "Lo siento, ahora no puedo verificar esa cuenta por teléfono. Puedo pasarle con alguien "
+                "del taller, o tomar un mensaje para que un asesor de servicio le devuelva la llamada."
+            ),
+        },
+        # The same for a caller whose number is hidden: every hidden number shares one, lower, limit.
+        "verification_locked_withheld": {
+            "en": (
+                "I'm sorry, I can't verify that account from a hidden number right now. If you call from "
+                "the phone number on the account, I can help you straight away; or I can put you through "
+                "to someone at the shop, or take a message so a service advisor calls you back."
+            ),
+            "es": (
+                "Lo siento, ahora no puedo verificar esa cuenta desde un número oculto. Si llama desde "
+                "el número de teléfono de la cuenta, le ayudo enseguida; o puedo pasarle con alguien "
+                "del taller, o tomar un mensaje para que un asesor de servicio le devuelva la llamada."
+            ),
+        },
+        # The attempt counters cannot be read (Redis down): verification fails closed.
+        "verification_unavailable": {
+            "en": (
+                "I'm sorry, I can't check those details right now. I can put you through to someone "
+                "at the shop, or take a message so a service advisor calls you back."
+            ),
+            "es": (
+                "Lo siento, en este momento no puedo comprobar esos datos. Puedo pasarle con alguien "
+                "del taller, o tomar un mensaje para que un asesor de servicio le devuelva la llamada."
+            ),
+        },
+    }
+)

@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from dealership import metrics
 from voice.live.watch import LiveWatch
+from voice.models import Call
+from voice.recordings.transcript import call_records_complete
 from voice.services import (
     call_mark_urgent,
     call_record_error,
@@ -32,7 +34,6 @@ from voice.services import (
     tool_call_record,
     turn_record,
 )
-from voice.summaries import call_summary_queue
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +76,15 @@ class CallRecorder:
         *,
         call_id: int,
         log: logging.LoggerAdapter | logging.Logger = logger,
-        on_caller_text: Callable[[str], None] | None = None,
+        on_caller_text: Callable[[str], bool | None] | None = None,
+        in_metrics: bool = True,
     ):
         """`on_caller_text(text)` hears every caller turn as it is recorded (the transport's
-        `caller_said`: an objection to recording acts at once, not after the write)."""
+        `caller_said`: an objection to recording acts at once, not after the write); True when the
+        caller just declined recording. `in_metrics`: turn latencies go to /metrics (not a browser
+        test call's)."""
         self.call_id = call_id
+        self.in_metrics = in_metrics
         self.log = log
         self._on_caller_text = on_caller_text
         self._queue: asyncio.Queue[tuple[Callable[..., Any], dict[str, Any], asyncio.Future[Any] | None]] = (
@@ -92,11 +97,14 @@ class CallRecorder:
 
     def turn(self, *, role: str, text: str, started_at: float | None = None, **fields: Any) -> None:
         """Append a transcript turn; `started_at` is a monotonic time; `fields` as turn_record's."""
-        if fields.get("response_ms") is not None:
+        if fields.get("response_ms") is not None and self.in_metrics:
             metrics.TURN_LATENCY.observe(fields["response_ms"] / 1000)
         if role == "caller" and self._on_caller_text is not None:
             try:
-                self._on_caller_text(text)
+                if self._on_caller_text(text):
+                    # Written in order, before the call's last write reads it (the recording's own
+                    # discard task writes it too, off this queue).
+                    self.consent(Call.RecordingConsent.DECLINED)
             except Exception:
                 self.log.exception("the caller's words could not be checked for recording consent")
         self._put(
@@ -158,8 +166,9 @@ class CallRecorder:
         if self._worker is None:
             return
         self.live.close()  # it leaves the board now, while its last records are still written
-        # Last in the queue, so the summary is asked for once every turn of the call is written.
-        self._put(call_summary_queue, {"call_id": self.call_id})
+        # Last in the queue, so the summary (or, when the caller objected, the shop's transcript policy)
+        # acts once every turn of the call and its consent state are written.
+        self._put(call_records_complete, {"call_id": self.call_id})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), within)
         worker, self._worker = self._worker, None

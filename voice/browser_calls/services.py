@@ -100,8 +100,8 @@ def browser_call_place(*, engine: str, customer_id: int | None = None, phone: st
     else:
         number = _new_number()
     # Calls placed but never connected: nobody will ever stream them.
-    Call.objects.filter(
-        is_test=True, status=Call.Status.RINGING, created_at__lt=timezone.now() - UNCONNECTED_AFTER
+    Call.objects.test().filter(
+        status=Call.Status.RINGING, created_at__lt=timezone.now() - UNCONNECTED_AFTER
     ).update(status=Call.Status.CANCELED, ended_at=timezone.now(), updated_at=timezone.now())
     call = Call.objects.create(
         call_sid="TC" + secrets.token_hex(16),
@@ -120,7 +120,7 @@ def browser_call_place(*, engine: str, customer_id: int | None = None, phone: st
 def browser_call_finish(*, call_id: int) -> None:
     """The page's socket closed: the test call is over (no Twilio status callback will say so)."""
     now = timezone.now()
-    call = Call.objects.filter(pk=call_id, is_test=True).exclude(status__in=Call.FINAL_STATUSES).first()
+    call = Call.objects.test().filter(pk=call_id).exclude(status__in=Call.FINAL_STATUSES).first()
     if call is None:
         return
     # Not through call_record_status: that counts the call in the shop's figures (metrics).

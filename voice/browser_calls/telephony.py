@@ -54,6 +54,17 @@ class PageTelephony:
         shown = format_phone_for_display(to, region=self._region)
         await self.show("text", text=f"Would text {shown}: {body}", number=shown, body=body)
 
+    @property
+    def can_record(self) -> bool:
+        return False  # nothing of a test call is recorded: no Twilio call, and no real caller
+
+    async def start_recording(self, call_sid: str, *, status_callback: str) -> str:
+        # Never asked (the session checks can_record first); not a ProviderError: no provider failed.
+        raise RuntimeError("a test call is never recorded")
+
+    async def stop_recording(self, call_sid: str, recording_sid: str) -> bool:
+        return False  # never started
+
     async def aclose(self) -> None:
         return None
 

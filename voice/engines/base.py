@@ -39,6 +39,9 @@ class CallContext:
     engine: str
     custom_parameters: dict[str, str] = field(default_factory=dict)
     is_test: bool = False  # placed from the back office's test-call page: bookings are test bookings
+    # The call's telephony can record it (CallTelephony.can_record): a browser test call's cannot, so
+    # its greeting never asks "is it OK if this call is recorded?".
+    can_record: bool = True
 
     @property
     def caller_number(self) -> str:

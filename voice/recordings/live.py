@@ -22,9 +22,9 @@ from voice.recordings.services import (
 )
 
 if TYPE_CHECKING:
-    from integrations.telephony import TelephonyClient
     from voice.call_tasks import CallTasks
     from voice.engines.base import CallContext
+    from voice.telephony import CallTelephony
 
 
 class State(enum.Enum):
@@ -39,8 +39,8 @@ class LiveRecording:
     """One call's recording. `begin()` once the stream started; `caller_said(text)` with each final
     caller transcript (the engines' CallRecorder passes them)."""
 
-    def __init__(self, *, context: CallContext, tasks: CallTasks, telephony: Any, log: Any):
-        """`telephony()` gives the session's TelephonyClient (made on first use)."""
+    def __init__(self, *, context: CallContext, tasks: CallTasks, telephony: CallTelephony, log: Any):
+        """`telephony`: the session's, one that `can_record`."""
         self._context = context
         self._tasks = tasks
         self._telephony = telephony
@@ -64,12 +64,14 @@ class LiveRecording:
             return
         self._tasks.guard(self._start(), name="recording-start")
 
-    def caller_said(self, text: str) -> None:
-        """A final caller transcript: the answer to "is that OK?", or an objection at any time."""
+    def caller_said(self, text: str) -> bool:
+        """A final caller transcript: the answer to "is that OK?", or an objection at any time. True
+        when these words declined recording (the call's records note it in order)."""
         if self.state is State.ASKING:
             if declines_recording(text):
                 self._decline()
-            elif agrees_to_recording(text):
+                return True
+            if agrees_to_recording(text):
                 self._tasks.guard(self._start(), name="recording-start")
             else:
                 # No clear yes: where consent is required, silence is not consent.
@@ -77,6 +79,8 @@ class LiveRecording:
                 self.state = State.OFF
         elif self.state in (State.STARTING, State.RECORDING, State.OFF) and objects_to_recording(text):
             self._decline()
+            return True
+        return False
 
     def _decline(self) -> None:
         previous, self.state = self.state, State.DECLINED
@@ -90,9 +94,8 @@ class LiveRecording:
             self.log.warning("not recording: PUBLIC_BASE_URL is not set, so Twilio could not report it")
             self.state = State.OFF
             return
-        phone: TelephonyClient = self._telephony()
         try:
-            sid = await phone.start_recording(self._context.call_sid, status_callback=callback)
+            sid = await self._telephony.start_recording(self._context.call_sid, status_callback=callback)
         except ProviderError as error:
             self.log.warning("recording not started: %s", error.message)
             if self.state is State.STARTING:
@@ -112,7 +115,7 @@ class LiveRecording:
     async def _discard(self, *, stop: bool) -> None:
         if stop and self.recording_sid:
             try:
-                await self._telephony().stop_recording(self._context.call_sid, self.recording_sid)
+                await self._telephony.stop_recording(self._context.call_sid, self.recording_sid)
             except ProviderError as error:
                 self.log.error("recording %s could not be stopped: %s", self.recording_sid, error.message)
         try:

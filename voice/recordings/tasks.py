@@ -8,6 +8,7 @@ from celery import Task, shared_task
 from integrations.errors import ProviderError
 from voice.recordings.services import recordings_expire, recordings_sweep
 from voice.recordings.store import recording_discard, recording_failed, recording_store
+from voice.recordings.transcript import calls_transcript_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ def recording_discard_task(self: Task, recording_id: int) -> str:
 
 @shared_task(name="voice.recordings.tasks.recordings_expire")
 def recordings_expire_task() -> int:
-    """Beat: delete recordings older than the shop's retention; queue again what a lost task left."""
+    """Beat: delete recordings older than the shop's retention; queue again what a lost task left, and
+    remove the words of objected-to calls a lost summary task left behind."""
     recordings_sweep()
+    calls_transcript_sweep()
     return recordings_expire()

@@ -324,8 +324,9 @@ def test_verifying_one_person_on_a_shared_number_does_not_open_the_others(shop, 
     assert not execute_tool("get_service_history", {"customer_id": sam.pk}, context=context)["success"]
 
 
-def test_guessing_one_customer_across_many_calls_locks_that_account_for_the_day(shop, customer):
-    """Each call stops after a few misses; new calls must not get fresh tries at the same account."""
+def test_guessing_one_customer_across_many_calls_locks_that_number_out_of_that_account(shop, customer):
+    """Each call stops after a few misses; new calls must not get fresh tries at the same account.
+    (Who else stays able to verify: test_tools_verification_locks.py.)"""
     for _ in range(4):  # four calls, three wrong ZIP codes each: ten misses in all would be reached
         context = stranger()
         for guess in ("60601", "60602", "60603"):
@@ -335,7 +336,7 @@ def test_guessing_one_customer_across_many_calls_locks_that_account_for_the_day(
         "verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=stranger()
     )
 
-    assert right_answer["success"] is False and "wasn't able to verify" in right_answer["error"]
+    assert right_answer["success"] is False and right_answer["locked"] == "caller_and_customer"
     # Another customer's account is not locked by these misses.
     other = Customer.objects.create(name="Sam Lee", phone="+13125550123", zip_code="60601")
     other_check = execute_tool(
@@ -371,3 +372,23 @@ def test_the_http_tools_api_is_not_locked_by_failed_checks_on_calls(shop, custom
     )
 
     assert result == {"success": True, "verified": True}
+
+
+def test_the_calling_number_opens_whoever_has_it_as_main_or_alternate_number_and_a_withheld_one_nobody(
+    shop, customer
+):
+    """One rule (voice.tools.handlers._is_calling_number) for looking someone up, reading their
+    history and booking: the call's number matches a customer's main or alternate number; a withheld
+    number (empty caller ID) never matches a customer without an alternate number."""
+    spouse = Customer.objects.create(name="Chris Whitfield", phone="+13125550188", alt_phone=customer.phone)
+    on_the_line = own_number(customer)
+    withheld = tool_context_for_call(call_id=None, caller_phone="")
+
+    looked_up = execute_tool("get_customer_by_phone", {"phone": spouse.phone}, context=on_the_line)
+    history = execute_tool("get_service_history", {"customer_id": spouse.pk}, context=own_number(customer))
+    hidden = execute_tool("get_customer_by_phone", {"phone": customer.phone}, context=withheld)
+
+    assert looked_up["name"] == "Chris Whitfield" and "verification_required" not in looked_up
+    assert history["success"] is True
+    assert hidden["name"] is None and hidden["verification_required"] is True
+    assert not withheld.may_see(customer.pk)

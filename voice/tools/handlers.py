@@ -16,11 +16,16 @@ from crm.models import Customer, Vehicle
 from crm.phones import normalize_phone
 from crm.selectors import customer_find_by_phone, customer_summary, service_history_list
 from crm.services import customer_create, customer_create_on_call, customer_verify
-from crm.verification_attempts import verification_failed, verification_locked
+from crm.verification_attempts import (
+    WITHHELD,
+    caller_bucket,
+    verification_failed,
+    verification_lock,
+)
 from dealership.core.errors import ApplicationError, NotFound, VerificationRequired
 from reminders.services import appointment_confirm, opt_out_record
 from scheduling.formatting import say_datetime
-from scheduling.models import Appointment, ServiceType
+from scheduling.models import Appointment, AppointmentQuerySet, ServiceType
 from scheduling.opening import shop_open_now
 from scheduling.selectors import availability_find
 from scheduling.services import (
@@ -52,11 +57,26 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.replace(tzinfo=zone) if timezone.is_naive(moment) else moment
 
 
+def _on_number(phone: str) -> Q:
+    """Customers reached at `phone`: their main or alternate number (a household shares one)."""
+    return Q(phone=phone) | Q(alt_phone=phone)
+
+
+def _is_calling_number(phone: str, context: ToolContext) -> bool:
+    """Whether `phone` is the number this call comes from. Never on a withheld number (an empty
+    phone must not match an empty caller ID) nor on the HTTP API, which has no calling number."""
+    return context.is_call and bool(context.caller_phone) and phone == context.caller_phone
+
+
+def _calls_from_a_number_of(customer: Customer, context: ToolContext) -> bool:
+    """The call comes from `customer`'s main or alternate number: they count like the caller-ID match."""
+    return any(_is_calling_number(number, context) for number in (customer.phone, customer.alt_phone))
+
+
 def _on_calling_number(customer_id: int, context: ToolContext) -> bool:
-    caller = context.caller_phone
-    if not caller:
-        return False
-    return Customer.objects.filter(Q(phone=caller) | Q(alt_phone=caller), pk=customer_id).exists()
+    """Customer `customer_id` is reached at the number this call comes from."""
+    customer = Customer.objects.filter(pk=customer_id).only("phone", "alt_phone").first()
+    return customer is not None and _calls_from_a_number_of(customer, context)
 
 
 def _require_access(customer_id: int, context: ToolContext) -> None:
@@ -65,7 +85,7 @@ def _require_access(customer_id: int, context: ToolContext) -> None:
     created during this call. The refusal names nobody."""
     if context.may_see(customer_id):
         return
-    if context.is_call and _on_calling_number(customer_id, context):
+    if _on_calling_number(customer_id, context):
         context.trust(customer_id)
         return
     raise VerificationRequired(PRIVACY_REFUSAL, customer_id=customer_id)
@@ -73,19 +93,35 @@ def _require_access(customer_id: int, context: ToolContext) -> None:
 
 def _trust_if_caller(customer: Customer, context: ToolContext) -> None:
     """A customer whose number is the one calling counts like the caller-ID match."""
-    caller = context.caller_phone
-    if context.is_call and caller and caller in (customer.phone, customer.alt_phone):
+    if _calls_from_a_number_of(customer, context):
         context.trust(customer.pk)
 
 
-def _appointment_owner(appointment_id: int, context: ToolContext) -> int:
-    owner = Appointment.objects.filter(pk=appointment_id).values_list("customer_id", flat=True).first()
-    if owner is None:
+def _bookings_in_view(context: ToolContext) -> AppointmentQuerySet:
+    """The bookings this conversation may know of. A test call sees real bookings and test ones (it
+    tries the receptionist on real data); anything else, real bookings only: a test booking made as
+    a customer is no booking of theirs, so for them it does not exist."""
+    return Appointment.objects.all() if context.is_test else Appointment.objects.real()
+
+
+def _appointment_owner(appointment_id: int, context: ToolContext, *, changes: bool = False) -> int:
+    """The customer of booking `appointment_id`, once the caller may act for them. `changes`: the
+    tool changes the booking, which a test call may do to test bookings only."""
+    found = _bookings_in_view(context).filter(pk=appointment_id).values_list("customer_id", "is_test").first()
+    if found is None:  # a test booking answers like an unknown number outside test calls
         raise NotFound(f"I can't find appointment number {appointment_id}.")
+    owner, test_booking = found
     try:
         _require_access(owner, context)
     except VerificationRequired:
         raise VerificationRequired(APPOINTMENT_PRIVACY_REFUSAL, customer_id=None) from None
+    if changes and context.is_test and not test_booking:
+        raise ApplicationError(
+            f"Appointment number {appointment_id} is a real customer's booking: a test call may look "
+            "at it but not change it. Tell the tester so; they can book a test appointment and change "
+            "that one instead.",
+            code="real_booking_on_test_call",
+        )
     return owner
 
 
@@ -149,19 +185,42 @@ def create_customer(args: schemas.CreateCustomerArgs, context: ToolContext) -> R
     }
 
 
-def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> Result:
-    failures = context.failed_verifications.get(args.customer_id, 0)
+VERIFICATION_LOCKED = (
+    "The caller can't verify this customer on this call, and our system has just told them so and "
+    "offered a person or a callback. Don't ask for more details and don't repeat it: offer to transfer "
+    "them (transfer_to_human) or to take a message for a service advisor."
+)
+
+
+def _verification_refusal(
+    customer_id: int, context: ToolContext, *, on_file: bool
+) -> tuple[str, bool] | None:
+    """Why this call may not try to verify `customer_id` now (reason, and whether the caller ID is
+    withheld), or None. The cross-call locks are for callers who need verification: a caller on the
+    customer's own number is never checked against them."""
+    failures = context.failed_verifications.get(customer_id, 0)
     all_failures = sum(context.failed_verifications.values())
-    if context.is_call and (
-        failures >= MAX_FAILED_VERIFICATIONS
-        or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL
-        or verification_locked(customer_id=args.customer_id)
-    ):
-        # Stops a caller from guessing ZIP codes until one fits.
+    if failures >= MAX_FAILED_VERIFICATIONS or all_failures >= MAX_FAILED_VERIFICATIONS_PER_CALL:
+        return "this_call", False
+    if on_file:
+        return None
+    lock = verification_lock(caller_phone=context.caller_phone, customer_id=customer_id)
+    if lock is None:
+        return None
+    return lock.value, caller_bucket(context.caller_phone) == WITHHELD
+
+
+def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> Result:
+    on_file = context.is_call and _on_calling_number(args.customer_id, context)
+    refusal = _verification_refusal(args.customer_id, context, on_file=on_file) if context.is_call else None
+    if refusal is not None:
+        # Stops a caller from guessing ZIP codes until one fits; the engine says a fixed line for
+        # `locked` (voice.agent.actions) and the model offers a person or a callback.
+        reason, withheld = refusal
         raise ApplicationError(
-            "I wasn't able to verify those details, so I can't open that account on this call. "
-            "I can take a message for a service advisor instead.",
+            VERIFICATION_LOCKED,
             code="verification_locked",
+            extra={"verified": False, "locked": reason, "withheld": withheld},
         )
     verified = customer_verify(
         customer_id=args.customer_id, date_of_birth=args.date_of_birth, zip_code=args.zip_code
@@ -169,9 +228,13 @@ def verify_customer(args: schemas.VerifyCustomerArgs, context: ToolContext) -> R
     if verified:
         context.verified_customer_ids.add(args.customer_id)
     elif context.is_call:
-        context.failed_verifications[args.customer_id] = failures + 1
-        if not context.is_test:  # a tester's misses must not lock a real customer's account for a day
-            verification_failed(customer_id=args.customer_id)
+        context.failed_verifications[args.customer_id] = (
+            context.failed_verifications.get(args.customer_id, 0) + 1
+        )
+        # A tester's misses must not lock a real customer's account; a caller on the customer's own
+        # number needs no verification, so their misses lock nobody either.
+        if not context.is_test and not on_file:
+            verification_failed(caller_phone=context.caller_phone, customer_id=args.customer_id)
     return {"success": True, "verified": verified}
 
 
@@ -272,7 +335,7 @@ def schedule_appointment(args: schemas.ScheduleAppointmentArgs, context: ToolCon
 
 def reschedule_appointment(args: schemas.RescheduleAppointmentArgs, context: ToolContext) -> Result:
     shop = shop_get()
-    _appointment_owner(args.appointment_id, context)
+    _appointment_owner(args.appointment_id, context, changes=True)
     appointment = appointment_reschedule(
         appointment_id=args.appointment_id, start=_aware(args.datetime, shop.zone), channel=context.channel
     )
@@ -285,7 +348,7 @@ def reschedule_appointment(args: schemas.RescheduleAppointmentArgs, context: Too
 
 
 def cancel_appointment(args: schemas.CancelAppointmentArgs, context: ToolContext) -> Result:
-    _appointment_owner(args.appointment_id, context)
+    _appointment_owner(args.appointment_id, context, changes=True)
     appointment = appointment_cancel(
         appointment_id=args.appointment_id, channel=context.channel, reason=args.reason
     )
@@ -302,9 +365,7 @@ def get_vehicle_status(args: schemas.GetVehicleStatusArgs, context: ToolContext)
         _appointment_owner(args.appointment_id, context)
         return {"success": True, "appointments": vehicle_status_of(appointment_id=args.appointment_id)}
     e164 = normalize_phone(args.customer_phone or "", region=shop_get().phone_region)
-    household = list(
-        Customer.objects.filter(Q(phone=e164) | Q(alt_phone=e164)).order_by("pk").values_list("pk", flat=True)
-    )
+    household = list(Customer.objects.filter(_on_number(e164)).order_by("pk").values_list("pk", flat=True))
     if not household:
         raise NotFound("There's no customer with that phone number.")
     allowed = []
@@ -318,7 +379,10 @@ def get_vehicle_status(args: schemas.GetVehicleStatusArgs, context: ToolContext)
         # Verification is asked for the customer caller ID would pick on that number.
         primary = customer_find_by_phone(phone=e164)
         _require_access(primary.pk if primary else household[0], context)
-    return {"success": True, "appointments": vehicle_status_list(customer_ids=allowed)}
+    return {
+        "success": True,
+        "appointments": vehicle_status_list(customer_ids=allowed, include_test=context.is_test),
+    }
 
 
 def transfer_to_human(args: schemas.TransferToHumanArgs, context: ToolContext) -> Result:
@@ -366,7 +430,7 @@ def end_call(args: schemas.EndCallArgs, context: ToolContext) -> Result:
 
 
 def confirm_appointment(args: schemas.ConfirmAppointmentArgs, context: ToolContext) -> Result:
-    _appointment_owner(args.appointment_id, context)
+    _appointment_owner(args.appointment_id, context, changes=True)
     appointment, changed = appointment_confirm(
         appointment_id=args.appointment_id, detail="confirmed by voice on a call"
     )

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from smtplib import SMTPException
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from crm.phones import mask_phone
+from dealership.core.alerts.duty import duty_staff_now
+from dealership.core.groups import OWNER
 from dealership.core.models import Alert
 from integrations.errors import ProviderError
 from integrations.telephony import send_sms_sync
@@ -38,8 +42,21 @@ class Recipient:
         return f"{self.channel}:{self.address}"
 
 
-def alert_recipients(shop: Shop) -> list[Recipient]:
-    """Who hears about alerts, by the shop's chosen channel."""
+def alert_recipients(shop: Shop, *, now: datetime | None = None) -> list[Recipient]:
+    """Who hears about alerts, by the shop's chosen channel: the people listed on the shop, whoever is
+    on duty at `now` (the rota), or both. When the rota finds no one to reach, the people listed are
+    told; when there is still no one, the shop's owners: an alert never goes nowhere."""
+    if not shop.alert_channel:
+        return []
+    listed = _listed(shop)
+    if shop.alert_to == "listed":
+        return listed
+    on_duty = _people(shop.alert_channel, duty_staff_now(now=now or timezone.now()))
+    found = _unique(on_duty + listed) if shop.alert_to == "both" else (on_duty or listed)
+    return found or _people(shop.alert_channel, _owners())
+
+
+def _listed(shop: Shop) -> list[Recipient]:
     channel = shop.alert_channel
     found: list[Recipient] = []
     if channel in ("sms", "both"):
@@ -49,6 +66,30 @@ def alert_recipients(shop: Shop) -> list[Recipient]:
         emails += [u.email for u in shop.alert_users.filter(is_active=True, is_staff=True) if u.email]
         found += [Recipient("email", e) for e in dict.fromkeys(emails)]
     return found
+
+
+def _people(channel: str, users: list[Any]) -> list[Recipient]:
+    """Staff users as recipients: their own phone (StaffProfile) for texts, their email for email."""
+    from voice.models import StaffProfile
+
+    phones = dict(
+        StaffProfile.objects.filter(user__in=users).exclude(phone="").values_list("user_id", "phone")
+    )
+    found: list[Recipient] = []
+    if channel in ("sms", "both"):
+        found += [Recipient("sms", phones[u.pk]) for u in users if u.pk in phones]
+    if channel in ("email", "both"):
+        found += [Recipient("email", u.email) for u in users if u.email]
+    return _unique(found)
+
+
+def _owners() -> list[Any]:
+    users = get_user_model().objects.filter(is_active=True, is_staff=True)
+    return list(users.filter(Q(groups__name=OWNER) | Q(is_superuser=True)).distinct().order_by("pk"))
+
+
+def _unique(recipients: list[Recipient]) -> list[Recipient]:
+    return list(dict.fromkeys(recipients))
 
 
 def _send(recipient: Recipient, alert: Alert) -> None:
@@ -81,7 +122,7 @@ def alert_deliver(*, alert_id: int) -> str:
     if not claimed:
         return "not due"
     alert = Alert.objects.get(pk=alert_id)
-    recipients = alert_recipients(shop_get())
+    recipients = alert_recipients(shop_get(), now=now)
     delivery = dict(alert.delivery)
     retry = False
     for recipient in recipients:

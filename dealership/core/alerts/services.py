@@ -3,7 +3,8 @@ receptionist failing. Each incident is raised once (its key; a window for recurr
 the shop's quiet hours, and delivered by a Celery task (never on the call's path).
 
 Entry points: `alert_callback_request(request)`, `notify_call_urgent(call)`, `receptionist_error_noted(
-call_id=…, error=…)`. Delivery is in dealership.core.alerts.delivery.
+call_id=…, error=…)`, and from crm.verification_attempts `alert_verification_paused(…)` and
+`alert_verification_caller_stopped(…)`. Delivery is in dealership.core.alerts.delivery.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from dealership.core.display import shop_when
 from dealership.core.models import Alert
 from dealership.core.queue import task_enqueue
 from scheduling.shop import shop_get
@@ -131,7 +133,7 @@ def receptionist_error_noted(*, call_id: int, error: str) -> Alert | None:
     only when the latest calls all failed. Once per kind of failure per FAILING_WINDOW."""
     from voice.models import Call
 
-    if Call.objects.filter(pk=call_id, is_test=True).exists():
+    if Call.objects.test().filter(pk=call_id).exists():
         return None  # a test call's failure is shown on the test page; it alerts no one
     if _KEY_REJECTED.search(error):
         why, what = "key", "A provider rejected our key (or it is missing)"
@@ -139,7 +141,7 @@ def receptionist_error_noted(*, call_id: int, error: str) -> Alert | None:
         why, what = "quota", "A provider's quota or credit is exhausted"
     else:
         latest = list(
-            Call.objects.filter(is_test=False)
+            Call.objects.real()
             .order_by("-created_at", "-pk")
             .values_list("last_error", flat=True)[:FAILING_CALLS_IN_A_ROW]
         )
@@ -153,6 +155,53 @@ def receptionist_error_noted(*, call_id: int, error: str) -> Alert | None:
         subject=f"The AI receptionist is failing: {what.lower()}",
         body=f"{what}. Latest error: {error[:300]}",
         link=admin_link("admin:voice_call_change", call_id),
+    )
+
+
+def alert_verification_paused(
+    *, customer_id: int, misses: int, until: datetime | None, last_caller_digits: str | None
+) -> Alert | None:
+    """A customer's identity checks failed MAX_FAILED_PER_CUSTOMER times from several numbers, so the
+    receptionist stopped verifying anyone as them: someone may be trying to get into the account. Once per
+    pause (`until` names it). `last_caller_digits`: the last four digits of the number whose miss paused
+    it (None: a hidden number); never a whole number in an alert."""
+    from crm.models import Customer
+
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        return None
+    when = shop_when(until) if until is not None else "24 hours after the first miss"
+    started = int((until or timezone.now()).timestamp())
+    last = f"the last ending {last_caller_digits[-4:]}" if last_caller_digits else "the last one hidden"
+    return alert_raise(
+        kind=Alert.Kind.VERIFICATION_PAUSED,
+        key=f"verification_paused:customer:{customer_id}:{started}",
+        subject=f"Identity checks paused for {customer.name}",
+        body=(
+            f"{misses} failed identity checks from several numbers ({last}): someone may be trying to "
+            f"get into the account. Until {when} no caller is verified as them except on their own "
+            "number. If it was them, lift the pause on their page."
+        ),
+        link=admin_link("admin:crm_customer_change", customer_id),
+    )
+
+
+def alert_verification_caller_stopped(*, caller_tag: str, caller_digits: str, misses: int) -> Alert | None:
+    """One calling number failed identity checks across several customers MAX_FAILED_PER_CALLER times: it
+    may be working through the shop's customers. Once a day per number (`caller_tag`, a keyed hash);
+    `caller_digits`: its last four digits, all an alert ever shows of it."""
+    digits = caller_digits[-4:]
+    day = timezone.now().date().isoformat()
+    return alert_raise(
+        kind=Alert.Kind.CALLER_GUESSING,
+        key=f"caller_guessing:{caller_tag[:24]}:{day}",
+        subject=f"A number ending {digits} is guessing customers' details",
+        body=(
+            f"A caller on a number ending {digits} failed {misses} identity checks today across "
+            "several customers. The receptionist no longer verifies anyone on that number for 24 hours; "
+            "nobody's account is paused. Their calls are in the call list."
+        ),
+        link=admin_link("admin:voice_call_changelist"),
     )
 
 

@@ -25,6 +25,7 @@ CRUD = ("view", "add", "change")
 ADVISOR_PERMISSIONS = {
     *(f"crm.{verb}_{model}" for model in ("customer", "vehicle", "servicerecord") for verb in CRUD),
     "crm.import_customers",
+    "crm.lift_verification_pause",
     *(f"scheduling.{verb}_appointment" for verb in CRUD),
     "scheduling.view_appointmentchange",
     "scheduling.set_work_status",
@@ -42,6 +43,7 @@ ADVISOR_PERMISSIONS = {
     "voice.view_callcontrol",
     "voice.view_transfernumber",
     *(f"voice.{verb}_staffprofile" for verb in CRUD),
+    "voice.view_dutyshift",
     "voice.view_recording",
     "voice.listen_recording",
     *(f"voice.{verb}_callbackrequest" for verb in CRUD),

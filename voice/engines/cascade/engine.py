@@ -56,7 +56,10 @@ class CascadeEngine(Engine):
     async def start(self, transport: CallTransport, call: CallContext) -> None:
         self.transport, self.call, self.log = transport, call, transport.log
         self.recorder = CallRecorder(
-            call_id=call.call_id, log=transport.log, on_caller_text=getattr(transport, "caller_said", None)
+            call_id=call.call_id,
+            log=transport.log,
+            on_caller_text=transport.caller_said,
+            in_metrics=not call.is_test,
         )
         self.speech = SpeechOut(transport, call_sid=call.call_sid, on_broken=self._voice_lost)
         self.replies = Replies(
@@ -88,6 +91,7 @@ class CascadeEngine(Engine):
         if is_flux():
             self.caller.pause = None  # Flux's EagerEndOfTurn says when the caller is probably done
         self.listener.pause = self.caller.pause  # sees the caller's audio while a turn is open
+        self.listener.finalize_on_pause = self.caller.pause is not None
         self.keypad = Keypad(self.caller.on_keypad, tasks=transport.tasks)
         self._started = True
         transport.tasks.spawn(self._boot(), name="cascade-boot")
@@ -146,9 +150,10 @@ class CascadeEngine(Engine):
         self.keypad.close()
         if self.replies.speculated:
             self.log.info(
-                "speculative replies: %d started, %d confirmed",
+                "speculative replies: %d started, %d confirmed; %d early finals asked for",
                 self.replies.speculated,
                 self.replies.confirmed,
+                self.listener.finalized,
             )
         try:
             await self.transport.tasks.close()

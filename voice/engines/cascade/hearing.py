@@ -79,6 +79,8 @@ class Listener:
         self._call_tasks = tasks
         self._tasks: list[asyncio.Task[None]] = []  # this listener's writer and reader
         self.pause: PauseWatch | None = None  # set by the engine when replies may be speculative
+        self.finalize_on_pause = False  # nova-3 speculation: flush Deepgram when the caller goes quiet
+        self.finalized = 0  # Finalize messages sent in this call (logged at the end)
 
     def feed(self, frame: bytes) -> None:
         self.pipe.put(frame)
@@ -125,8 +127,11 @@ class Listener:
             batch = await self.pipe.take()
             audio = b"".join(frame for frame, _ in batch)
             pause = self.pause
+            went_quiet = False
             if pause is not None and pause.watching:
+                was_paused = pause.paused
                 pause.heard(audio, batch[0][1], batch[-1][1])
+                went_quiet = pause.paused and not was_paused
             await self._connected.wait()  # frames wait in the pipe while reconnecting
             stt = self._stt
             if stt is None:
@@ -135,6 +140,12 @@ class Listener:
                 self.clock.sent(len(frame), arrived_at)
             try:
                 await stt.send_audio(audio)
+                if went_quiet and self.finalize_on_pause:
+                    # The caller went quiet: have Deepgram finalize what it heard now rather than
+                    # after its own endpointing (300 ms) plus its final's delay. The speculative
+                    # reply then starts on the final words, not on an interim that may differ.
+                    await stt.finalize()
+                    self.finalized += 1
             except ProviderError:
                 continue  # the reader sees the drop and reconnects
             await asyncio.sleep(SEND_EVERY)

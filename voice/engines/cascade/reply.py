@@ -48,6 +48,11 @@ class CascadeTimings:
     dtmf_gather: float = 1.5
     message_quiet: float = 2.0
     speculate_after: float | None = SPECULATE_AFTER  # None: no speculative replies
+    # After the caller went quiet we ask Deepgram to finalize (hearing.Listener); its endpointing
+    # normally ends the turn ~100 ms later. Deepgram does not promise a speech_final after a
+    # Finalize, so a finalized turn that nothing else ends is ended after this much more quiet,
+    # well before UtteranceEnd's 1 s fallback.
+    finalized_end_after: float = 0.5
 
 
 @dataclass

@@ -158,6 +158,18 @@ class TurnTaker:
                 )
         return signals
 
+    @property
+    def finalized(self) -> bool:
+        """Every word of the turn so far is final (no interim pending): it could end as it is."""
+        return bool(self._finals) and not self._interim and not self.holding
+
+    def end_finalized(self) -> CallerTurn | None:
+        """End the turn on its final words when endpointing never came (see CascadeTimings.
+        finalized_end_after); None if it has more to come or ends mid-number."""
+        if not self.finalized or ENDS_MID_NUMBER.search(self.text):
+            return None
+        return self._end(self._last_word_end, self._last_final_at)
+
     def force_end(self) -> CallerTurn | None:
         """End a held turn now (the hold timer ran out); None if there is nothing to end."""
         if not self.holding or not self._finals:

@@ -105,7 +105,10 @@ class RealtimeEngine(Engine):
         self.tasks = session.tasks
         self.keypad = Keypad(self._keypad, tasks=session.tasks)
         self.recorder = CallRecorder(
-            call_id=call.call_id, log=session.log, on_caller_text=getattr(session, "caller_said", None)
+            call_id=call.call_id,
+            log=session.log,
+            on_caller_text=session.caller_said,
+            in_metrics=not call.is_test,
         )
         self.turns = TurnLog(self.recorder, log=session.log)
         self.tasks.spawn(self._boot())

@@ -11,6 +11,7 @@ from scheduling.selectors import availability_find
 from scheduling.services import appointment_book, appointment_confirmation
 from voice.agent.actions import (
     HANG_UP,
+    SPOKEN,
     TRANSFER,
     CallActions,
     sms_confirmation_body,
@@ -21,6 +22,8 @@ from voice.agent.records import CallRecorder
 from voice.engines.base import CallContext
 from voice.models import Call, CallbackRequest
 from voice.session import CallSession
+from voice.tools.context import tool_context_for_call
+from voice.tools.registry import execute_tool
 
 ADVISOR = "+13125550199"
 
@@ -172,6 +175,41 @@ class TestToolResults:
 
         assert not fake_twilio.requests
         assert (await saved(call)).outcome == ""
+
+    @pytest.mark.parametrize(
+        "phone, key", [("+13125550999", "verification_locked"), ("anonymous", "verification_locked_withheld")]
+    )
+    async def test_a_locked_verification_is_told_to_the_caller_in_their_language(
+        self, call, customer, fake_twilio, phone, key
+    ):
+        result = await database_sync_to_async(refused_verification)(customer, phone)
+        async with call_actions(call) as (actions, _):
+            actions.language = "es"  # the caller switched to Spanish earlier in the call
+            seen = await actions.after_tool(
+                name="verify_customer", arguments={"customer_id": customer.pk}, result=result
+            )
+
+        assert seen["success"] is False and seen["verified"] is False
+        assert seen[SPOKEN] == line(key, "es")
+        assert "asesor de servicio le devuelva la llamada" in seen[SPOKEN]
+
+    async def test_verification_with_the_counters_down_says_so_and_offers_a_person(self, call):
+        result = {"success": False, "error": "...", "verified": False, "locked": "unavailable"}
+        async with call_actions(call) as (actions, _):
+            seen = await actions.after_tool(name="verify_customer", arguments={}, result=result)
+
+        assert seen[SPOKEN] == line("verification_unavailable", "en")
+        assert "put you through to someone" in seen[SPOKEN]
+
+
+def refused_verification(customer: Customer, phone: str) -> dict:
+    """Wrong ZIP codes from `phone`, call after call, until verify_customer refuses even the right one."""
+    for _ in range(4):
+        context = tool_context_for_call(call_id=None, caller_phone=phone)
+        for guess in ("60601", "60602", "60603"):
+            execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": guess}, context=context)
+    context = tool_context_for_call(call_id=None, caller_phone=phone)
+    return execute_tool("verify_customer", {"customer_id": customer.pk, "zip_code": "60614"}, context=context)
 
 
 @pytest.mark.asyncio

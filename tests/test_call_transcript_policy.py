@@ -1,0 +1,208 @@
+"""A caller who objected to recording: when the call ends, what was said is kept only as the shop's
+setting *When a caller objects to recording* allows (voice.recordings.transcript). The call keeps its
+metadata, outcome, tool calls and consent state; the call page says the transcript was removed."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from scheduling.models import Shop
+from tests.calls import inbound_call
+from tests.fakes.fake_openai import ErrorReply, JsonReply
+from voice import summaries
+from voice.models import Call, Handoff, Turn
+from voice.recordings.transcript import call_records_complete, calls_transcript_sweep
+from voice.services import call_set_outcome, tool_call_record, turn_record
+from voice.tasks import SUMMARY_MAX_RETRIES
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
+
+SAID = "My name is Dana Reyes, my brakes grind on the 2019 Civic. Don't record me."
+SUMMARY = {
+    "summary": "The caller asked for a brake inspection this week.",
+    "reason_for_calling": "brakes grinding",
+    "vehicle_mentioned": "2019 Honda Civic",
+    "service_wanted": "brake inspection",
+    "urgency": "soon",
+    "sentiment": "neutral",
+    "follow_up_needed": False,
+    "follow_up_reason": "",
+}
+
+
+def a_call(shop, *, objected: bool = True) -> Call:
+    """An ended call: the agent greeted, the caller spoke (and objected), a tool ran, a booking was made."""
+    call = inbound_call()
+    turn_record(
+        call_id=call.pk, role="agent", text="Lakeside Auto, this call may be recorded.", response_ms=420
+    )
+    turn_record(call_id=call.pk, role="caller", text=SAID)
+    turn_record(
+        call_id=call.pk,
+        role="agent",
+        text="I can book that for Thursday.",
+        interrupted=True,
+        heard_text="I can book",
+    )
+    tool_call_record(
+        call_id=call.pk,
+        name="schedule_appointment",
+        arguments={"service_type": "brake_inspection"},
+        result={"success": True},
+        success=True,
+        duration_ms=30,
+    )
+    Handoff.objects.create(call=call, number="+13125550100", summary="Dana Reyes, brakes grinding")
+    call_set_outcome(call_id=call.pk, outcome="booked")
+    if objected:
+        Call.objects.filter(pk=call.pk).update(recording_consent=Call.RecordingConsent.DECLINED)
+    return call
+
+
+def ended(call: Call) -> None:
+    """The engine's last write, and the summary it queues run to the end (inline, as a worker would)."""
+    call_records_complete(call_id=call.pk)
+    summaries._publisher.submit(lambda: None).result(timeout=30)  # one thread: what was queued ran
+
+
+def keeps(value: str) -> None:
+    Shop.objects.update(recording_objection_keeps=value)
+
+
+def said(call: Call) -> list[str]:
+    return [
+        text
+        for pair in Turn.objects.filter(call=call).values_list("text", "heard_text")
+        for text in pair
+        if text
+    ]
+
+
+def test_it_keeps_only_the_summary_by_default_summarising_first(shop, fake_openai):
+    fake_openai.structured = [JsonReply(SUMMARY)]
+    call = a_call(shop)
+
+    ended(call)
+
+    [request] = fake_openai.structured_requests
+    assert "Dana Reyes" in request["messages"][-1]["content"]  # summarised from the words...
+    assert "never quote" in request["messages"][0]["content"]  # ...told not to carry them over
+    call.refresh_from_db()
+    assert said(call) == []  # ...then the words went
+    assert call.summary == SUMMARY["summary"] and call.service_wanted == "brake inspection"
+    assert call.transcript_removed_at is not None
+    assert call.transcript_removed_reason.startswith("the caller asked not to be recorded")
+    # What the receptionist did stays: outcome, consent, tool calls, each turn's place and latency.
+    assert call.outcome == Call.Outcome.BOOKED and call.recording_consent == Call.RecordingConsent.DECLINED
+    assert call.tool_calls.get().arguments == {"service_type": "brake_inspection"}
+    assert list(call.turns.values_list("role", "response_ms")) == [
+        ("agent", 420),
+        ("caller", None),
+        ("agent", None),
+    ]
+    assert Handoff.objects.get(call=call).summary == "Dana Reyes, brakes grinding"
+
+
+def test_keeping_nothing_sends_nothing_to_the_llm_and_clears_the_summary(shop, fake_openai):
+    keeps("nothing")
+    call = a_call(shop)
+
+    ended(call)
+
+    assert fake_openai.structured_requests == []
+    call.refresh_from_db()
+    assert said(call) == [] and call.summary == "" and call.summarized_at is None
+    assert "nothing of what was said" in call.transcript_removed_reason
+    assert Handoff.objects.get(call=call).summary == ""
+    assert call.outcome == Call.Outcome.BOOKED and call.tool_calls.count() == 1
+
+
+def test_keeping_the_transcript_keeps_every_word(shop, fake_openai):
+    keeps("transcript")
+    fake_openai.structured = [JsonReply(SUMMARY)]
+    call = a_call(shop)
+
+    ended(call)
+
+    call.refresh_from_db()
+    assert SAID in said(call) and "I can book" in said(call)
+    assert call.summary == SUMMARY["summary"] and call.transcript_removed_at is None
+    assert "never quote" not in fake_openai.structured_requests[0]["messages"][0]["content"]
+
+
+def test_a_caller_who_did_not_object_keeps_the_transcript_whatever_the_setting(shop, fake_openai):
+    keeps("nothing")
+    fake_openai.structured = [JsonReply(SUMMARY)]
+    call = a_call(shop, objected=False)
+
+    ended(call)
+
+    call.refresh_from_db()
+    assert SAID in said(call) and call.summary and call.transcript_removed_at is None
+
+
+def test_test_calls_follow_the_same_policy(shop, fake_openai):
+    keeps("nothing")
+    call = a_call(shop)
+    Call.objects.filter(pk=call.pk).update(is_test=True)
+
+    ended(call)
+
+    call.refresh_from_db()
+    assert said(call) == [] and call.transcript_removed_at is not None
+
+
+def test_an_llm_that_never_answers_still_leaves_no_words_behind(shop, fake_openai):
+    fake_openai.structured = [ErrorReply(500, "down")] * (SUMMARY_MAX_RETRIES + 1)
+    call = a_call(shop)
+
+    ended(call)
+
+    assert len(fake_openai.structured_requests) == SUMMARY_MAX_RETRIES + 1
+    call.refresh_from_db()
+    assert said(call) == [] and call.summary == "" and call.transcript_removed_at is not None
+
+
+def test_the_hourly_sweep_removes_what_a_lost_summary_task_left(shop, fake_openai):
+    call = a_call(shop)  # its summary task was never run (a broker that lost it)
+    assert calls_transcript_sweep() == 0  # not before an hour has passed: the task may still come
+    assert calls_transcript_sweep(now=timezone.now() + timedelta(hours=2)) == 1
+    call.refresh_from_db()
+    assert said(call) == [] and call.transcript_removed_at is not None
+
+
+def test_the_call_page_says_the_transcript_was_removed(shop, fake_openai):
+    keeps("nothing")
+    call = a_call(shop)
+    ended(call)
+    client = Client()
+    client.force_login(User.objects.create_superuser("owner", "owner@example.com", "pw-12345678"))
+
+    page = client.get(f"/admin/voice/call/{call.pk}/change/").content.decode()
+
+    assert "Transcript removed: the caller asked not to be recorded" in page
+    assert 'id="call-transcript"' not in page and "Dana Reyes" not in page
+
+
+def test_the_call_page_of_an_ordinary_call_shows_the_transcript(shop, fake_openai):
+    fake_openai.structured = [JsonReply(SUMMARY)]
+    call = a_call(shop, objected=False)
+    ended(call)
+    client = Client()
+    client.force_login(User.objects.create_superuser("owner", "owner@example.com", "pw-12345678"))
+
+    page = client.get(f"/admin/voice/call/{call.pk}/change/").content.decode()
+
+    assert 'id="call-transcript"' in page and "Dana Reyes" in page and "Transcript removed" not in page
+
+
+def test_the_owner_sets_the_policy_on_the_shop_page(shop):
+    client = Client()
+    client.force_login(User.objects.create_superuser("owner", "owner@example.com", "pw-12345678"))
+    page = client.get(f"/admin/scheduling/shop/{shop.pk}/change/").content.decode()
+
+    assert "When a caller objects to recording" in page
+    assert "keep only the summary and outcome" in page and "keep nothing of what was said" in page
