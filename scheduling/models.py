@@ -74,9 +74,10 @@ class Shop(TimeStampedModel):
         "the caller agrees.",
     )
     recording_delete_at_twilio = models.BooleanField(
-        "delete at Twilio after copying",
+        "delete the phone service's copy",
         default=True,
-        help_text="Once the audio is in the shop's own storage, delete Twilio's copy.",
+        help_text="Once the audio is in the shop's own storage, delete the copy the phone service (Twilio) "
+        "keeps.",
     )
     recording_retention_days = models.PositiveIntegerField(
         "keep recordings for (days)",
