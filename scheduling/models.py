@@ -214,8 +214,12 @@ class ServiceType(TimeStampedModel):
     duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5)])
     price = models.DecimalField(max_digits=8, decimal_places=2)
     price_is_from = models.BooleanField(default=False, help_text="Quote as 'from $X'.")
-    bookable_by_ai = models.BooleanField(default=True)
-    waiter_eligible = models.BooleanField(default=True)
+    bookable_by_ai = models.BooleanField(
+        "the AI may book it",
+        default=True,
+        help_text="Off: the AI receptionist does not book it on calls; staff still can here.",
+    )
+    waiter_eligible = models.BooleanField("customer may wait", default=True)
     daily_limit = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Most of this service per day (blank = no limit)."
     )

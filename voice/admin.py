@@ -144,7 +144,7 @@ class CallAdmin(ModelAdmin):
                     "from_shown",
                     "to_shown",
                     "customer",
-                    "language",
+                    "language_full",
                     "engine",
                     "test_call_shown",
                 )
@@ -179,6 +179,7 @@ class CallAdmin(ModelAdmin):
         "from_shown",
         "to_shown",
         "test_call_shown",
+        "language_full",
         "answered_by_shown",
         "started_shown",
         "ended_shown",
@@ -245,6 +246,10 @@ class CallAdmin(ModelAdmin):
     def test_call_shown(self, call: Call) -> str:
         # Plain words: a red cross on every real call read as an error.
         return "Yes, placed from the test-call page" if call.is_test else "No"
+
+    @admin.display(description="Language")
+    def language_full(self, call: Call) -> str:
+        return language_name(call.language) if call.language else "—"
 
     @admin.display(description="Answered by")
     def answered_by_shown(self, call: Call) -> str:
