@@ -48,13 +48,16 @@ class Reminder(TimeStampedModel):
         help_text="Tries in a row the phone service could not place (back to 0 after any delivery).",
     )
     customer_zone = models.CharField(
-        max_length=120, blank=True, help_text="Time zone(s) the calling window was checked in."
+        "customer's time zone",
+        max_length=120,
+        blank=True,
+        help_text="Where the customer is: reminder calls go out only in the calling hours there.",
     )
     zone_source = models.CharField(
         "time zone from", max_length=20, blank=True, help_text="The address, the area code or the shop."
     )
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField("sending started at", null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
