@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='reminder',
             name='customer_zone',
-            field=models.CharField(blank=True, help_text='Where the customer is: calls go out only in their daytime hours.', max_length=120, verbose_name="customer's time zone"),
+            field=models.CharField(blank=True, help_text='Where the customer is: reminder calls go out only in the calling hours there.', max_length=120, verbose_name="customer's time zone"),
         ),
         migrations.AlterField(
             model_name='reminder',
