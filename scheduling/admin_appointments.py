@@ -161,7 +161,7 @@ class AppointmentAdmin(UsualOrderNote, ModelAdmin):
         "customer",
         "vehicle",
         "service_type",
-        "status",
+        "status_shown",
         "work",
         "price",
         "transport_shown",
@@ -240,6 +240,11 @@ class AppointmentAdmin(UsualOrderNote, ModelAdmin):
 
     def get_ordering(self, request: HttpRequest) -> list:
         return appointment_list_ordering(today=timezone.now().astimezone(shop_get().zone).date())
+
+    @admin.display(description="status")
+    def status_shown(self, obj: Appointment) -> str:
+        # "No-show" beside "Scheduled", not "no-show".
+        return capfirst(obj.get_status_display())
 
     @admin.display(description="transport")
     def transport_shown(self, obj: Appointment) -> str:
