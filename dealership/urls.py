@@ -16,3 +16,6 @@ urlpatterns = [
     # No public site: the root leads to the back office rather than a 404.
     path("", RedirectView.as_view(url=reverse_lazy("admin:index"))),
 ]
+
+# Inside the back office: a 403 in the theme saying who can grant access (dealership/core/forbidden.py).
+handler403 = "dealership.core.forbidden.permission_denied"

@@ -18,7 +18,8 @@ from django.utils.text import capfirst
 from unfold.admin import ModelAdmin, TabularInline
 
 from crm.phones import format_phone_for_display
-from dealership.core.display import shop_when
+from dealership.core.admin_ordering import UsualOrderNote
+from dealership.core.display import answered_by, shop_when
 from dealership.core.errors import ApplicationError
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from reminders.results import Result, reminders_with_result
@@ -51,7 +52,7 @@ class ReminderAttemptInline(ReadOnlyInline):
         "started_at",
         "kind",
         "outcome",
-        "answered_by",
+        "answered_by_shown",
         "customer_local_time",
         "provider_sid",
         "call",
@@ -59,6 +60,10 @@ class ReminderAttemptInline(ReadOnlyInline):
         "detail",
     )
     readonly_fields = fields
+
+    @admin.display(description="Answered by")
+    def answered_by_shown(self, attempt: ReminderAttempt) -> str:
+        return answered_by(attempt.answered_by)
 
 
 class ResultFilter(admin.SimpleListFilter):
@@ -78,7 +83,13 @@ class ResultFilter(admin.SimpleListFilter):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(ModelAdmin):
+class ReminderAdmin(UsualOrderNote, ModelAdmin):
+    usual_order = (
+        "Reminders still to go out first, the soonest due on top; "
+        "then those sent or closed, the latest first."
+    )
+    # Status, channel and attempts are filters; sorting them followed internal codes.
+    sortable_by = ("customer", "appointment_start", "due_at")
     list_display = (
         "appointment_link",
         "customer",

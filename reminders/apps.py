@@ -3,6 +3,8 @@ from django.apps import AppConfig
 
 class RemindersConfig(AppConfig):
     name = "reminders"
+    # The breadcrumb and app page title staff read (the sidebar's words, dealership/core/navigation.py).
+    verbose_name = "Reminders"
 
     def ready(self) -> None:
         from reminders.calls import ReminderCall

@@ -43,14 +43,21 @@ class Reminder(TimeStampedModel):
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     calls_placed = models.PositiveSmallIntegerField(default=0)
     provider_errors = models.PositiveSmallIntegerField(
-        default=0, help_text="Transient provider failures in a row (reset by any delivery)."
+        "phone service failures",
+        default=0,
+        help_text="Tries in a row the phone service could not place (back to 0 after any delivery).",
     )
     customer_zone = models.CharField(
-        max_length=120, blank=True, help_text="Time zone(s) the calling window was checked in."
+        "customer's time zone",
+        max_length=120,
+        blank=True,
+        help_text="Where the customer is: reminder calls go out only in the calling hours there.",
     )
-    zone_source = models.CharField(max_length=20, blank=True, help_text="address, area code or shop.")
+    zone_source = models.CharField(
+        "time zone from", max_length=20, blank=True, help_text="The address, the area code or the shop."
+    )
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField("sending started at", null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -93,11 +100,22 @@ class ReminderAttempt(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SENDING)
     detail = models.CharField(max_length=300, blank=True)
     to_number = models.CharField(max_length=20, blank=True)
-    provider_sid = models.CharField("call or message SID", max_length=64, blank=True, db_index=True)
+    provider_sid = models.CharField(
+        "phone service reference",
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="The call's or text's ID at the phone service (quote it when asking them for help).",
+    )
     call = models.ForeignKey(
         "voice.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="reminder_attempts"
     )
-    answered_by = models.CharField(max_length=30, blank=True, help_text="Twilio AMD result.")
+    answered_by = models.CharField(
+        "answered by",
+        max_length=30,
+        blank=True,
+        help_text="A person or an answering machine, as the phone line detected it.",
+    )
     customer_local_time = models.CharField(
         max_length=80, blank=True, help_text="The wall-clock time at the customer when it was sent."
     )
@@ -131,13 +149,15 @@ class ConsentEvent(models.Model):
     action = models.CharField(max_length=8, choices=Action.choices)
     scope = models.CharField(max_length=5, choices=Scope.choices)
     source = models.CharField(
-        max_length=30, help_text="How it was asked: sms_keyword, voice_keypad, voice_phrase, admin…"
+        max_length=30,
+        help_text="How it was asked: a word in a text (STOP), a key pressed or words said on a call, "
+        "or by staff.",
     )
     detail = models.CharField(max_length=200, blank=True, help_text="The keyword or words used.")
     call = models.ForeignKey(
         "voice.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="consent_events"
     )
-    message_sid = models.CharField(max_length=64, blank=True)
+    message_sid = models.CharField("text message ID", max_length=64, blank=True)
     at = models.DateTimeField(db_index=True)
 
     class Meta:

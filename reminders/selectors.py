@@ -130,4 +130,11 @@ def reminder_list_ordering() -> list[OrderBy]:
     open_due = Case(When(~Q(status__in=Reminder.FINAL_STATUSES), then=F("due_at")))
     # Wrapped rather than F("due_at"): the list would otherwise mark its due column "sorted descending".
     done_due = Case(When(status__in=Reminder.FINAL_STATUSES, then=F("due_at")))
-    return [done.asc(), open_due.asc(nulls_last=True), done_due.desc(nulls_last=True)]
+    # Reminders due at the same time (the demo's 9:00 AM batch) follow their appointments' times.
+    return [
+        done.asc(),
+        open_due.asc(nulls_last=True),
+        done_due.desc(nulls_last=True),
+        F("appointment__start").asc(),
+        F("pk").asc(),
+    ]

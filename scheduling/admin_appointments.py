@@ -13,8 +13,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from unfold.admin import ModelAdmin, TabularInline
 
+from dealership.core.admin_ordering import UsualOrderNote
 from dealership.core.display import money
 from dealership.core.errors import ApplicationError
 from dealership.core.parsing import small_int
@@ -147,18 +149,22 @@ class RemindedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ModelAdmin):
+class AppointmentAdmin(UsualOrderNote, ModelAdmin):
     form = AppointmentForm
+    usual_order = "Today and upcoming first, the soonest on top; then past appointments, the latest first."
+    # Columns that sort in an order a person expects; status, vehicle and transport are filters instead
+    # (sorting them followed internal codes).
+    sortable_by = ("local_start", "customer", "service_type", "price")
     list_display = (
         "number",
         "local_start",
         "customer",
         "vehicle",
         "service_type",
-        "status",
+        "status_shown",
         "work",
         "price",
-        "transport",
+        "transport_shown",
         "override",  # only while some appointment is over capacity (get_list_display)
     )
     list_display_links = ("number", "local_start")
@@ -234,6 +240,16 @@ class AppointmentAdmin(ModelAdmin):
 
     def get_ordering(self, request: HttpRequest) -> list:
         return appointment_list_ordering(today=timezone.now().astimezone(shop_get().zone).date())
+
+    @admin.display(description="status")
+    def status_shown(self, obj: Appointment) -> str:
+        # "No-show" beside "Scheduled", not "no-show".
+        return capfirst(obj.get_status_display())
+
+    @admin.display(description="transport")
+    def transport_shown(self, obj: Appointment) -> str:
+        # "Drop-off" beside "Waiter", not "drop-off".
+        return capfirst(obj.get_transport_display())
 
     @admin.display(description="price", ordering="price_quoted")
     def price(self, obj: Appointment) -> str:

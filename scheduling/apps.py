@@ -3,6 +3,8 @@ from django.apps import AppConfig
 
 class SchedulingConfig(AppConfig):
     name = "scheduling"
+    # The breadcrumb and app page title staff read (the sidebar's words, dealership/core/navigation.py).
+    verbose_name = "Appointments and shop"
 
     def ready(self) -> None:
         from scheduling import admin_calendar  # noqa: F401  (registers the calendar sync admin)

@@ -74,9 +74,10 @@ class Shop(TimeStampedModel):
         "the caller agrees.",
     )
     recording_delete_at_twilio = models.BooleanField(
-        "delete at Twilio after copying",
+        "delete the phone service's copy",
         default=True,
-        help_text="Once the audio is in the shop's own storage, delete Twilio's copy.",
+        help_text="Once the audio is in the shop's own storage, delete the copy the phone service (Twilio) "
+        "keeps.",
     )
     recording_retention_days = models.PositiveIntegerField(
         "keep recordings for (days)",
@@ -237,8 +238,12 @@ class ServiceType(TimeStampedModel):
     duration_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5)])
     price = models.DecimalField(max_digits=8, decimal_places=2)
     price_is_from = models.BooleanField(default=False, help_text="Quote as 'from $X'.")
-    bookable_by_ai = models.BooleanField(default=True)
-    waiter_eligible = models.BooleanField(default=True)
+    bookable_by_ai = models.BooleanField(
+        "the AI may book it",
+        default=True,
+        help_text="Off: the AI receptionist does not book it on calls; staff still can here.",
+    )
+    waiter_eligible = models.BooleanField("customer may wait", default=True)
     daily_limit = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Most of this service per day (blank = no limit)."
     )

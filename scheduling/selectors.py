@@ -316,4 +316,5 @@ def appointment_list_ordering(*, today: date) -> list[OrderBy]:
     upcoming_start = Case(When(local_date__gte=today, then=F("start")))
     # Wrapped rather than F("start"): the list would otherwise mark its date column "sorted descending".
     past_start = Case(When(local_date__lt=today, then=F("start")))
-    return [past.asc(), upcoming_start.asc(nulls_last=True), past_start.desc(nulls_last=True)]
+    # pk last: two bookings at the same time show in the order they were made (#3 above #4).
+    return [past.asc(), upcoming_start.asc(nulls_last=True), past_start.desc(nulls_last=True), F("pk").asc()]

@@ -140,3 +140,23 @@ def test_an_advisors_pages_do_not_scroll_sideways_at_1366_px(a_day, advisor_page
     assert wide == {}, f"pages wider than {WIDTH} px: {wide}"
     assert inner == {}, f"parts of pages that scroll sideways at {WIDTH} px: {inner}"
     page_problems.assert_none()
+
+
+def test_an_owners_page_tells_an_advisor_why_in_the_admins_theme(shop, advisor_page, page_problems):
+    page = advisor_page
+    for path, name in (("/admin/dashboard/", "the Dashboard"), ("/admin/setup/", "the Set-up check")):
+        response = page.goto(path)
+        _screenshot(page, "forbidden-" + path.strip("/").split("/")[-1])
+        assert response is not None and response.status == 403, path
+        assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") not in (
+            "",
+            "rgba(0, 0, 0, 0)",
+        )
+        card = page.inner_text("#forbidden")
+        assert f"Your login can't open {name}" in card and "Owner" in card
+        with page.expect_navigation():
+            page.click("#forbidden-today")
+        assert page.url.endswith("/admin/"), page.url
+    # The 403s themselves are expected; nothing else (no CSP violation, no script error) may go wrong.
+    others = [problem for problem in page_problems.items if problem.kind != "http 403"]
+    assert others == [], page_problems.report()

@@ -19,9 +19,12 @@ from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 from unfold.admin import ModelAdmin
 
-from dealership.core.display import phone, shop_when
+from dealership.core.admin_ordering import UsualOrderNote
+from dealership.core.badges import Kind, badge
+from dealership.core.display import answered_by, phone, shop_when
 from dealership.core.parsing import small_int
 from insights.list_filters import AskedForAppointmentFilter, CallbackFromTestCallFilter, RangFilter
 from scheduling.shop import shop_get
@@ -52,6 +55,22 @@ def call_title(call: Call) -> str:
     who = f" {side} {phone(number)}" if number else ""
     when = call.started_at or call.created_at
     return f"{call.get_direction_display()} call{who}" + (f", {shop_when(when)}" if when else "")
+
+
+# How a call's urgency reads in lists: a safety issue in red, "soon" in amber, routine muted.
+_URGENCY: dict[str, tuple[str, Kind]] = {
+    Call.Urgency.SAFETY: ("Safety", "danger"),
+    Call.Urgency.SOON: ("Soon", "warning"),
+    Call.Urgency.ROUTINE: ("Routine", ""),
+}
+
+
+def urgency_badge(urgency: str) -> SafeString | str:
+    """The call's urgency as a label ("" when the call has none yet)."""
+    if urgency not in _URGENCY:
+        return ""
+    text, kind = _URGENCY[urgency]
+    return badge(text, kind)
 
 
 def _pretty(value: Any) -> str:
@@ -88,9 +107,9 @@ class CallAdmin(ModelAdmin):
         "caller",
         "language_shown",
         "customer",
-        "status",
-        "outcome",
-        "urgency",
+        "status_shown",
+        "outcome_shown",
+        "urgency_shown",
         "follow_up",
         "short_summary",
     )
@@ -125,7 +144,7 @@ class CallAdmin(ModelAdmin):
                     "from_shown",
                     "to_shown",
                     "customer",
-                    "language",
+                    "language_full",
                     "engine",
                     "test_call_shown",
                 )
@@ -141,7 +160,7 @@ class CallAdmin(ModelAdmin):
                 "fields": (
                     "status",
                     "outcome",
-                    "answered_by",
+                    "answered_by_shown",
                     "recording_consent",
                     "started_shown",
                     "ended_shown",
@@ -160,6 +179,8 @@ class CallAdmin(ModelAdmin):
         "from_shown",
         "to_shown",
         "test_call_shown",
+        "language_full",
+        "answered_by_shown",
         "started_shown",
         "ended_shown",
         "transcript",
@@ -226,6 +247,14 @@ class CallAdmin(ModelAdmin):
         # Plain words: a red cross on every real call read as an error.
         return "Yes, placed from the test-call page" if call.is_test else "No"
 
+    @admin.display(description="Language")
+    def language_full(self, call: Call) -> str:
+        return language_name(call.language) if call.language else "—"
+
+    @admin.display(description="Answered by")
+    def answered_by_shown(self, call: Call) -> str:
+        return answered_by(call.answered_by)
+
     @admin.display(description="Started at")
     def started_shown(self, call: Call) -> str:
         return shop_when(call.started_at) or "—"
@@ -270,6 +299,19 @@ class CallAdmin(ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
+
+    # Capitalised like the labels beside them: "Message taken" next to "Booked", not "message taken".
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, call: Call) -> str:
+        return capfirst(call.get_status_display())
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_shown(self, call: Call) -> str:
+        return capfirst(call.get_outcome_display())
+
+    @admin.display(description="urgency", ordering="urgency")
+    def urgency_shown(self, call: Call) -> SafeString | str:
+        return urgency_badge(call.urgency)
 
     @admin.display(description="follow-up", ordering="follow_up_needed")
     def follow_up(self, call: Call) -> str:
@@ -339,7 +381,11 @@ class CallAdmin(ModelAdmin):
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(ModelAdmin):
+class CallbackRequestAdmin(UsualOrderNote, ModelAdmin):
+    usual_order = (
+        "Open messages first, urgent ones on top, then the longest waiting; handled ones after, newest first."
+    )
+    sortable_by = ("created_at", "urgent_shown", "caller", "handled_shown")
     list_display = (
         "created_at",
         "urgent_shown",
@@ -347,7 +393,7 @@ class CallbackRequestAdmin(ModelAdmin):
         "phone_display",
         "short_reason",
         "call_summary",
-        "handled",
+        "handled_shown",
     )
     list_filter = ("handled", "urgent", CallbackFromTestCallFilter)
     # Open first; among them urgent first, then the longest waiting (as on Today). Handled ones after,
@@ -370,7 +416,7 @@ class CallbackRequestAdmin(ModelAdmin):
         "name",
         "reason",
         "created_at",
-        "handled",
+        "handled_shown",
         "handled_by",
         "handled_at",
     )
@@ -382,7 +428,7 @@ class CallbackRequestAdmin(ModelAdmin):
         "name",
         "reason",
         "created_at",
-        "handled",
+        "handled_shown",
         "handled_by",
         "handled_at",
     )
@@ -433,9 +479,14 @@ class CallbackRequestAdmin(ModelAdmin):
         return HttpResponseRedirect(reverse("admin:voice_callbackrequest_change", args=[pk]), status=303)
 
     @admin.display(description="urgent", ordering="urgent")
-    def urgent_shown(self, obj: CallbackRequest) -> str:
+    def urgent_shown(self, obj: CallbackRequest) -> SafeString | str:
         # A word only where it is urgent: a red cross on every other row read as an error.
-        return "Urgent" if obj.urgent else ""
+        return badge("Urgent", "danger") if obj.urgent else ""
+
+    @admin.display(description="handled", ordering="handled")
+    def handled_shown(self, obj: CallbackRequest) -> SafeString:
+        # "Open" in amber (someone still has to call back), "Handled" muted: a red cross read as an error.
+        return badge("Handled") if obj.handled else badge("Open", "warning")
 
     @admin.display(description="Phone to call back")
     def phone_link(self, obj: CallbackRequest) -> SafeString | str:
@@ -467,12 +518,12 @@ class CallbackRequestAdmin(ModelAdmin):
         return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
 
     @admin.display(description="Call summary")
-    def call_summary(self, obj: CallbackRequest) -> str:
-        """What the call was about (voice.summaries), so the advisor knows before calling back."""
+    def call_summary(self, obj: CallbackRequest) -> SafeString | str:
+        """What the call was about (voice.summaries), so the advisor knows before calling back, with the
+        call's urgency as a label after it."""
         if obj.call is None or not obj.call.summary:
             return "—"
-        urgency = f" [{obj.call.get_urgency_display()}]" if obj.call.urgency else ""
-        return obj.call.summary + urgency
+        return format_html("{} {}", obj.call.summary, urgency_badge(obj.call.urgency))
 
     @admin.action(description="Mark selected messages handled", permissions=["change"])
     def mark_handled(self, request: HttpRequest, queryset: QuerySet[CallbackRequest]) -> None:

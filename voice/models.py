@@ -73,7 +73,12 @@ class Call(TimeStampedModel):
 
     FINAL_STATUSES = (Status.COMPLETED, Status.BUSY, Status.NO_ANSWER, Status.CANCELED, Status.FAILED)
 
-    call_sid = models.CharField(max_length=64, unique=True)
+    call_sid = models.CharField(
+        "call ID",
+        max_length=64,
+        unique=True,
+        help_text="The phone service's ID for this call (quote it for support).",
+    )
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INBOUND)
     from_number = models.CharField(max_length=20, blank=True)
     to_number = models.CharField(max_length=20, blank=True)
@@ -82,11 +87,21 @@ class Call(TimeStampedModel):
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RINGING)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
-    engine = models.CharField(max_length=20, blank=True)
+    engine = models.CharField(
+        "voice set-up",
+        max_length=20,
+        blank=True,
+        help_text="Which of the AI receptionist's set-ups took the call.",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
-    answered_by = models.CharField(max_length=30, blank=True, help_text="Twilio AMD result.")
+    answered_by = models.CharField(
+        "answered by",
+        max_length=30,
+        blank=True,
+        help_text="A person or an answering machine, as the phone line detected it.",
+    )
     recording_consent = models.CharField(
         max_length=10, choices=RecordingConsent.choices, blank=True, default=""
     )
@@ -100,12 +115,17 @@ class Call(TimeStampedModel):
     # One urgency per call: set live when the caller reports an unsafe car, else by the summary.
     urgency = models.CharField(max_length=8, choices=Urgency.choices, blank=True, default="", db_index=True)
     # The post-call summary (voice.summaries); empty until the LLM has answered.
-    summary = models.TextField(blank=True, help_text="Two sentences written by the LLM after the call.")
+    summary = models.TextField(blank=True, help_text="Two sentences written by the AI after the call.")
     reason_for_calling = models.CharField(max_length=300, blank=True)
     vehicle_mentioned = models.CharField(max_length=200, blank=True)
     service_wanted = models.CharField(max_length=200, blank=True)
     sentiment = models.CharField(max_length=8, choices=Sentiment.choices, blank=True, default="")
-    follow_up_needed = models.BooleanField("human follow-up needed", default=False, db_index=True)
+    follow_up_needed = models.BooleanField(
+        "follow-up needed",
+        default=False,
+        db_index=True,
+        help_text="Someone at the shop should act on this call.",
+    )
     follow_up_reason = models.CharField(max_length=300, blank=True)
     summarized_at = models.DateTimeField(null=True, blank=True)
     # Set when the caller objected to recording and the shop's policy removed what was said
@@ -153,12 +173,18 @@ class Turn(models.Model):
     )
     started_at = models.DateTimeField()
     stt_ms = models.PositiveIntegerField(
-        "STT ms", null=True, blank=True, help_text="End of caller speech → final transcript."
+        "words understood (ms)",
+        null=True,
+        blank=True,
+        help_text="From the caller stopping to their words as text.",
     )
-    llm_first_token_ms = models.PositiveIntegerField("LLM first token ms", null=True, blank=True)
-    tts_first_byte_ms = models.PositiveIntegerField("TTS first byte ms", null=True, blank=True)
+    llm_first_token_ms = models.PositiveIntegerField("AI starts its answer (ms)", null=True, blank=True)
+    tts_first_byte_ms = models.PositiveIntegerField("voice starts (ms)", null=True, blank=True)
     response_ms = models.PositiveIntegerField(
-        "response ms", null=True, blank=True, help_text="End of caller speech → first agent audio sent."
+        "reply time (ms)",
+        null=True,
+        blank=True,
+        help_text="From the caller stopping to the receptionist speaking.",
     )
 
     class Meta:
@@ -272,14 +298,16 @@ class Handoff(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="handoffs")
     # Names the hand-off in the whisper and result URLs Twilio calls back (random, not the pk).
     token = models.CharField(max_length=64, unique=True, default=_new_handoff_token, editable=False)
-    number = models.CharField(max_length=20, help_text="The advisor line dialled (E.164).")
+    number = models.CharField(max_length=20, help_text="The advisor line dialled.")
     reason = models.CharField(max_length=200, blank=True)
     summary = models.CharField(max_length=400, help_text="What the advisor hears before accepting.")
     urgent = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     result = models.CharField(max_length=10, choices=Result.choices, blank=True, default="")
-    dial_status = models.CharField(max_length=20, blank=True, help_text="Twilio's DialCallStatus.")
+    dial_status = models.CharField(
+        max_length=20, blank=True, help_text="How the advisor's line answered (answered, busy, no answer)."
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     callback_request = models.ForeignKey(
         CallbackRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -29,7 +29,7 @@ class CallControl(models.Model):
     call = models.ForeignKey("voice.Call", on_delete=models.CASCADE, related_name="controls")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
-    number = models.CharField(max_length=20, blank=True, help_text="Where the call was transferred (E.164).")
+    number = models.CharField(max_length=20, blank=True, help_text="Where the call was transferred.")
     text = models.TextField(blank=True, help_text="The line the agent was asked to say.")
     created_at = models.DateTimeField(auto_now_add=True)
 

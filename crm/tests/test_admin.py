@@ -251,3 +251,14 @@ def test_it_links_to_admin_pages_only_when_they_exist():
         _admin_link("admin:crm_customer_change", 7, "#7") == '<a href="/admin/crm/customer/7/change/">#7</a>'
     )
     assert _admin_link("admin:not_registered_change", 7, "#7") == "#7"
+
+
+def test_the_vehicle_list_flags_only_the_vins_to_check(admin_client, customer):
+    car = customer.vehicles.get()
+    Vehicle.objects.filter(pk=car.pk).update(vin_flagged=True)
+    Vehicle.objects.create(customer=customer, make="Honda", model="Civic", vin="1HGCM82633A004352")
+
+    page = admin_client.get(reverse("admin:crm_vehicle_changelist")).content.decode()
+
+    assert page.count('data-badge="warning">Check VIN</span>') == 1
+    assert "close_small" not in page  # no red cross on the cars whose VIN is fine

@@ -74,3 +74,22 @@ def duration(span: timedelta | None) -> str:
     if hours:
         return f"{hours} h" + (f" {minutes} min" if minutes else "")
     return f"{minutes} min"
+
+
+# The phone line's answering-machine detection ("AnsweredBy"), in words.
+_ANSWERED_BY = {
+    "human": "A person",
+    "machine_start": "Answering machine",
+    "machine_end_beep": "Answering machine (left after the beep)",
+    "machine_end_silence": "Answering machine",
+    "machine_end_other": "Answering machine",
+    "fax": "A fax machine",
+    "unknown": "Could not tell",
+}
+
+
+def answered_by(value: str | None) -> str:
+    """ "A person", "Answering machine" …; "—" when nothing was detected."""
+    if not value:
+        return "—"
+    return _ANSWERED_BY.get(value, value.replace("_", " ").capitalize())

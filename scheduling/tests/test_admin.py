@@ -249,3 +249,22 @@ def test_booking_skips_a_closed_day(admin_client, shop):
     Closure.objects.create(date=MONDAY, reason="Thanksgiving")
     form = admin_client.get(ADD).context["adminform"].form
     assert form["local_day"].value() in (MONDAY + timedelta(days=1), (MONDAY + timedelta(days=1)).isoformat())
+
+
+def test_the_list_says_its_usual_order_and_sorts_only_columns_that_sort_sensibly(admin_client, book):
+    book(at(9, 30))
+
+    page = admin_client.get(CHANGELIST).content.decode()
+
+    # No column claims the usual order with an arrow (it is not one column's); a line says it instead.
+    assert "Today and upcoming first, the soonest on top" in page
+    headers = page.split("<thead", 1)[1].split("</thead>")[0]
+    assert not re.search(r'<th class="[^"]*\bsorted\b', headers)
+    # Status, vehicle and transport sorted by internal codes: they are filters, not sortable columns.
+    for column in ("status_shown", "vehicle", "transport_shown", "work"):
+        assert not re.search(rf'<th class="[^"]*\bsortable column-{column}\b', headers), column
+    assert re.search(r'<th class="[^"]*\bsortable column-local_start\b', headers)
+
+    by_time = admin_client.get(CHANGELIST, {"o": "2"}).content.decode()
+    assert re.search(r'<th class="[^"]*column-local_start sorted ascending', by_time.split("</thead>")[0])
+    assert "Back to the usual order" in by_time

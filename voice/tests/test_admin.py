@@ -270,7 +270,12 @@ def test_a_callback_request_shows_its_calls_summary(admin_client, summarised_cal
     message = callback_request_create(phone="+13125550188", reason="Call me back", call_id=urgent.pk)
 
     listing = admin_client.get(reverse("admin:voice_callbackrequest_changelist")).content.decode()
-    assert "brakes failed on the highway. He wants a tow and a call back. [safety issue]" in listing
+    # The urgency is a red label after the summary, not a bracket tag ("[safety issue]").
+    assert (
+        'brakes failed on the highway. He wants a tow and a call back. <span class="' in listing
+        and 'data-badge="danger">Safety</span>' in listing
+    )
+    assert "[safety issue]" not in listing and "[Safety" not in listing
     page = admin_client.get(reverse("admin:voice_callbackrequest_change", args=[message.pk])).content.decode()
     assert "brakes failed on the highway" in page
 
@@ -291,3 +296,40 @@ def test_advisors_see_the_language_of_a_call_that_was_not_in_english(admin_clien
     messages = admin_client.get(reverse("admin:voice_callbackrequest_changelist")).content.decode()
     assert "Dana Whitfield (Spanish)" in messages
     assert english_message.pk and spanish_message.pk and "(English)" not in messages
+
+
+def test_open_and_handled_messages_read_as_words_not_a_red_cross(admin_client, db):
+    callback_request_create(phone="+13125550147", name="Still open", reason="call me")
+    done = callback_request_create(phone="+13125550148", name="Done already", reason="sorted")
+    CallbackRequest.objects.filter(pk=done.pk).update(handled=True)
+
+    page = admin_client.get(reverse("admin:voice_callbackrequest_changelist")).content.decode()
+
+    assert 'data-badge="warning">Open</span>' in page
+    assert 'data-badge="muted">Handled</span>' in page
+    assert "close_small" not in page  # the theme's red cross for "no"
+    # The usual order is said in words above the list, and no column claims it with a sort arrow.
+    assert "Open messages first, urgent ones on top" in page
+    assert " sorted " not in page and 'sorted"' not in page
+
+
+def test_the_call_list_shows_urgency_as_a_label(admin_client, summarised_calls):
+    page = admin_client.get(reverse("admin:voice_call_changelist")).content.decode()
+
+    assert 'data-badge="danger">Safety</span>' in page
+    assert 'data-badge="muted">Routine</span>' in page
+
+
+def test_the_call_page_speaks_shop_words_not_engineering(admin_client, call_with_transcript):
+    Call.objects.filter(pk=call_with_transcript.pk).update(answered_by="machine_end_beep")
+
+    page = admin_client.get(
+        reverse("admin:voice_call_change", args=[call_with_transcript.pk])
+    ).content.decode()
+    text = page.split('id="content-main"', 1)[1]
+
+    assert "Answering machine (left after the beep)" in text
+    assert "written by the AI after the call" in text
+    assert "Calls and callbacks" in page  # the breadcrumb's app name, not "Voice"
+    for jargon in ("LLM", "AMD", "TTS", "STT", "E.164", "machine_end_beep", "Call sid", ">Voice<"):
+        assert jargon not in text, jargon
