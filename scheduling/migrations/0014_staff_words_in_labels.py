@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0011_plain_shop_setting_labels'),
+        ('scheduling', '0013_alert_to'),
     ]
 
     operations = [

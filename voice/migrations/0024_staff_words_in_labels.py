@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("voice", "0020_handoffs_to_owner"),
+        ("voice", "0023_duty_shift_to_groups"),
     ]
 
     operations = [
