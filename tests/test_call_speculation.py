@@ -21,7 +21,7 @@ from tests.calls import (
     last_tool_result,
     spoken,
 )
-from tests.fakes.deepgram_messages import results_message
+from tests.fakes.deepgram_messages import results_message, speech_started_message
 from tests.fakes.fake_openai import TextReply, ToolCall, ToolCallReply
 from voice.models import ToolCall as ToolCallRecord
 from voice.models import Turn
@@ -271,3 +271,45 @@ async def test_a_caller_who_goes_on_after_the_final_is_not_cut_off(call, fake_de
 
     assert not phone.heard("Wrong guess.")
     assert await turns(call) == [("caller", full), ("agent", "Both, sure.")]
+
+
+async def test_a_caller_deepgram_still_hears_is_not_cut_off_after_a_final(call, fake_deepgram, fake_openai):
+    """Soft speech (a speakerphone across the car) can look quiet to our loudness check while Deepgram's
+    own voice detection hears it: its SpeechStarted keeps the finalized turn open."""
+    full = "I need an oil change for my truck"
+    fake_openai.script = answers(**{full: "For the truck, sure."})
+    fake_deepgram.finalize_transcript = "I need an oil change"
+    phone = await FakePhone.dial(call)
+    try:
+        await greeted(phone, fake_deepgram)
+        await caller_pauses_after(phone, fake_deepgram, "I need an oil change")
+        await fake_deepgram.await_for(lambda: finalizes(fake_deepgram) == 1)
+        await asyncio.to_thread(fake_deepgram.emit, speech_started_message())  # audio still quiet to us
+        await asyncio.sleep(0.8)  # longer than a finalized turn waits for its endpointing
+        assert spoken(fake_deepgram)[1:] == []
+        await final_transcript(fake_deepgram, "for my truck")
+        await phone.played_out("For the truck, sure.")
+    finally:
+        await phone.hang_up()
+
+    assert await turns(call) == [("caller", full), ("agent", "For the truck, sure.")]
+
+
+async def test_a_finalized_turn_ending_in_digits_waits_like_a_number_then_is_answered(
+    call, fake_deepgram, fake_openai
+):
+    fake_openai.script = lambda request: TextReply("Thanks, you're verified.")
+    fake_deepgram.finalize_transcript = "It's 60614"
+    phone = await FakePhone.dial(call)
+    try:
+        await greeted(phone, fake_deepgram)
+        await caller_pauses_after(phone, fake_deepgram, "It's 60614")
+        await fake_deepgram.await_for(lambda: finalizes(fake_deepgram) == 1)
+        await asyncio.sleep(1.0)
+        assert spoken(fake_deepgram)[1:] == []  # held: callers pause between digit groups
+        # No speech_final and no UtteranceEnd: the hold ends it (digits_hold), never silence for good.
+        await phone.played_out("Thanks, you're verified.")
+    finally:
+        await phone.hang_up()
+
+    assert await turns(call) == [("caller", "It's 60614"), ("agent", "Thanks, you're verified.")]

@@ -6,7 +6,10 @@ import re
 
 _OBJECTION = re.compile(
     r"\b(?:"
-    r"(?:do not|don'?t|dont|please don'?t|stop|quit|no)\s+(?:be\s+)?record(?:ing|ed)?"
+    # "record" must end the word and not be a record *of* something: "you have no record of my
+    # oil change" and "no records for that car" are questions about the shop's files, not objections.
+    r"(?:do not|don'?t|dont|please don'?t|stop|quit)\s+(?:be\s+)?record(?:ing|ed)?\b(?!\s+(?:of|for)\b)"
+    r"|no\s+recording\b(?!\s+(?:of|for|on|from)\b)"
     r"|(?:not|never)\s+(?:want\s+to\s+)?be\s+recorded"
     r"|(?:turn|switch|shut)\s+off\s+(?:the\s+)?recording"
     r"|(?:turn|switch|shut)\s+(?:the\s+)?recording\s+off"

@@ -17,6 +17,9 @@ from voice.recordings.consent import agrees_to_recording, declines_recording, ob
         "No me grabe, por favor",
         "No quiero que me graben",
         "Deje de grabar",
+        "No recording.",
+        "Don't record me",
+        "please stop recording this call",
     ],
 )
 def test_an_objection_is_heard(text):
@@ -31,6 +34,10 @@ def test_an_objection_is_heard(text):
         "My car makes a noise when I brake",
         "Did you record my mileage last time?",
         "No problem, I need new tires",
+        "Hi, you guys have no record of my oil change from March?",
+        "There's no records for my truck?",
+        "No recording of the estimate was sent to me",
+        "I had no recorder in the car",
     ],
 )
 def test_ordinary_words_are_not_an_objection(text):

@@ -72,8 +72,8 @@ class CallerInput:
             self.flow.caller_spoke()
             if self.pause is not None:
                 self.pause.open()
-        if signals:
-            self._finalized.cancel()
+        if isinstance(event, SpeechStarted) or signals:
+            self._finalized.cancel()  # Deepgram hears them again, even if their audio looks quiet to us
             if (
                 isinstance(event, Transcript)
                 and event.from_finalize
@@ -82,6 +82,14 @@ class CallerInput:
                 and self.turns.finalized
             ):
                 self._finalized.start(self.timings.finalized_end_after, self._end_finalized_turn)
+            elif (
+                isinstance(event, Transcript)
+                and event.from_finalize
+                and self.turns.holding
+                and self.pause is not None
+                and self.pause.paused
+            ):  # more digits, then quiet: the number may go on, as when speech_final holds it again
+                self._hold.start(self.timings.digits_hold, self._end_held_turn)
         for signal in signals:
             if isinstance(signal, Speaking):
                 await self._maybe_barge_in(signal.text)
@@ -174,9 +182,15 @@ class CallerInput:
         replies.start()
 
     async def _end_finalized_turn(self) -> None:
-        if self.pause is not None and self.pause.paused and (turn := self.turns.end_finalized()):
+        if self.pause is None or not self.pause.paused:
+            return
+        ended = self.turns.end_finalized()
+        if isinstance(ended, Hold):  # "…it's 60614": wait as for a number cut by endpointing
+            self.replies.discard()
+            self._hold.start(self.timings.digits_hold, self._end_held_turn)
+        elif ended is not None:
             self.pause.close()
-            await self.on_turn(turn)
+            await self.on_turn(ended)
 
     async def _end_held_turn(self) -> None:
         if (turn := self.turns.force_end()) is not None:

@@ -163,11 +163,15 @@ class TurnTaker:
         """Every word of the turn so far is final (no interim pending): it could end as it is."""
         return bool(self._finals) and not self._interim and not self.holding
 
-    def end_finalized(self) -> CallerTurn | None:
+    def end_finalized(self) -> CallerTurn | Hold | None:
         """End the turn on its final words when endpointing never came (see CascadeTimings.
-        finalized_end_after); None if it has more to come or ends mid-number."""
-        if not self.finalized or ENDS_MID_NUMBER.search(self.text):
+        finalized_end_after); Hold when they end mid-number (as speech_final would); None if the
+        turn has more to come."""
+        if not self.finalized:
             return None
+        if ENDS_MID_NUMBER.search(self.text):
+            self.holding = True
+            return Hold()
         return self._end(self._last_word_end, self._last_final_at)
 
     def force_end(self) -> CallerTurn | None:
