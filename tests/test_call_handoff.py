@@ -14,6 +14,7 @@ from tests.calls import (
     last_tool_result,
 )
 from tests.fakes.fake_openai import TextReply, ToolCall, ToolCallReply, tool_reply
+from voice.agent.lines import line
 from voice.models import Call, CallbackRequest
 
 pytestmark = [
@@ -173,3 +174,27 @@ async def test_a_message_is_left_even_if_the_caller_hangs_up_before_giving_it(
     message = await database_sync_to_async(CallbackRequest.objects.get)()
     assert message.call_id == call.pk
     assert "billing question" in message.reason
+
+
+async def test_words_said_while_being_handed_over_are_kept_and_an_objection_there_still_counts(
+    settings, call, fake_deepgram, fake_openai, fake_twilio
+):
+    settings.TRANSFER_PHONE_NUMBER = ADVISOR
+    fake_openai.script = []  # the model fails: an apology, then the transfer (hand-off mode)
+    phone = await FakePhone.dial(call)
+    try:
+        await greeted(phone, fake_deepgram)
+        phone.echo_marks = False
+        await caller_says(fake_deepgram, "I need an oil change.")
+        await phone.wait_for(lambda: phone.heard(line("apology")), what="the apology playing")
+        await caller_says(fake_deepgram, "Fine, but don't record me.")
+        await asyncio.sleep(0.3)
+    finally:
+        await phone.hang_up()
+
+    record = await database_sync_to_async(Call.objects.get)(pk=call.pk)
+    assert record.recording_consent == Call.RecordingConsent.DECLINED
+    said = await database_sync_to_async(
+        lambda: list(record.turns.filter(role="caller").values_list("text", flat=True))
+    )()
+    assert said == ["I need an oil change.", "Fine, but don't record me."]

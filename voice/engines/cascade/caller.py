@@ -155,6 +155,12 @@ class CallerInput:
             return
         if self.transport.tasks.ending or self.flow.mode in (HANDOFF, CLOSING):
             replies.discard()
+            if not self.transport.tasks.ending and not turn.keypad:
+                # Not answered, but said: it belongs in the transcript, and "bye, and don't record
+                # this" during the goodbye must still stop the recording (the recorder hears it).
+                replies.recorder.turn(
+                    role="caller", text=turn.text, started_at=turn.speech_started_at, stt_ms=turn.stt_ms
+                )
             return
         actions = parts.actions
         await note_caller_words(call=actions.call, customer_id=actions.customer_id, text=turn.text)
