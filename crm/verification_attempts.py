@@ -320,8 +320,7 @@ def verification_pause_lift(*, customer_id: int, user: Any) -> Pause | None:
                 *_customer_keys(customer_id),
                 _caller_and_customer_key(WITHHELD, customer_id),
                 *(_caller_and_customer_key(tag, customer_id) for tag in tags),
-                _callers_key(customer_id),
-            ]
+            ]  # the set stays (it expires): a number that misses between the read and here is kept in it
         )
     except Exception as error:
         logger.warning("verification counters unavailable; pause not lifted", exc_info=True)
@@ -348,11 +347,15 @@ def verification_pause_lift(*, customer_id: int, user: Any) -> Pause | None:
         change_message=(
             f"Lifted the pause on identity checks ({pause.misses} failed attempts"
             f"{', hidden numbers stopped' if pause.hidden_stopped else ''}"
-            f"{f', {pause.numbers_stopped} numbers stopped' if pause.numbers_stopped else ''})."
+            f"{_numbers_stopped(pause.numbers_stopped)})."
         ),
         single_object=True,
     )
     return pause
+
+
+def _numbers_stopped(count: int) -> str:
+    return "" if not count else ", 1 number stopped" if count == 1 else f", {count} numbers stopped"
 
 
 # --- hidden numbers, shop-wide ------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def test_lifting_frees_the_number_the_real_customer_used_but_not_its_count_acros
 
     assert right_answer(customer, phone=FRIENDS_PHONE) == VERIFIED
     entry = LogEntry.objects.get(object_id=str(customer.pk))
-    assert entry.user == advisor and "1 numbers stopped" in entry.get_change_message()
+    assert entry.user == advisor and "1 number stopped)" in entry.get_change_message()
     assert "Some callers can't be verified" not in page(client, customer)
 
 
