@@ -1,6 +1,7 @@
 """The customer page's "Identity checks paused" note and its "Lift the pause" button (a confirmation page,
 then a POST). Lifting needs `crm.lift_verification_pause` (Owner and Service advisor); the work is
-crm.verification_attempts.verification_pause_lift."""
+crm.verification_attempts.verification_pause_lift. Also the page that clears the hidden numbers' shared
+count (linked from Today's warnings and the alert; same permission): hidden_numbers_lift."""
 
 from typing import Any
 
@@ -11,7 +12,14 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from crm.models import Customer
-from crm.verification_attempts import verification_pause, verification_pause_lift
+from crm.verification_attempts import (
+    MAX_FAILED_WITHHELD,
+    WITHHELD_WINDOW_SECONDS,
+    hidden_numbers_lift,
+    hidden_numbers_stopped,
+    verification_pause,
+    verification_pause_lift,
+)
 from dealership.core.display import shop_when
 from dealership.core.errors import ApplicationError
 from dealership.core.parsing import small_int
@@ -28,7 +36,12 @@ class VerificationPauseAdmin:
                 "<path:object_id>/lift-verification-pause/",
                 self.admin_site.admin_view(self.lift_verification_pause_view),
                 name="crm_customer_lift_verification_pause",
-            )
+            ),
+            path(
+                "hidden-numbers-pause/",
+                self.admin_site.admin_view(self.lift_hidden_numbers_view),
+                name="crm_customer_lift_hidden_numbers",
+            ),
         ]
         return own + super().get_urls()  # before "<path:object_id>/", which would swallow it
 
@@ -63,7 +76,11 @@ class VerificationPauseAdmin:
             if lifted is None:
                 messages.info(request, f"Identity checks for {customer.name} were not paused.")
             else:
-                messages.success(request, f"Pause lifted: callers can verify as {customer.name} again.")
+                messages.success(
+                    request,
+                    f"Pause lifted: callers can verify as {customer.name} again, including from hidden "
+                    "numbers and from the numbers that failed on them.",
+                )
         # 303: the browser GETs the page again (a reload does not post twice).
         return HttpResponseRedirect(page, status=303)
 
@@ -81,3 +98,33 @@ class VerificationPauseAdmin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/crm/customer/lift_verification_pause.html", context)
+
+    def lift_hidden_numbers_view(self, request: HttpRequest) -> HttpResponse:
+        """GET: asks first. POST: clears the hidden numbers' shared count and goes back to Today."""
+        if not request.user.has_perm(PERMISSION):
+            raise PermissionDenied
+        today = reverse("admin:index")
+        if request.method != "POST":
+            misses = hidden_numbers_stopped()
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Let callers on hidden numbers verify again?",
+                "subtitle": None,
+                "opts": self.opts,
+                "misses": misses,
+                "limit": MAX_FAILED_WITHHELD,
+                "window_minutes": WITHHELD_WINDOW_SECONDS // 60,
+                "today_page": today,
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(request, "admin/crm/customer/lift_hidden_numbers.html", context)
+        try:
+            cleared = hidden_numbers_lift(user=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            if cleared is None:
+                messages.info(request, "Callers on hidden numbers were not stopped.")
+            else:
+                messages.success(request, "Cleared: callers on hidden numbers can verify again.")
+        return HttpResponseRedirect(today, status=303)

@@ -15,18 +15,26 @@ let anyone lock a customer out for a day with ten wrong answers. Now they count:
   in any of these.
 
 Withheld caller IDs ("anonymous", Twilio's pseudo-numbers such as +266696687, empty, anything that is
-not a valid number) all share one bucket with lower limits, so hiding the number gives no fresh tries.
+not a valid number) all share one bucket with lower limits, so hiding the number gives no fresh tries:
+3 misses per customer a day, and 10 across customers an *hour* (WITHHELD_WINDOW_SECONDS). The shop-wide
+hidden bucket is hourly because honest callers share it: a day-long block would shut out every
+customer on a phone that hides its number; per customer the daily 3 still bounds guessing.
 
 Counts live in the cache (Redis in production, shared by every process, with the socket timeouts of
-settings.CACHES) for a day from the first miss. Numbers are never stored in a key or written to a log:
-keys hold a keyed hash (HMAC with SECRET_KEY, so the small space of phone numbers cannot be hashed
-back), logs the last four digits. When the cache cannot be read, verification fails closed
+settings.CACHES) for a day from the first miss (the shop-wide hidden count: an hour). Numbers are never
+stored in a key, a value or a log: keys hold a keyed hash (HMAC with SECRET_KEY, so the small space of
+phone numbers cannot be hashed back), logs the last four digits. Per customer, a Redis set holds the
+hashes of the numbers that missed on them (kept a day from the latest), so that a lift can clear those
+numbers' counts for that customer. When the cache cannot be read, verification fails closed
 (Lock.UNAVAILABLE): the caller is offered a person or a callback instead.
 
 Reaching the per-customer limit (someone is probably trying to get into that account) raises a shop
 alert, once per pause; so does one number reaching its across-customers limit (working through
-customers). Staff with `crm.lift_verification_pause` see the pause on the customer's page and can lift it
-(verification_pause_lift), which clears the customer's count; numbers that guessed stay stopped.
+customers), and hidden numbers reaching their shared limit (once a day). Staff with
+`crm.lift_verification_pause` see on the customer's page what stops callers verifying as them and can
+lift it (verification_pause_lift): that clears, for this customer only, the count from every number,
+the hidden numbers' count and each number's count; numbers' counts across customers stay (they protect
+the other customers). The hidden numbers' shared count is cleared from Today (hidden_numbers_lift).
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ from enum import StrEnum
 from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils.crypto import salted_hmac
 
 from crm.models import Customer
@@ -49,6 +58,8 @@ from dealership.core.errors import ApplicationError
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 24 * 60 * 60
+# The shop-wide count of hidden numbers recovers on its own within the hour (honest callers share it).
+WITHHELD_WINDOW_SECONDS = 60 * 60
 MAX_FAILED_PER_CALLER_AND_CUSTOMER = 6  # two calls' worth of the per-call limit (3)
 MAX_FAILED_PER_CALLER = 15  # one number, across every customer it tries
 MAX_FAILED_PER_CUSTOMER = 30  # every number together, for one customer
@@ -85,21 +96,30 @@ def _caller_tag(bucket: str) -> str:
     return salted_hmac("crm.verification_attempts", bucket, algorithm="sha256").hexdigest()[:24]
 
 
+def _caller_and_customer_key(tag: str, customer_id: int) -> str:
+    return f"crm:verify-failures:caller:{tag}:customer:{customer_id}"
+
+
+def _caller_key(tag: str) -> str:
+    return f"crm:verify-failures:caller:{tag}"
+
+
 def _keys(bucket: str, customer_id: int) -> dict[Lock, tuple[str, int]]:
     """Lock -> (cache key, limit) for a caller bucket and a customer."""
     tag = _caller_tag(bucket)
     withheld = bucket == WITHHELD
     return {
         Lock.CALLER_AND_CUSTOMER: (
-            f"crm:verify-failures:caller:{tag}:customer:{customer_id}",
+            _caller_and_customer_key(tag, customer_id),
             MAX_FAILED_WITHHELD_AND_CUSTOMER if withheld else MAX_FAILED_PER_CALLER_AND_CUSTOMER,
         ),
-        Lock.CALLER: (
-            f"crm:verify-failures:caller:{tag}",
-            MAX_FAILED_WITHHELD if withheld else MAX_FAILED_PER_CALLER,
-        ),
+        Lock.CALLER: (_caller_key(tag), MAX_FAILED_WITHHELD if withheld else MAX_FAILED_PER_CALLER),
         Lock.CUSTOMER: (_customer_keys(customer_id)[0], MAX_FAILED_PER_CUSTOMER),
     }
+
+
+def _window(lock: Lock, bucket: str) -> int:
+    return WITHHELD_WINDOW_SECONDS if lock == Lock.CALLER and bucket == WITHHELD else WINDOW_SECONDS
 
 
 def _customer_keys(customer_id: int) -> tuple[str, str]:
@@ -107,6 +127,45 @@ def _customer_keys(customer_id: int) -> tuple[str, str]:
     as the count) so that the pause's end can be told."""
     key = f"crm:verify-failures:customer:{customer_id}"
     return key, f"{key}:since"
+
+
+def _callers_key(customer_id: int) -> str:
+    """The Redis set of the keyed hashes (never the numbers) of the numbers that missed on the customer."""
+    return f"crm:verify-failures:customer:{customer_id}:callers"
+
+
+def _redis(key: str) -> tuple[Any, str] | None:
+    """The cache's own Redis client (its pool and socket timeouts) and `key` as the cache stores it;
+    None when the cache is not Redis (development without REDIS_URL, where a plain value stands in)."""
+    backend = caches["default"]  # `cache` is a proxy to it: the backend's class tells Redis
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(key, write=True), backend.make_and_validate_key(key)
+
+
+def _remember_caller(customer_id: int, tag: str) -> None:
+    """Add `tag` to the customer's set of numbers that missed; the set lives a day from the latest miss,
+    so it outlives every per-number count it names. One round trip (a pipeline)."""
+    key = _callers_key(customer_id)
+    found = _redis(key)
+    if found is None:
+        tags = set(cache.get(key) or ()) | {tag}
+        cache.set(key, tags, timeout=WINDOW_SECONDS)
+        return
+    client, stored = found
+    pipe = client.pipeline(transaction=False)
+    pipe.sadd(stored, tag)
+    pipe.expire(stored, WINDOW_SECONDS)
+    pipe.execute()
+
+
+def _remembered_callers(customer_id: int) -> list[str]:
+    key = _callers_key(customer_id)
+    found = _redis(key)
+    if found is None:
+        return sorted(cache.get(key) or ())
+    client, stored = found
+    return sorted(member.decode() for member in client.smembers(stored))
 
 
 def _masked(bucket: str) -> str:
@@ -129,14 +188,14 @@ def verification_lock(*, caller_phone: str, customer_id: int) -> Lock | None:
     return None
 
 
-def _count(key: str) -> int:
+def _count(key: str, window: int) -> int:
     # add() starts the window only on the first miss, so later misses do not extend it.
-    if cache.add(key, 1, timeout=WINDOW_SECONDS):
+    if cache.add(key, 1, timeout=window):
         return 1
     try:
         return cache.incr(key)
     except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=WINDOW_SECONDS)
+        cache.add(key, 1, timeout=window)
         return 1
 
 
@@ -149,7 +208,9 @@ def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
     tripped: Lock | None = None
     for lock, (key, limit) in _keys(bucket, customer_id).items():
         try:
-            count = _count(key)
+            count = _count(key, _window(lock, bucket))
+            if lock == Lock.CALLER_AND_CUSTOMER and bucket != WITHHELD:
+                _remember_caller(customer_id, _caller_tag(bucket))
             if lock == Lock.CUSTOMER and count == 1:
                 # A new window: its start replaces any left over (they expire together).
                 cache.set(_customer_keys(customer_id)[1], time.time(), timeout=WINDOW_SECONDS)
@@ -158,7 +219,7 @@ def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
             return None
         if count == limit:
             logger.warning(
-                "verification locked (%s) for caller %s and customer %s after %d misses today",
+                "verification locked (%s) for caller %s and customer %s after %d misses",
                 lock,
                 _masked(bucket),
                 customer_id,
@@ -172,8 +233,13 @@ def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
 
 def _alert(lock: Lock, *, bucket: str, customer_id: int, misses: int) -> None:
     """Tell the shop's people: a customer paused (once per pause: the count reaches the limit once), or
-    a number stopped across customers (not the shared bucket of hidden numbers: no one to point at)."""
-    from dealership.core.alerts.services import alert_verification_caller_stopped, alert_verification_paused
+    a number stopped across customers, or hidden numbers stopped shop-wide (once a day: honest callers on
+    hidden numbers are shut out with them, and staff can clear it)."""
+    from dealership.core.alerts.services import (
+        alert_verification_caller_stopped,
+        alert_verification_hidden_stopped,
+        alert_verification_paused,
+    )
 
     try:
         if lock == Lock.CUSTOMER:
@@ -184,7 +250,9 @@ def _alert(lock: Lock, *, bucket: str, customer_id: int, misses: int) -> None:
                 until=pause.until if pause else None,
                 last_caller_digits=None if bucket == WITHHELD else bucket[-4:],
             )
-        elif lock == Lock.CALLER and bucket != WITHHELD:
+        elif lock == Lock.CALLER and bucket == WITHHELD:
+            alert_verification_hidden_stopped(misses=misses)
+        elif lock == Lock.CALLER:
             alert_verification_caller_stopped(
                 caller_tag=_caller_tag(bucket), caller_digits=bucket[-4:], misses=misses
             )
@@ -194,23 +262,36 @@ def _alert(lock: Lock, *, bucket: str, customer_id: int, misses: int) -> None:
 
 @dataclass(frozen=True)
 class Pause:
-    """A customer's verification paused by failed checks from every number together."""
+    """What stops callers verifying as a customer right now (callers on their own number never are)."""
 
-    misses: int
-    until: datetime | None  # None when the window's start is not known (up to WINDOW_SECONDS)
+    misses: int  # failed checks on them from every number together, this window
+    until: datetime | None  # the window's end; None when its start is not known (up to WINDOW_SECONDS)
+    hidden_stopped: bool = False  # hidden numbers missed MAX_FAILED_WITHHELD_AND_CUSTOMER times on them
+    numbers_stopped: int = 0  # numbers that each missed MAX_FAILED_PER_CALLER_AND_CUSTOMER times on them
+
+    @property
+    def paused(self) -> bool:
+        """Every number off their own is stopped (MAX_FAILED_PER_CUSTOMER misses together)."""
+        return self.misses >= MAX_FAILED_PER_CUSTOMER
 
 
 def verification_pause(*, customer_id: int) -> Pause | None:
-    """The pause on verifying `customer_id` (callers not on their own number), or None. A cache that
-    cannot be read answers None (verification itself fails closed then; this is only for showing)."""
+    """What stops callers verifying as `customer_id` (None: nothing). At most three cache round trips.
+    A cache that cannot be read answers None (verification itself fails closed then; this is only for
+    showing)."""
     count_key, since_key = _customer_keys(customer_id)
+    hidden_key = _caller_and_customer_key(WITHHELD, customer_id)
     try:
-        found = cache.get_many([count_key, since_key])
+        found = cache.get_many([count_key, since_key, hidden_key])
+        number_keys = [_caller_and_customer_key(tag, customer_id) for tag in _remembered_callers(customer_id)]
+        numbers = cache.get_many(number_keys) if number_keys else {}
     except Exception:
         logger.warning("verification counters unavailable; pause not shown", exc_info=True)
         return None
     misses = int(found.get(count_key) or 0)
-    if misses < MAX_FAILED_PER_CUSTOMER:
+    hidden_stopped = int(found.get(hidden_key) or 0) >= MAX_FAILED_WITHHELD_AND_CUSTOMER
+    numbers_stopped = sum(int(count) >= MAX_FAILED_PER_CALLER_AND_CUSTOMER for count in numbers.values())
+    if misses < MAX_FAILED_PER_CUSTOMER and not hidden_stopped and not numbers_stopped:
         return None
     since = found.get(since_key)
     until = (
@@ -218,20 +299,29 @@ def verification_pause(*, customer_id: int) -> Pause | None:
         if since is not None
         else None
     )
-    return Pause(misses=misses, until=until)
+    return Pause(misses=misses, until=until, hidden_stopped=hidden_stopped, numbers_stopped=numbers_stopped)
 
 
 def verification_pause_lift(*, customer_id: int, user: Any) -> Pause | None:
-    """Clear `customer_id`'s count of failed checks from every number, so that callers may verify as
-    them again (staff know it was the customer, or have dealt with whoever it was). The numbers that
-    reached their own limits stay stopped. Returns the pause that was lifted (None: there was none);
-    a lifted pause is logged with the user and written to the customer's admin history."""
+    """Let callers verify as `customer_id` again (staff know it was the customer, or have dealt with
+    whoever it was). Clears, for this customer only: the count from every number, the hidden numbers'
+    count, and the count of each number that missed on them (so the phone the real customer used works
+    again). Each number's count across customers stays: it protects the other customers. Returns what
+    was lifted (None: nothing stopped anyone); a lift is logged with the user and written to the
+    customer's admin history."""
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise ApplicationError("No such customer.", code="not_found")
     pause = verification_pause(customer_id=customer_id)
     try:
-        cache.delete_many(list(_customer_keys(customer_id)))
+        tags = _remembered_callers(customer_id)
+        cache.delete_many(
+            [
+                *_customer_keys(customer_id),
+                _caller_and_customer_key(WITHHELD, customer_id),
+                *(_caller_and_customer_key(tag, customer_id) for tag in tags),
+            ]  # the set stays (it expires): a number that misses between the read and here is kept in it
+        )
     except Exception as error:
         logger.warning("verification counters unavailable; pause not lifted", exc_info=True)
         raise ApplicationError(
@@ -241,17 +331,67 @@ def verification_pause_lift(*, customer_id: int, user: Any) -> Pause | None:
     if pause is None:
         return None
     logger.warning(
-        "verification pause lifted for customer %s by user %s (%s) after %d misses",
+        "verification pause lifted for customer %s by user %s (%s) after %d misses "
+        "(hidden numbers stopped: %s; numbers stopped: %d)",
         customer_id,
         user.pk,
         user.get_username(),
         pause.misses,
+        pause.hidden_stopped,
+        pause.numbers_stopped,
     )
     LogEntry.objects.log_actions(
         user_id=user.pk,
         queryset=Customer.objects.filter(pk=customer_id),
         action_flag=CHANGE,
-        change_message=f"Lifted the pause on identity checks ({pause.misses} failed attempts).",
+        change_message=(
+            f"Lifted the pause on identity checks ({pause.misses} failed attempts"
+            f"{', hidden numbers stopped' if pause.hidden_stopped else ''}"
+            f"{_numbers_stopped(pause.numbers_stopped)})."
+        ),
         single_object=True,
     )
     return pause
+
+
+def _numbers_stopped(count: int) -> str:
+    return "" if not count else ", 1 number stopped" if count == 1 else f", {count} numbers stopped"
+
+
+# --- hidden numbers, shop-wide ------------------------------------------------------------------------
+
+
+def hidden_numbers_stopped() -> int | None:
+    """How many checks hidden numbers failed this hour when that stops every hidden number from verifying
+    anyone (MAX_FAILED_WITHHELD, for up to WITHHELD_WINDOW_SECONDS from the first miss), else None.
+    One cache round trip; a cache that cannot be read answers None (this is only for showing)."""
+    try:
+        misses = int(cache.get(_caller_key(WITHHELD)) or 0)
+    except Exception:
+        logger.warning("verification counters unavailable; hidden numbers not shown", exc_info=True)
+        return None
+    return misses if misses >= MAX_FAILED_WITHHELD else None
+
+
+def hidden_numbers_lift(*, user: Any) -> int | None:
+    """Clear the hidden numbers' shared count across customers, so callers on hidden numbers may verify
+    again (the per-customer hidden counts stay: each customer's page lifts its own). Returns the misses
+    cleared (None: hidden numbers were not stopped); a lift is logged with the user."""
+    misses = hidden_numbers_stopped()
+    try:
+        cache.delete(_caller_key(WITHHELD))
+    except Exception as error:
+        logger.warning("verification counters unavailable; hidden numbers not cleared", exc_info=True)
+        raise ApplicationError(
+            "Hidden numbers could not be cleared: the counters (Redis) cannot be reached. "
+            "Try again in a minute.",
+            code="unavailable",
+        ) from error
+    if misses is not None:
+        logger.warning(
+            "verification of hidden numbers cleared by user %s (%s) after %d misses",
+            user.pk,
+            user.get_username(),
+            misses,
+        )
+    return misses

@@ -27,7 +27,7 @@ from django_celery_beat.models import (
 )
 
 from crm.models import ServiceRecord
-from crm.verification_attempts import MAX_FAILED_PER_CUSTOMER, verification_failed
+from crm.verification_attempts import MAX_FAILED_PER_CUSTOMER, MAX_FAILED_WITHHELD, verification_failed
 from reminders.models import ConsentEvent, Reminder, ReminderAttempt
 from scheduling.models import BusyBlock, CalendarSyncState, Closure, ShopAnswer, WorkStatus
 from tests.fakes.fake_twilio import two_channel_wav
@@ -185,6 +185,9 @@ def admin_sample_data(shop, catalog, customer, make_appointment) -> None:
     # "Lift the pause" button, which leads to the confirmation page.
     for n in range(MAX_FAILED_PER_CUSTOMER):
         verification_failed(caller_phone=f"+131255501{n:02d}", customer_id=customer.pk)
+    # Hidden numbers stopped shop-wide: Today warns, and its link opens the page that clears them.
+    for _ in range(MAX_FAILED_WITHHELD):
+        verification_failed(caller_phone="anonymous", customer_id=customer.pk)
 
     Group.objects.create(name="Service advisors").permissions.add(
         *Permission.objects.filter(content_type__app_label="scheduling")

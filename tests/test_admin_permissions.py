@@ -81,6 +81,8 @@ URL_PERMISSIONS: dict[str, set[str]] = {
     "crm_customer_process_import": {"crm.import_customers"},
     # The customer page's "Lift the pause" on identity checks: GET asks first, POST clears the count.
     "crm_customer_lift_verification_pause": {"crm.lift_verification_pause"},
+    # Today's "Callers on hidden numbers can't verify": GET asks first, POST clears their shared count.
+    "crm_customer_lift_hidden_numbers": {"crm.lift_verification_pause"},
     # The live board (read only; its WebSocket checks the same permission) and the take-over endpoint
     # (POST only; dials, says, hangs up on a live call).
     "voice_call_live": {"voice.view_call"},

@@ -55,8 +55,16 @@ def test_no_phone_number_is_stored_in_a_key_or_logged(caplog):
         keys = [key.decode() for key in client.scan_iter(match="*:crm:verify-failures:*", count=1000)]
     finally:
         client.close()
-    assert len(keys) == 4  # number and customer, number, customer (and when its count started)
+    # number and customer, number, customer (and when its count started), the customer's set of numbers
+    assert len(keys) == 5
+    callers = [key for key in keys if key.endswith(":customer:7:callers")]
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        members = [member.decode() for member in client.smembers(callers[0])]
+    finally:
+        client.close()
+    assert len(members) == 1  # a keyed hash of the number, not the number
     for digits in ("13125550999", "3125550999", "5550999"):
-        assert not any(digits in key for key in keys)
+        assert not any(digits in key for key in keys) and not any(digits in m for m in members)
     assert "locked" in caplog.text and "***0999" in caplog.text
     assert "5550999" not in caplog.text

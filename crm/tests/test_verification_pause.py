@@ -5,17 +5,29 @@ can verify as them again. Who lifted it is in the customer's history; without th
 import logging
 
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 from django.urls import reverse
 
+from crm.models import Customer
+from crm.verification_attempts import (
+    MAX_FAILED_PER_CALLER_AND_CUSTOMER,
+    MAX_FAILED_WITHHELD,
+    MAX_FAILED_WITHHELD_AND_CUSTOMER,
+    WITHHELD_WINDOW_SECONDS,
+    hidden_numbers_stopped,
+    verification_failed,
+)
 from dealership.core.groups import OWNER, SERVICE_ADVISOR
-from tests.verification_calls import pause, right_answer
+from tests.verification_calls import miss, pause, right_answer
 
 pytestmark = pytest.mark.django_db
 
 FRIENDS_PHONE = "+13125550188"  # the real customer, calling from someone else's phone
+ATTACKER = "+13125550999"
 VERIFIED = {"success": True, "verified": True}
 NOTE = "Identity checks paused until"
 
@@ -52,7 +64,8 @@ def test_an_advisor_sees_the_pause_lifts_it_and_the_customer_verifies_again(shop
     assert NOTE in shown and "after 30 failed attempts" in shown
     assert lift_url(customer) in shown and "Lift the pause" in shown
     asked = client.get(lift_url(customer)).content.decode()
-    assert "Yes, lift the pause" in asked and "The numbers that guessed stay stopped" in asked
+    assert "Yes, lift the pause" in asked and "from each number that failed on them" in asked
+    assert "A number that failed across many customers stays stopped for the others" in asked
 
     caplog.set_level(logging.INFO, logger="crm.verification_attempts")
     response = client.post(lift_url(customer))
@@ -60,7 +73,7 @@ def test_an_advisor_sees_the_pause_lifts_it_and_the_customer_verifies_again(shop
     assert response.status_code == 303
     assert response["Location"] == reverse("admin:crm_customer_change", args=[customer.pk])
     after = page(client, customer)
-    assert NOTE not in after and "Pause lifted: callers can verify as Dana Whitfield again." in after
+    assert NOTE not in after and "Pause lifted: callers can verify as Dana Whitfield again" in after
     assert right_answer(customer, phone=FRIENDS_PHONE) == VERIFIED
     entry = LogEntry.objects.get(object_id=str(customer.pk))
     assert entry.user == advisor and "Lifted the pause on identity checks" in entry.get_change_message()
@@ -113,3 +126,119 @@ def test_an_unknown_customer_is_a_404_not_an_error(shop, client):
         "/admin/crm/customer/x/lift-verification-pause/",
     ):
         assert client.post(path).status_code == 404
+
+
+def test_lifting_frees_the_number_the_real_customer_used_but_not_its_count_across_customers(
+    shop, customer, client
+):
+    # Dana, on a friend's phone, forgets her ZIP code six times: that phone is stopped for her.
+    miss(customer, phone=FRIENDS_PHONE, times=MAX_FAILED_PER_CALLER_AND_CUSTOMER)
+    assert right_answer(customer, phone=FRIENDS_PHONE)["locked"] == "caller_and_customer"
+    advisor = member_of(SERVICE_ADVISOR, client)
+
+    shown = page(client, customer)
+    assert "Some callers can't be verified as Dana Whitfield today" in shown
+    assert "1 number that failed on them" in shown and lift_url(customer) in shown
+
+    client.post(lift_url(customer))
+
+    assert right_answer(customer, phone=FRIENDS_PHONE) == VERIFIED
+    entry = LogEntry.objects.get(object_id=str(customer.pk))
+    assert entry.user == advisor and "1 number stopped)" in entry.get_change_message()
+    assert "Some callers can't be verified" not in page(client, customer)
+
+
+def test_lifting_one_customer_keeps_a_number_stopped_across_customers(shop, customer, client):
+    others = [
+        Customer.objects.create(name=f"Other {n}", phone=f"+1312555020{n}", zip_code="60614")
+        for n in range(3)
+    ]
+    miss(customer, phone=ATTACKER, times=MAX_FAILED_PER_CALLER_AND_CUSTOMER)
+    for other in others:
+        miss(other, phone=ATTACKER, times=3)
+    assert right_answer(others[0], phone=ATTACKER)["locked"] == "caller"
+    member_of(SERVICE_ADVISOR, client)
+
+    client.post(lift_url(customer))
+
+    # The number still stops for every customer: it guessed across them, and the lift was for Dana only.
+    assert right_answer(customer, phone=ATTACKER)["locked"] == "caller"
+    assert right_answer(others[0], phone=ATTACKER)["locked"] == "caller"
+
+
+def test_a_customer_stopped_for_hidden_numbers_shows_it_and_the_lift_clears_it(shop, customer, client):
+    # One hidden-number caller failing three times stops every hidden-number caller for Dana...
+    miss(customer, phone="anonymous", times=MAX_FAILED_WITHHELD_AND_CUSTOMER)
+    assert right_answer(customer, phone="")["locked"] == "caller_and_customer"
+    member_of(SERVICE_ADVISOR, client)
+
+    shown = page(client, customer)
+    assert "Some callers can't be verified as Dana Whitfield today" in shown
+    assert "callers on hidden numbers" in shown and lift_url(customer) in shown
+    asked = client.get(lift_url(customer)).content.decode()
+    assert "no one on a hidden number is verified as them today" in asked
+
+    response = client.post(lift_url(customer), follow=True)
+
+    assert "including from hidden numbers" in response.content.decode()
+    # ...and the lift lets Dana, on her work phone that hides its number, verify again.
+    assert right_answer(customer, phone="") == VERIFIED
+
+
+def test_hidden_numbers_stopped_shop_wide_are_on_today_and_an_advisor_clears_them(shop, customer, client):
+    others = [
+        Customer.objects.create(name=f"Other {n}", phone=f"+1312555020{n}", zip_code="60614")
+        for n in range(4)
+    ]
+    misses = 0
+    for other in others:  # no customer reaches its own hidden limit; all hidden numbers run out
+        times = min(MAX_FAILED_WITHHELD_AND_CUSTOMER - 1, MAX_FAILED_WITHHELD - misses)
+        miss(other, phone="anonymous", times=times)
+        misses += times
+    miss(customer, phone="anonymous", times=MAX_FAILED_WITHHELD - misses)
+    assert right_answer(others[0], phone="+266696687")["locked"] == "caller"
+    member_of(SERVICE_ADVISOR, client)
+    clear = reverse("admin:crm_customer_lift_hidden_numbers")
+
+    today = client.get(reverse("admin:index")).content.decode()
+    assert "Callers on hidden numbers can&#x27;t verify" in today and clear in today
+    asked = client.get(clear).content.decode()
+    assert f"They failed identity checks {MAX_FAILED_WITHHELD} times within the hour" in asked
+    assert "Yes, let them verify again" in asked
+
+    response = client.post(clear)
+
+    assert response.status_code == 303 and response["Location"] == reverse("admin:index")
+    after = client.get(reverse("admin:index")).content.decode()
+    assert "Cleared: callers on hidden numbers can verify again." in after
+    assert "Callers on hidden numbers can&#x27;t verify" not in after
+    assert right_answer(others[0], phone="anonymous") == VERIFIED
+    assert client.post(clear, follow=True).content.decode().count("were not stopped") == 1
+
+
+def test_without_the_permission_today_warns_of_hidden_numbers_but_offers_no_clearing(shop, customer, client):
+    for _ in range(MAX_FAILED_WITHHELD):
+        verification_failed(caller_phone="anonymous", customer_id=customer.pk)
+    user = User.objects.create_user("clerk", password="pw-12345678", is_staff=True)
+    client.force_login(user)
+    clear = reverse("admin:crm_customer_lift_hidden_numbers")
+
+    today = client.get(reverse("admin:index")).content.decode()
+
+    assert "Callers on hidden numbers can&#x27;t verify" in today and clear not in today
+    assert client.get(clear).status_code == 403 and client.post(clear).status_code == 403
+    assert hidden_numbers_stopped() == MAX_FAILED_WITHHELD
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL) to read the keys' lifetimes")
+def test_the_hidden_numbers_shared_count_recovers_within_the_hour(shop, customer):
+    verification_failed(caller_phone="anonymous", customer_id=customer.pk)
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        [shared] = client.keys("*:crm:verify-failures:caller:withheld")
+        [for_dana] = client.keys(f"*:crm:verify-failures:caller:withheld:customer:{customer.pk}")
+        assert 0 < client.ttl(shared) <= WITHHELD_WINDOW_SECONDS
+        assert client.ttl(for_dana) > WITHHELD_WINDOW_SECONDS  # per customer: still a day
+    finally:
+        client.close()

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from crm.verification_attempts import hidden_numbers_stopped
 from dealership.core.checks import checks_run
 from integrations.telephony import telephony_is_configured
 from reminders.models import Reminder
@@ -33,6 +34,8 @@ class DeskWarning(NamedTuple):
     name: str
     ok: bool
     detail: str
+    link: str = ""  # where it is handled, for those who may
+    link_text: str = ""
 
 
 CHECK_TITLES = {
@@ -59,10 +62,31 @@ def today_warnings() -> list[DeskWarning]:
     ]
 
 
-def desk_warnings(*, deployment: bool = True) -> list[DeskWarning]:
+def hidden_numbers_warning(*, may_lift: bool) -> DeskWarning | None:
+    """Callers on hidden numbers stopped from verifying (their shared count reached its limit): honest
+    customers on a work phone that hides its number are shut out too, so it is on Today with the way to
+    clear it (`may_lift`: the user has crm.lift_verification_pause)."""
+    misses = hidden_numbers_stopped()
+    if misses is None:
+        return None
+    return DeskWarning(
+        "Callers on hidden numbers can't verify",
+        False,
+        f"{misses} failed identity checks from hidden numbers within the hour: the receptionist verifies "
+        "no one on a hidden number until the hour is over.",
+        reverse("admin:crm_customer_lift_hidden_numbers") if may_lift else "",
+        "Let them verify again" if may_lift else "",
+    )
+
+
+def desk_warnings(*, deployment: bool = True, may_lift_verification: bool = False) -> list[DeskWarning]:
     """What Today shows in its warning panel: the failing checks. `deployment` (the server's own parts:
-    workers, keys) only for those who can fix them; an advisor sees what changes their day (telephony)."""
+    workers, keys) only for those who can fix them; an advisor sees what changes their day (telephony,
+    callers on hidden numbers who can't verify)."""
     checks = list(today_warnings()) if deployment else []
+    hidden = hidden_numbers_warning(may_lift=may_lift_verification)
+    if hidden is not None:
+        checks.append(hidden)
     if not telephony_is_configured():
         held = Reminder.objects.filter(status=Reminder.Status.WAITING).count()
         checks.append(
@@ -139,7 +163,9 @@ def recent_calls(*, since: datetime) -> QuerySet[Call]:
     )
 
 
-def today_desk(*, now: datetime | None = None, deployment_warnings: bool = True) -> TodayDesk:
+def today_desk(
+    *, now: datetime | None = None, deployment_warnings: bool = True, may_lift_verification: bool = False
+) -> TodayDesk:
     """Everything Today shows, for the shop-local date of `now`."""
     now = now or timezone.now()
     day = shop_today(now=now)
@@ -167,7 +193,7 @@ def today_desk(*, now: datetime | None = None, deployment_warnings: bool = True)
             _changelist(Call, {"started_at__gte": since.isoformat(timespec="seconds")}),
         ),
         calls_since=since,
-        warnings=desk_warnings(deployment=deployment_warnings),
+        warnings=desk_warnings(deployment=deployment_warnings, may_lift_verification=may_lift_verification),
     )
 
 
@@ -176,6 +202,9 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     # Workers and provider keys are for whoever runs the server (superusers, and the owner who may open the
     # set-up check that says how to fix them), not the advisor at the counter.
     user = request.user
-    desk = today_desk(deployment_warnings=user.is_superuser or user.has_perm("voice.configure_telephony"))
+    desk = today_desk(
+        deployment_warnings=user.is_superuser or user.has_perm("voice.configure_telephony"),
+        may_lift_verification=user.has_perm("crm.lift_verification_pause"),
+    )
     context.update({"desk": desk, "title": "Today"})
     return context

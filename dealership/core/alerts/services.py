@@ -3,8 +3,9 @@ receptionist failing. Each incident is raised once (its key; a window for recurr
 the shop's quiet hours, and delivered by a Celery task (never on the call's path).
 
 Entry points: `alert_callback_request(request)`, `notify_call_urgent(call)`, `receptionist_error_noted(
-call_id=…, error=…)`, and from crm.verification_attempts `alert_verification_paused(…)` and
-`alert_verification_caller_stopped(…)`. Delivery is in dealership.core.alerts.delivery.
+call_id=…, error=…)`, and from crm.verification_attempts `alert_verification_paused(…)`,
+`alert_verification_caller_stopped(…)` and `alert_verification_hidden_stopped(…)`. Delivery is in
+dealership.core.alerts.delivery.
 """
 
 from __future__ import annotations
@@ -178,9 +179,9 @@ def alert_verification_paused(
         key=f"verification_paused:customer:{customer_id}:{started}",
         subject=f"Identity checks paused for {customer.name}",
         body=(
-            f"{misses} failed identity checks from several numbers ({last}): someone may be trying to "
-            f"get into the account. Until {when} no caller is verified as them except on their own "
-            "number. If it was them, lift the pause on their page."
+            f"{misses} failed identity checks from many numbers ({last}): someone may be trying to get "
+            f"in. Until {when} only their own number gets through. If it was them, lift the pause on "
+            "their page; it frees the numbers that failed on them too."
         ),
         link=admin_link("admin:crm_customer_change", customer_id),
     )
@@ -202,6 +203,23 @@ def alert_verification_caller_stopped(*, caller_tag: str, caller_digits: str, mi
             "nobody's account is paused. Their calls are in the call list."
         ),
         link=admin_link("admin:voice_call_changelist"),
+    )
+
+
+def alert_verification_hidden_stopped(*, misses: int) -> Alert | None:
+    """Callers on hidden numbers (one shared bucket) failed MAX_FAILED_WITHHELD identity checks within the
+    hour: no one on a hidden number is verified until it clears, honest callers included. Once a day."""
+    day = timezone.now().date().isoformat()
+    return alert_raise(
+        kind=Alert.Kind.CALLER_GUESSING,
+        key=f"caller_guessing:withheld:{day}",
+        subject="Callers on hidden numbers can't verify",
+        body=(
+            f"Callers on hidden numbers failed {misses} identity checks within the hour, so the receptionist "
+            "verifies no one on a hidden number until the hour is over (callers on their own number are "
+            "not affected). If it was a customer, clear it on this page."
+        ),
+        link=admin_link("admin:crm_customer_lift_hidden_numbers"),
     )
 
 

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 
 from crm.models import Customer
-from crm.verification_attempts import MAX_FAILED_PER_CALLER, verification_pause_lift
+from crm.verification_attempts import MAX_FAILED_PER_CALLER, hidden_numbers_lift, verification_pause_lift
 from dealership.core.alerts.tasks import alerts_send_due
 from dealership.core.models import Alert
 from scheduling.models import Shop
@@ -54,6 +54,7 @@ def test_a_customer_paused_by_many_numbers_is_told_to_the_shop_once(alerting, cu
     [email] = mailoutbox
     assert email.to == ["owner@example.com"] and email.subject == "Identity checks paused for Dana Whitfield"
     assert "30 failed identity checks" in email.body and "lift the pause on their page" in email.body
+    assert "it frees the numbers that failed on them too" in email.body
     assert link in email.body
     # The last four digits of the last number at most: never a whole number, theirs or the callers'.
     assert f"ending {numbers[-1][-4:]}" in email.body
@@ -109,4 +110,31 @@ def test_one_number_working_through_customers_is_told_once(alerting, customer, m
     [(_, text)] = texts(alerting)
     assert "A number ending 0999 is guessing customers' details" in text
     assert "5550999" not in text and "nobody's account is paused" in text
+    assert Alert.objects.get().kind == Alert.Kind.CALLER_GUESSING
+
+
+def test_hidden_numbers_stopped_shop_wide_are_told_once_a_day_with_the_way_to_clear_it(
+    alerting, customer, mailoutbox
+):
+    others = [
+        Customer.objects.create(name=f"Other {n}", phone=f"+1312555020{n}", zip_code="60614")
+        for n in range(6)
+    ]
+    for other in others[:5]:  # 2 misses each: 10, the hidden numbers' shared limit
+        miss(other, phone="anonymous", times=2)
+    assert alerts_send_due() == 1
+    owner = User.objects.get(username="owner")
+    owner.user_permissions.add(Permission.objects.get(codename="lift_verification_pause"))
+    hidden_numbers_lift(user=owner)
+    miss(others[5], phone="", times=2)  # stopped again the same day, after a clear
+    for other in others[:4]:
+        miss(other, phone="", times=2)
+
+    assert alerts_send_due() == 0
+
+    [(_, text)] = texts(alerting)
+    assert "Callers on hidden numbers can't verify" in text and "…" not in text
+    assert "https://shop.example.com/admin/crm/customer/hidden-numbers-pause/" in text
+    [email] = mailoutbox
+    assert "failed 10 identity checks within the hour" in email.body
     assert Alert.objects.get().kind == Alert.Kind.CALLER_GUESSING
