@@ -108,7 +108,8 @@ def calls_transcript_sweep(*, now: datetime | None = None) -> int:
     """Finish what the summary task left on ended calls whose caller objected and that still have words:
     remove them once the call is summarised, or once it ended TRANSCRIPT_KEPT_FOR_SUMMARY ago; in
     between, after the summary task's whole retry window, queue the summary again. A call still going is
-    never touched. Returns how many calls had their words removed."""
+    never touched: ended is Twilio's final status (`ended_at`), or a summary, which is written only after
+    the engine's last record. Returns how many calls had their words removed."""
     from voice.summaries import call_summary_queue  # summaries imports this module
     from voice.tasks import call_summary_retry_window  # so does tasks
 
@@ -122,7 +123,7 @@ def calls_transcript_sweep(*, now: datetime | None = None) -> int:
     calls = (
         Call.objects.filter(recording_consent=Call.RecordingConsent.DECLINED)
         .filter(
-            Q(ended_at__isnull=False, summarized_at__isnull=False)
+            Q(summarized_at__isnull=False)  # summarised only once the engine wrote its last record
             | Q(ended_at__lt=now - call_summary_retry_window())
             | Q(ended_at__isnull=True, created_at__lt=never_closed)
         )
