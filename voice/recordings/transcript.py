@@ -117,7 +117,7 @@ def calls_transcript_sweep(*, now: datetime | None = None) -> int:
     if shop_get().recording_objection_keeps == KEEP_TRANSCRIPT:
         return 0
     give_up = now - TRANSCRIPT_KEPT_FOR_SUMMARY
-    # A call the engine never closed (a crashed worker) counts as ended once it is past any call's length.
+    # A call Twilio never reported ended (a lost status callback) counts as ended once past any call's length.
     never_closed = give_up - timedelta(seconds=settings.VOICE_MAX_CALL_SECONDS)
     words = Turn.objects.filter(call=OuterRef("pk")).exclude(text="", heard_text="")
     calls = (
