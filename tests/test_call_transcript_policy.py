@@ -14,9 +14,14 @@ from tests.calls import inbound_call
 from tests.fakes.fake_openai import ErrorReply, JsonReply
 from voice import summaries
 from voice.models import Call, Handoff, Turn
-from voice.recordings.transcript import call_records_complete, calls_transcript_sweep
+from voice.recordings.transcript import (
+    TRANSCRIPT_KEPT_FOR_SUMMARY,
+    call_records_complete,
+    call_transcript_policy_apply,
+    calls_transcript_sweep,
+)
 from voice.services import call_set_outcome, tool_call_record, turn_record
-from voice.tasks import SUMMARY_MAX_RETRIES
+from voice.tasks import SUMMARY_MAX_RETRIES, call_summary_retry_window
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
@@ -59,6 +64,7 @@ def a_call(shop, *, objected: bool = True) -> Call:
     call_set_outcome(call_id=call.pk, outcome="booked")
     if objected:
         Call.objects.filter(pk=call.pk).update(recording_consent=Call.RecordingConsent.DECLINED)
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.COMPLETED, ended_at=timezone.now())
     return call
 
 
@@ -155,7 +161,7 @@ def test_test_calls_follow_the_same_policy(shop, fake_openai):
     assert said(call) == [] and call.transcript_removed_at is not None
 
 
-def test_an_llm_that_never_answers_still_leaves_no_words_behind(shop, fake_openai):
+def test_an_llm_down_through_every_retry_keeps_the_words_until_a_summary_or_a_day(shop, fake_openai):
     fake_openai.structured = [ErrorReply(500, "down")] * (SUMMARY_MAX_RETRIES + 1)
     call = a_call(shop)
 
@@ -163,15 +169,94 @@ def test_an_llm_that_never_answers_still_leaves_no_words_behind(shop, fake_opena
 
     assert len(fake_openai.structured_requests) == SUMMARY_MAX_RETRIES + 1
     call.refresh_from_db()
-    assert said(call) == [] and call.summary == "" and call.transcript_removed_at is not None
+    assert SAID in said(call) and call.transcript_removed_at is None  # kept for a summary still to come
 
+    # Still down an hour on: the sweep asks again, and the words stay.
+    fake_openai.structured = [ErrorReply(500, "down")] * (SUMMARY_MAX_RETRIES + 1)
+    assert calls_transcript_sweep(now=timezone.now() + timedelta(hours=1)) == 0
+    summaries._publisher.submit(lambda: None).result(timeout=30)
+    assert len(fake_openai.structured_requests) == 2 * (SUMMARY_MAX_RETRIES + 1)
+    assert SAID in said(call)
 
-def test_the_hourly_sweep_removes_what_a_lost_summary_task_left(shop, fake_openai):
-    call = a_call(shop)  # its summary task was never run (a broker that lost it)
-    assert calls_transcript_sweep() == 0  # not before an hour has passed: the task may still come
-    assert calls_transcript_sweep(now=timezone.now() + timedelta(hours=2)) == 1
+    # A day after the call they go, summary or not.
+    assert (
+        calls_transcript_sweep(now=timezone.now() + TRANSCRIPT_KEPT_FOR_SUMMARY + timedelta(minutes=1)) == 1
+    )
     call.refresh_from_db()
     assert said(call) == [] and call.transcript_removed_at is not None
+    assert len(fake_openai.structured_requests) == 2 * (SUMMARY_MAX_RETRIES + 1)
+
+
+def test_an_llm_back_within_the_day_summarises_then_removes_the_words(shop, fake_openai):
+    fake_openai.structured = [ErrorReply(500, "down")] * (SUMMARY_MAX_RETRIES + 1)
+    call = a_call(shop)
+    ended(call)
+
+    fake_openai.structured = [JsonReply(SUMMARY)]
+    calls_transcript_sweep(now=timezone.now() + timedelta(hours=3))
+    summaries._publisher.submit(lambda: None).result(timeout=30)
+
+    call.refresh_from_db()
+    assert call.summary == SUMMARY["summary"] and said(call) == []
+
+
+def test_the_hourly_sweep_summarises_then_removes_what_a_lost_summary_task_left(shop, fake_openai):
+    call = a_call(shop)  # its summary task was never run (a broker that lost it)
+    fake_openai.structured = [JsonReply(SUMMARY)]
+    assert calls_transcript_sweep(now=timezone.now() + timedelta(hours=2)) == 0
+    summaries._publisher.submit(lambda: None).result(timeout=30)
+
+    call.refresh_from_db()
+    assert call.summary == SUMMARY["summary"]  # the summary was asked for again, and written first
+    assert said(call) == [] and call.transcript_removed_at is not None
+
+
+def test_the_sweep_leaves_a_call_still_going_alone(shop, fake_openai):
+    call = a_call(shop)
+    Call.objects.filter(pk=call.pk).update(
+        status=Call.Status.IN_PROGRESS, ended_at=None, created_at=timezone.now() - timedelta(hours=2)
+    )
+
+    assert calls_transcript_sweep() == 0
+
+    call.refresh_from_db()
+    assert SAID in said(call) and call.transcript_removed_at is None
+    assert fake_openai.structured_requests == []
+
+
+def test_the_sweep_waits_out_the_summary_tasks_retries_after_a_long_call(shop, fake_openai):
+    """A long call (or a queue backlog): created hours ago, ended just now, its summary task not yet run."""
+    call = a_call(shop)
+    Call.objects.filter(pk=call.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    window = call_summary_retry_window()
+    assert window >= timedelta(minutes=15)  # the task's backoffs alone: 30 s, 1, 2, 4, 8 min
+
+    assert calls_transcript_sweep(now=timezone.now() + window - timedelta(minutes=1)) == 0
+    summaries._publisher.submit(lambda: None).result(timeout=30)
+
+    assert fake_openai.structured_requests == []  # not even asked again: the first task may still come
+    assert SAID in said(call)
+
+
+def test_the_sweep_removes_the_words_a_summarised_call_still_has_at_once(shop, fake_openai):
+    call = a_call(shop)
+    Call.objects.filter(pk=call.pk).update(summary="Brakes.", summarized_at=timezone.now())
+
+    assert calls_transcript_sweep() == 1
+
+    call.refresh_from_db()
+    assert said(call) == [] and call.summary == "Brakes."
+
+
+def test_words_written_after_the_removal_go_too(shop, fake_openai):
+    fake_openai.structured = [JsonReply(SUMMARY)]
+    call = a_call(shop)
+    ended(call)
+    turn_record(call_id=call.pk, role="caller", text="And my name is Dana Reyes.")  # a late write
+
+    assert call_transcript_policy_apply(call_id=call.pk) is True
+
+    assert said(call) == []
 
 
 def test_the_call_page_says_the_transcript_was_removed(shop, fake_openai):

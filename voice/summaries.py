@@ -150,6 +150,10 @@ def call_transcript_for_summary(*, call: Call) -> str:
     return "\n".join(lines)[-MAX_TRANSCRIPT_CHARS:]
 
 
+# Bounds one summary attempt's LLM request (the task's retry window, voice.tasks, counts on it).
+SUMMARY_TIMEOUT_SECONDS = 30.0
+
+
 def call_summarise(*, call_id: int) -> str:
     """Summarise one ended call and keep the result on it. Safe to repeat: a summarised call, a call
     that is gone and a call where the caller said nothing are left alone. Returns what happened.
@@ -175,7 +179,9 @@ def call_summarise(*, call_id: int) -> str:
         {"role": "system", "content": instructions},
         {"role": "user", "content": call_transcript_for_summary(call=call)},
     ]
-    result = CallSummary.from_json(chat_json(messages, schema=SUMMARY_SCHEMA, name=SCHEMA_NAME))
+    result = CallSummary.from_json(
+        chat_json(messages, schema=SUMMARY_SCHEMA, name=SCHEMA_NAME, timeout=SUMMARY_TIMEOUT_SECONDS)
+    )
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
         if call.summarized_at is not None:

@@ -2,20 +2,30 @@
 
 import logging
 import random
+from datetime import timedelta
 
 from celery import Task, shared_task
 
 from integrations.errors import ProviderError
 from voice.handoffs import handoff_callback_text_send
 from voice.models import Call
-from voice.recordings.transcript import call_transcript_policy_apply
-from voice.summaries import call_summarise
+from voice.summaries import SUMMARY_TIMEOUT_SECONDS, call_summarise
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_MAX_RETRIES = 5
 SUMMARY_BACKOFF_SECONDS = 30  # doubled per attempt, with jitter, up to SUMMARY_BACKOFF_MAX
 SUMMARY_BACKOFF_MAX = 900
+
+
+def call_summary_retry_window() -> timedelta:
+    """The longest a summary task takes from its first attempt to giving up: every attempt's LLM
+    deadline plus the longest wait before each retry. The transcript sweep waits this long after a call
+    ends before it retries a summary that has not come (voice.recordings.transcript)."""
+    waits = sum(
+        min(SUMMARY_BACKOFF_MAX, SUMMARY_BACKOFF_SECONDS * 2**retry) for retry in range(SUMMARY_MAX_RETRIES)
+    )
+    return timedelta(seconds=waits + (SUMMARY_MAX_RETRIES + 1) * SUMMARY_TIMEOUT_SECONDS)
 
 
 @shared_task(bind=True, name="voice.tasks.call_summarise", max_retries=SUMMARY_MAX_RETRIES)
@@ -28,8 +38,9 @@ def call_summarise_task(self: Task, call_id: int) -> str:
         call_sid = Call.objects.filter(pk=call_id).values_list("call_sid", flat=True).first()
         attempt = self.request.retries + 1
         if self.request.retries >= SUMMARY_MAX_RETRIES:
+            # The words stay: the hourly sweep retries the summary and removes them once it is written,
+            # or after TRANSCRIPT_KEPT_FOR_SUMMARY at the latest (voice.recordings.transcript).
             logger.error("call=%s no summary after %d attempts: %s", call_sid, attempt, error.message)
-            call_transcript_policy_apply(call_id=call_id)  # no summary, but the policy still holds
             return "failed"
         delay = min(SUMMARY_BACKOFF_MAX, SUMMARY_BACKOFF_SECONDS * 2**self.request.retries)
         delay = random.uniform(delay / 2, delay)

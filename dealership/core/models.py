@@ -52,6 +52,11 @@ class Alert(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivery = models.JSONField(default=dict, blank=True, help_text="What each recipient's delivery did.")
+    # Fixed at the first attempt actually sent (after quiet hours), so a retry across a shift change still
+    # goes to the same people: ["sms:+1312…", "email:dana@…"]. Null until then.
+    recipients = models.JSONField(
+        null=True, blank=True, help_text="Who this alert goes to, settled when it was first sent."
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,9 +4,13 @@ caller objects to recording*): the written transcript, only the summary and outc
 Applied once the call has ended, never mid-call (the live conversation still needs its context):
 - `call_records_complete(call_id=…)` is the engine's last write. It queues the summary, except when the
   shop keeps nothing: then what was said is removed at once and never sent to the LLM.
-- When the shop keeps the summary, the summary task removes the words once it has summarised (or given
-  up): `call_transcript_policy_apply(call_id=…)`.
-- `calls_transcript_sweep()` (hourly, with the recordings' beat task) removes what a lost task left.
+- When the shop keeps the summary, the summary task removes the words once it has summarised:
+  `call_transcript_policy_apply(call_id=…)`. A task that gives up (the LLM down through its retries)
+  leaves them, so the summary can still be written.
+- `calls_transcript_sweep()` (hourly, with the recordings' beat task) finishes the job on ended calls
+  only: it removes the words of a summarised call at once; for a call with no summary it waits out the
+  summary task's whole retry window, then queues the summary again each hour, and removes the words
+  without it once the call ended TRANSCRIPT_KEPT_FOR_SUMMARY ago.
 
 The call keeps its metadata, outcome, tool calls, bookings, messages and consent state; each turn keeps
 its place and timings (the latency figures), without its words.
@@ -17,7 +21,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from scheduling.shop import shop_get
@@ -57,10 +63,11 @@ def call_records_complete(*, call_id: int) -> None:
 
 
 def call_transcript_policy_apply(*, call_id: int) -> bool:
-    """After the summary (made, not needed, or given up): remove what the policy does not keep.
-    True when something was removed."""
+    """After the summary (made or not needed): remove what the policy does not keep. True when the
+    policy removes words. Safe to repeat: a call already cleared is cleared again, which catches any
+    turn written after the first removal."""
     call = Call.objects.filter(pk=call_id).first()
-    if call is None or call.transcript_removed_at is not None:
+    if call is None:
         return False
     policy = transcript_policy(call=call)
     if policy == KEEP_TRANSCRIPT:
@@ -91,20 +98,43 @@ def call_transcript_remove(*, call_id: int, keep_summary: bool) -> bool:
     return True
 
 
-SWEEP_AFTER = timedelta(hours=1)
+# How long the words of an objected-to call wait for a summary that does not come (the LLM down for
+# hours, the task lost again and again): then they go without one.
+TRANSCRIPT_KEPT_FOR_SUMMARY = timedelta(hours=24)
+SWEEP_BATCH = 100
 
 
 def calls_transcript_sweep(*, now: datetime | None = None) -> int:
-    """Apply the policy to calls a lost summary task left with their words: objected to, over
-    SWEEP_AFTER old, not yet removed. Returns how many were removed."""
+    """Finish what the summary task left on ended calls whose caller objected and that still have words:
+    remove them once the call is summarised, or once it ended TRANSCRIPT_KEPT_FOR_SUMMARY ago; in
+    between, after the summary task's whole retry window, queue the summary again. A call still going is
+    never touched: ended is Twilio's final status (`ended_at`), or a summary, which is written only after
+    the engine's last record. Returns how many calls had their words removed."""
+    from voice.summaries import call_summary_queue  # summaries imports this module
+    from voice.tasks import call_summary_retry_window  # so does tasks
+
     now = now or timezone.now()
     if shop_get().recording_objection_keeps == KEEP_TRANSCRIPT:
         return 0
-    ids = list(
-        Call.objects.filter(
-            recording_consent=Call.RecordingConsent.DECLINED,
-            transcript_removed_at__isnull=True,
-            created_at__lt=now - SWEEP_AFTER,
-        ).values_list("pk", flat=True)[:100]
+    give_up = now - TRANSCRIPT_KEPT_FOR_SUMMARY
+    # A call Twilio never reported ended (a lost status callback) counts as ended once past any call's length.
+    never_closed = give_up - timedelta(seconds=settings.VOICE_MAX_CALL_SECONDS)
+    words = Turn.objects.filter(call=OuterRef("pk")).exclude(text="", heard_text="")
+    calls = (
+        Call.objects.filter(recording_consent=Call.RecordingConsent.DECLINED)
+        .filter(
+            Q(summarized_at__isnull=False)  # summarised only once the engine wrote its last record
+            | Q(ended_at__lt=now - call_summary_retry_window())
+            | Q(ended_at__isnull=True, created_at__lt=never_closed)
+        )
+        .filter(Exists(words))
+        .order_by("created_at")
+        .values_list("pk", "ended_at", "summarized_at")[:SWEEP_BATCH]
     )
-    return sum(call_transcript_policy_apply(call_id=call_id) for call_id in ids)
+    removed = 0
+    for call_id, ended_at, summarized_at in calls:
+        if summarized_at is not None or ended_at is None or ended_at < give_up:
+            removed += call_transcript_policy_apply(call_id=call_id)
+        else:
+            call_summary_queue(call_id=call_id)  # the summary task removes the words once it has written it
+    return removed

@@ -112,8 +112,26 @@ def _send(recipient: Recipient, alert: Alert) -> None:
         ) from error
 
 
+def _recipients_of(alert: Alert, *, now: datetime) -> list[Recipient]:
+    """Who the alert goes to: settled (and saved) at its first attempt, the same people on every retry
+    whoever is on duty by then. An alert held by quiet hours is first attempted when they end."""
+    if alert.recipients is None:
+        # Anyone an attempt before this field existed already tried stays on the list.
+        tried = [_recipient(key) for key in alert.delivery]
+        recipients = _unique(tried + alert_recipients(shop_get(), now=now))
+        alert.recipients = [r.key for r in recipients]
+        Alert.objects.filter(pk=alert.pk).update(recipients=alert.recipients)
+        return recipients
+    return [_recipient(key) for key in alert.recipients]
+
+
+def _recipient(key: str) -> Recipient:
+    channel, _, address = key.partition(":")
+    return Recipient(channel, address)
+
+
 def alert_deliver(*, alert_id: int) -> str:
-    """Send a due alert to everyone not yet told. Claims it first (a conditional update), so two
+    """Send a due alert to everyone on its list not yet told. Claims it first (a conditional update), so two
     workers or a repeated beat tick never send it twice at once. Returns the alert's status."""
     now = timezone.now()
     claimed = Alert.objects.filter(pk=alert_id, status=Alert.Status.PENDING, send_after__lte=now).update(
@@ -122,7 +140,7 @@ def alert_deliver(*, alert_id: int) -> str:
     if not claimed:
         return "not due"
     alert = Alert.objects.get(pk=alert_id)
-    recipients = alert_recipients(shop_get(), now=now)
+    recipients = _recipients_of(alert, now=now)
     delivery = dict(alert.delivery)
     retry = False
     for recipient in recipients:
@@ -137,7 +155,7 @@ def alert_deliver(*, alert_id: int) -> str:
         else:
             delivery[recipient.key] = "sent"
             logger.info("alert %s sent to %s", alert.key, _masked(recipient))
-    sent = [k for k, v in delivery.items() if v == "sent"]
+    sent = [r for r in recipients if delivery.get(r.key) == "sent"]
     if retry and alert.attempts < MAX_ATTEMPTS:
         status, send_after = Alert.Status.PENDING, now + BACKOFF * 2 ** (alert.attempts - 1)
     else:

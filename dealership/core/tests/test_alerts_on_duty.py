@@ -1,7 +1,7 @@
 """Alerts to whoever is on duty now (the shop's on-duty rota, shop time): the advisor on duty gets the text
 (fake Twilio, their own phone) and the email (locmem), the one off duty does not; a night shift runs past
 midnight; with nobody on duty the people listed are told, and with nobody listed either the owners are;
-quiet hours still hold."""
+quiet hours still hold; a retry goes to the people of the first attempt, whoever is on duty by then."""
 
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -124,6 +124,23 @@ def test_quiet_hours_hold_and_whoever_is_on_duty_when_they_end_is_told(rota, mai
         assert alerts_send_due() == 1
 
     assert texted(rota) == [DAY_CELL] and [m.to[0] for m in mailoutbox] == ["dana@example.com"]
+
+
+def test_a_retry_after_the_shift_ends_goes_to_the_same_people_not_the_next_ones(rota, mailoutbox):
+    """Who is told is settled at the first attempt: Dana's text fails at 5:59 PM, her shift ends at 6,
+    and the retry still texts her (not the desk, whom the rota would name by then)."""
+    rota.fail_next(503)
+    phones, emails = urgent_message_at(rota, *MONDAY, 17, 59)
+    assert phones == [DAY_CELL] and emails == ["dana@example.com"]  # the text failed, the email went
+    assert Alert.objects.get().status == Alert.Status.PENDING
+
+    with time_machine.travel(datetime(*MONDAY, 18, 1, tzinfo=CHICAGO), tick=False):
+        assert alerts_send_due() == 1
+
+    assert texted(rota) == [DAY_CELL, DAY_CELL] and [m.to[0] for m in mailoutbox] == ["dana@example.com"]
+    alert = Alert.objects.get()
+    assert alert.status == Alert.Status.SENT  # everyone it was for was reached
+    assert alert.recipients == [f"sms:{DAY_CELL}", "email:dana@example.com"]
 
 
 def test_an_advisor_sees_only_their_own_shifts_and_cannot_change_the_rota(rota):
