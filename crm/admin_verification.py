@@ -14,7 +14,9 @@ from django.urls import URLPattern, path, reverse
 from crm.models import Customer
 from crm.verification_attempts import (
     MAX_FAILED_WITHHELD,
+    UNAVAILABLE_MESSAGE,
     WITHHELD_WINDOW_SECONDS,
+    Lock,
     hidden_numbers_lift,
     hidden_numbers_stopped,
     verification_pause,
@@ -47,8 +49,10 @@ class VerificationPauseAdmin:
 
     def verification_pause_context(self, request: HttpRequest, customer: Customer) -> dict[str, Any]:
         """For the customer's page: the pause in force (None when there is none) and, for those who may
-        lift it, where the button goes."""
+        lift it, where the button goes; when the counters cannot be read, that no one can tell."""
         pause = verification_pause(customer_id=customer.pk)
+        if pause == Lock.UNAVAILABLE:
+            return {"verification_unavailable": UNAVAILABLE_MESSAGE}
         if pause is None:
             return {}
         context: dict[str, Any] = {"verification_pause": pause}
@@ -86,8 +90,12 @@ class VerificationPauseAdmin:
 
     def _confirm_lift(self, request: HttpRequest, customer: Customer, page: str) -> TemplateResponse:
         pause = verification_pause(customer_id=customer.pk)
+        unavailable = pause == Lock.UNAVAILABLE
+        if unavailable:
+            pause = None
         context = {
             **self.admin_site.each_context(request),
+            "unavailable": UNAVAILABLE_MESSAGE if unavailable else "",
             "title": f"Lift the pause on {customer.name}'s identity checks?",
             "subtitle": None,
             "opts": self.opts,
@@ -106,12 +114,14 @@ class VerificationPauseAdmin:
         today = reverse("admin:index")
         if request.method != "POST":
             misses = hidden_numbers_stopped()
+            unavailable = misses == Lock.UNAVAILABLE
             context = {
                 **self.admin_site.each_context(request),
+                "unavailable": UNAVAILABLE_MESSAGE if unavailable else "",
                 "title": "Let callers on hidden numbers verify again?",
                 "subtitle": None,
                 "opts": self.opts,
-                "misses": misses,
+                "misses": None if unavailable else misses,
                 "limit": MAX_FAILED_WITHHELD,
                 "window_minutes": WITHHELD_WINDOW_SECONDS // 60,
                 "today_page": today,

@@ -23,10 +23,12 @@ customer on a phone that hides its number; per customer the daily 3 still bounds
 Counts live in the cache (Redis in production, shared by every process, with the socket timeouts of
 settings.CACHES) for a day from the first miss (the shop-wide hidden count: an hour). Numbers are never
 stored in a key, a value or a log: keys hold a keyed hash (HMAC with SECRET_KEY, so the small space of
-phone numbers cannot be hashed back), logs the last four digits. Per customer, a Redis set holds the
-hashes of the numbers that missed on them (kept a day from the latest), so that a lift can clear those
-numbers' counts for that customer. When the cache cannot be read, verification fails closed
-(Lock.UNAVAILABLE): the caller is offered a person or a callback instead.
+phone numbers cannot be hashed back), logs the last four digits. Per customer, a Redis sorted set holds
+the hashes of the numbers that missed on them, scored by the time of their latest miss (kept a day from
+the latest; at most MAX_REMEMBERED_CALLERS, the most recent; members whose count is gone are dropped when
+read), so that a lift can clear those numbers' counts for that customer. When the cache cannot be read,
+verification fails closed (Lock.UNAVAILABLE): the caller is offered a person or a callback instead, and
+the pages that show what is stopped say they cannot tell (Lock.UNAVAILABLE again), never "nothing".
 
 Reaching the per-customer limit (someone is probably trying to get into that account) raises a shop
 alert, once per pause; so does one number reaching its across-customers limit (working through
@@ -66,11 +68,21 @@ MAX_FAILED_PER_CUSTOMER = 30  # every number together, for one customer
 # Every withheld caller shares these, so they are lower: one call's worth per customer.
 MAX_FAILED_WITHHELD_AND_CUSTOMER = 3
 MAX_FAILED_WITHHELD = 10
+# Numbers remembered per customer for a lift: the most recent ones (more than MAX_FAILED_PER_CUSTOMER,
+# so a pause's numbers all fit); the set must not grow with every number that ever missed.
+MAX_REMEMBERED_CALLERS = 50
 
 WITHHELD = "withheld"
 # What Twilio puts in From when the caller ID is hidden (besides "anonymous"): ANONYMOUS, UNKNOWN,
 # RESTRICTED, BLOCKED, UNAVAILABLE on a keypad. They fail number validation anyway; listed to be plain.
 TWILIO_WITHHELD_NUMBERS = frozenset({"+266696687", "+86282452253", "+7378742833", "+2562533", "+8656696"})
+
+
+# What the pages that show what is stopped say when the counters cannot be read.
+UNAVAILABLE_MESSAGE = (
+    "Can't reach Redis, so we can't tell who is stopped; while it is down, callers not on their own "
+    "number can't verify."
+)
 
 
 class Lock(StrEnum):
@@ -130,8 +142,10 @@ def _customer_keys(customer_id: int) -> tuple[str, str]:
 
 
 def _callers_key(customer_id: int) -> str:
-    """The Redis set of the keyed hashes (never the numbers) of the numbers that missed on the customer."""
-    return f"crm:verify-failures:customer:{customer_id}:callers"
+    """The Redis sorted set of the keyed hashes (never the numbers) of the numbers that missed on the
+    customer, scored by the time of their latest miss. (Not `…:callers`, the plain set it replaces: a
+    sorted-set command on that would fail until it expires.)"""
+    return f"crm:verify-failures:customer:{customer_id}:recent-callers"
 
 
 def _redis(key: str) -> tuple[Any, str] | None:
@@ -144,28 +158,56 @@ def _redis(key: str) -> tuple[Any, str] | None:
 
 
 def _remember_caller(customer_id: int, tag: str) -> None:
-    """Add `tag` to the customer's set of numbers that missed; the set lives a day from the latest miss,
-    so it outlives every per-number count it names. One round trip (a pipeline)."""
+    """Add `tag` (scored now) to the customer's numbers that missed, keeping the MAX_REMEMBERED_CALLERS
+    most recent; the set lives a day from the latest miss, so it outlives every per-number count it
+    names. One round trip (a pipeline)."""
     key = _callers_key(customer_id)
     found = _redis(key)
+    now = time.time()
     if found is None:
-        tags = set(cache.get(key) or ()) | {tag}
-        cache.set(key, tags, timeout=WINDOW_SECONDS)
+        tags = {**(cache.get(key) or {}), tag: now}
+        recent = sorted(tags.items(), key=lambda item: item[1])[-MAX_REMEMBERED_CALLERS:]
+        cache.set(key, dict(recent), timeout=WINDOW_SECONDS)
         return
     client, stored = found
     pipe = client.pipeline(transaction=False)
-    pipe.sadd(stored, tag)
+    pipe.zadd(stored, {tag: now})
+    pipe.zremrangebyrank(stored, 0, -(MAX_REMEMBERED_CALLERS + 1))
     pipe.expire(stored, WINDOW_SECONDS)
     pipe.execute()
 
 
 def _remembered_callers(customer_id: int) -> list[str]:
+    """The numbers (keyed hashes) that missed on the customer within the window, at most
+    MAX_REMEMBERED_CALLERS. One round trip (a pipeline that first drops members older than the window:
+    their counts, which start no later than their latest miss, are gone)."""
+    key = _callers_key(customer_id)
+    found = _redis(key)
+    since = time.time() - WINDOW_SECONDS
+    if found is None:
+        return sorted(tag for tag, at in (cache.get(key) or {}).items() if at > since)
+    client, stored = found
+    pipe = client.pipeline(transaction=False)
+    pipe.zremrangebyscore(stored, "-inf", since)
+    pipe.zrevrange(stored, 0, MAX_REMEMBERED_CALLERS - 1)
+    _, members = pipe.execute()
+    return sorted(member.decode() for member in members)
+
+
+def _forget_callers(customer_id: int, tags: list[str]) -> None:
+    """Drop from the customer's set the numbers whose count is gone (expired or lifted). One round trip."""
+    if not tags:
+        return
     key = _callers_key(customer_id)
     found = _redis(key)
     if found is None:
-        return sorted(cache.get(key) or ())
+        remembered = cache.get(key) or {}
+        kept = {tag: at for tag, at in remembered.items() if tag not in tags}
+        if kept != remembered:
+            cache.set(key, kept, timeout=WINDOW_SECONDS)
+        return
     client, stored = found
-    return sorted(member.decode() for member in client.smembers(stored))
+    client.zrem(stored, *tags)
 
 
 def _masked(bucket: str) -> str:
@@ -189,14 +231,24 @@ def verification_lock(*, caller_phone: str, customer_id: int) -> Lock | None:
 
 
 def _count(key: str, window: int) -> int:
-    # add() starts the window only on the first miss, so later misses do not extend it.
-    if cache.add(key, 1, timeout=window):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=window)
-        return 1
+    """Add one to the count at `key`. The window starts at the first miss: later misses do not extend it.
+    On Redis: INCR then EXPIRE NX in one round trip, so a count that expires between them starts again
+    with a lifetime (Django's cache.incr checks EXISTS first and would leave one without)."""
+    found = _redis(key)
+    if found is None:  # development without Redis
+        if cache.add(key, 1, timeout=window):
+            return 1
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=window)
+            return 1
+    client, stored = found
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(stored)
+    pipe.expire(stored, window, nx=True)  # Redis >= 7
+    count, _ = pipe.execute()
+    return int(count)
 
 
 def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
@@ -205,12 +257,17 @@ def verification_failed(*, caller_phone: str, customer_id: int) -> Lock | None:
     A cache outage loses the miss, and the next verification_lock() then fails closed anyway.
     The miss that pauses the customer, or stops a number across customers, raises a shop alert."""
     bucket = caller_bucket(caller_phone)
+    if bucket != WITHHELD:
+        # Before the count, so that a lift reading the set between the two still clears this number's
+        # count; a failure here must not stop the counting (the limits matter more than the lift).
+        try:
+            _remember_caller(customer_id, _caller_tag(bucket))
+        except Exception:
+            logger.warning("verification counters: number not remembered for a lift", exc_info=True)
     tripped: Lock | None = None
     for lock, (key, limit) in _keys(bucket, customer_id).items():
         try:
             count = _count(key, _window(lock, bucket))
-            if lock == Lock.CALLER_AND_CUSTOMER and bucket != WITHHELD:
-                _remember_caller(customer_id, _caller_tag(bucket))
             if lock == Lock.CUSTOMER and count == 1:
                 # A new window: its start replaces any left over (they expire together).
                 cache.set(_customer_keys(customer_id)[1], time.time(), timeout=WINDOW_SECONDS)
@@ -247,7 +304,7 @@ def _alert(lock: Lock, *, bucket: str, customer_id: int, misses: int) -> None:
             alert_verification_paused(
                 customer_id=customer_id,
                 misses=misses,
-                until=pause.until if pause else None,
+                until=pause.until if isinstance(pause, Pause) else None,
                 last_caller_digits=None if bucket == WITHHELD else bucket[-4:],
             )
         elif lock == Lock.CALLER and bucket == WITHHELD:
@@ -275,19 +332,21 @@ class Pause:
         return self.misses >= MAX_FAILED_PER_CUSTOMER
 
 
-def verification_pause(*, customer_id: int) -> Pause | None:
-    """What stops callers verifying as `customer_id` (None: nothing). At most three cache round trips.
-    A cache that cannot be read answers None (verification itself fails closed then; this is only for
-    showing)."""
+def verification_pause(*, customer_id: int) -> Pause | Lock | None:
+    """What stops callers verifying as `customer_id` (None: nothing). At most four cache round trips.
+    A cache that cannot be read answers Lock.UNAVAILABLE: no one can tell, and meanwhile every caller
+    off the customer's own number is refused (verification fails closed)."""
     count_key, since_key = _customer_keys(customer_id)
     hidden_key = _caller_and_customer_key(WITHHELD, customer_id)
     try:
         found = cache.get_many([count_key, since_key, hidden_key])
-        number_keys = [_caller_and_customer_key(tag, customer_id) for tag in _remembered_callers(customer_id)]
-        numbers = cache.get_many(number_keys) if number_keys else {}
+        tags = _remembered_callers(customer_id)
+        number_keys = {_caller_and_customer_key(tag, customer_id): tag for tag in tags}
+        numbers = cache.get_many(list(number_keys)) if number_keys else {}
+        _forget_callers(customer_id, [tag for key, tag in number_keys.items() if key not in numbers])
     except Exception:
         logger.warning("verification counters unavailable; pause not shown", exc_info=True)
-        return None
+        return Lock.UNAVAILABLE
     misses = int(found.get(count_key) or 0)
     hidden_stopped = int(found.get(hidden_key) or 0) >= MAX_FAILED_WITHHELD_AND_CUSTOMER
     numbers_stopped = sum(int(count) >= MAX_FAILED_PER_CALLER_AND_CUSTOMER for count in numbers.values())
@@ -314,6 +373,8 @@ def verification_pause_lift(*, customer_id: int, user: Any) -> Pause | None:
         raise ApplicationError("No such customer.", code="not_found")
     pause = verification_pause(customer_id=customer_id)
     try:
+        if pause == Lock.UNAVAILABLE:
+            raise ConnectionError("verification counters unavailable")
         tags = _remembered_callers(customer_id)
         cache.delete_many(
             [
@@ -328,7 +389,7 @@ def verification_pause_lift(*, customer_id: int, user: Any) -> Pause | None:
             "The pause could not be lifted: the counters (Redis) cannot be reached. Try again in a minute.",
             code="unavailable",
         ) from error
-    if pause is None:
+    if not isinstance(pause, Pause):
         return None
     logger.warning(
         "verification pause lifted for customer %s by user %s (%s) after %d misses "
@@ -361,15 +422,16 @@ def _numbers_stopped(count: int) -> str:
 # --- hidden numbers, shop-wide ------------------------------------------------------------------------
 
 
-def hidden_numbers_stopped() -> int | None:
+def hidden_numbers_stopped() -> int | Lock | None:
     """How many checks hidden numbers failed this hour when that stops every hidden number from verifying
     anyone (MAX_FAILED_WITHHELD, for up to WITHHELD_WINDOW_SECONDS from the first miss), else None.
-    One cache round trip; a cache that cannot be read answers None (this is only for showing)."""
+    One cache round trip; a cache that cannot be read answers Lock.UNAVAILABLE: no one can tell, and
+    meanwhile every caller off their own number is refused (verification fails closed)."""
     try:
         misses = int(cache.get(_caller_key(WITHHELD)) or 0)
     except Exception:
         logger.warning("verification counters unavailable; hidden numbers not shown", exc_info=True)
-        return None
+        return Lock.UNAVAILABLE
     return misses if misses >= MAX_FAILED_WITHHELD else None
 
 
@@ -379,6 +441,8 @@ def hidden_numbers_lift(*, user: Any) -> int | None:
     cleared (None: hidden numbers were not stopped); a lift is logged with the user."""
     misses = hidden_numbers_stopped()
     try:
+        if misses == Lock.UNAVAILABLE:
+            raise ConnectionError("verification counters unavailable")
         cache.delete(_caller_key(WITHHELD))
     except Exception as error:
         logger.warning("verification counters unavailable; hidden numbers not cleared", exc_info=True)
@@ -387,11 +451,12 @@ def hidden_numbers_lift(*, user: Any) -> int | None:
             "Try again in a minute.",
             code="unavailable",
         ) from error
-    if misses is not None:
-        logger.warning(
-            "verification of hidden numbers cleared by user %s (%s) after %d misses",
-            user.pk,
-            user.get_username(),
-            misses,
-        )
+    if not isinstance(misses, int):
+        return None
+    logger.warning(
+        "verification of hidden numbers cleared by user %s (%s) after %d misses",
+        user.pk,
+        user.get_username(),
+        misses,
+    )
     return misses

@@ -242,3 +242,30 @@ def test_the_hidden_numbers_shared_count_recovers_within_the_hour(shop, customer
         assert client.ttl(for_dana) > WITHHELD_WINDOW_SECONDS  # per customer: still a day
     finally:
         client.close()
+
+
+UNREACHABLE = "Can&#x27;t reach Redis, so we can&#x27;t tell who is stopped"
+
+
+def test_with_redis_down_the_pages_say_they_cannot_tell_who_is_stopped(shop, customer, client, settings):
+    member_of(SERVICE_ADVISOR, client)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+    hidden = client.get(reverse("admin:crm_customer_lift_hidden_numbers"))
+    lift = client.get(lift_url(customer))
+    today = client.get(reverse("admin:index"))
+    customer_page = page(client, customer)
+
+    assert hidden.status_code == 200 and lift.status_code == 200 and today.status_code == 200
+    for text in (hidden.content.decode(), lift.content.decode(), today.content.decode(), customer_page):
+        assert UNREACHABLE in text and "callers not on their own number can&#x27;t verify" in text
+    assert "are not stopped" not in hidden.content.decode()
+    assert "are not paused" not in lift.content.decode()
+    assert "Yes, lift the pause" not in lift.content.decode()
+    assert "Can&#x27;t reach Redis" in client.post(lift_url(customer), follow=True).content.decode()

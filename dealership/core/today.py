@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from crm.verification_attempts import hidden_numbers_stopped
+from crm.verification_attempts import UNAVAILABLE_MESSAGE, Lock, hidden_numbers_stopped
 from dealership.core.checks import checks_run
 from integrations.telephony import telephony_is_configured
 from reminders.models import Reminder
@@ -69,6 +69,8 @@ def hidden_numbers_warning(*, may_lift: bool) -> DeskWarning | None:
     misses = hidden_numbers_stopped()
     if misses is None:
         return None
+    if misses == Lock.UNAVAILABLE:
+        return DeskWarning("Identity checks can't be counted", False, UNAVAILABLE_MESSAGE)
     return DeskWarning(
         "Callers on hidden numbers can't verify",
         False,

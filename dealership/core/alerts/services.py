@@ -24,6 +24,7 @@ from django.utils import timezone
 from dealership.core.display import shop_when
 from dealership.core.models import Alert
 from dealership.core.queue import task_enqueue
+from scheduling.agenda import shop_today
 from scheduling.shop import shop_get
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ def alert_verification_caller_stopped(*, caller_tag: str, caller_digits: str, mi
     may be working through the shop's customers. Once a day per number (`caller_tag`, a keyed hash);
     `caller_digits`: its last four digits, all an alert ever shows of it."""
     digits = caller_digits[-4:]
-    day = timezone.now().date().isoformat()
+    day = shop_today().isoformat()  # the shop's day, not UTC's
     return alert_raise(
         kind=Alert.Kind.CALLER_GUESSING,
         key=f"caller_guessing:{caller_tag[:24]}:{day}",
@@ -209,7 +210,7 @@ def alert_verification_caller_stopped(*, caller_tag: str, caller_digits: str, mi
 def alert_verification_hidden_stopped(*, misses: int) -> Alert | None:
     """Callers on hidden numbers (one shared bucket) failed MAX_FAILED_WITHHELD identity checks within the
     hour: no one on a hidden number is verified until it clears, honest callers included. Once a day."""
-    day = timezone.now().date().isoformat()
+    day = shop_today().isoformat()  # the shop's day, not UTC's
     return alert_raise(
         kind=Alert.Kind.CALLER_GUESSING,
         key=f"caller_guessing:withheld:{day}",
