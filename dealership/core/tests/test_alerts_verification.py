@@ -138,3 +138,20 @@ def test_hidden_numbers_stopped_shop_wide_are_told_once_a_day_with_the_way_to_cl
     [email] = mailoutbox
     assert "failed 10 identity checks within the hour" in email.body
     assert Alert.objects.get().kind == Alert.Kind.CALLER_GUESSING
+
+
+def test_hidden_numbers_once_a_day_is_the_shops_day_not_utcs(alerting, customer):
+    """5:30 PM and 7 PM in Chicago are one shop day but two UTC days (midnight UTC falls between)."""
+    owner = User.objects.get(username="owner")
+    owner.user_permissions.add(Permission.objects.get(codename="lift_verification_pause"))
+    evenings = [datetime(2026, 11, 23, 17, 30, tzinfo=CHICAGO), datetime(2026, 11, 23, 19, 0, tzinfo=CHICAGO)]
+    for n, evening in enumerate(evenings):
+        with time_machine.travel(evening, tick=False):
+            for m in range(5):  # 2 misses on each of 5 customers: 10, the hidden numbers' shared limit
+                other = Customer.objects.create(
+                    name=f"Other {n}{m}", phone=f"+131255502{n}{m}", zip_code="60614"
+                )
+                miss(other, phone="anonymous", times=2)
+            assert hidden_numbers_lift(user=User.objects.get(pk=owner.pk)) == 10  # stopped, then cleared
+
+    assert Alert.objects.filter(key__startswith="caller_guessing:withheld:").count() == 1
