@@ -269,3 +269,17 @@ def test_with_redis_down_the_pages_say_they_cannot_tell_who_is_stopped(shop, cus
     assert "are not paused" not in lift.content.decode()
     assert "Yes, lift the pause" not in lift.content.decode()
     assert "Can&#x27;t reach Redis" in client.post(lift_url(customer), follow=True).content.decode()
+
+
+def test_without_redis_local_development_stops_shows_and_lifts_a_number(shop, customer, client, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lift"}
+    }
+    miss(customer, phone=FRIENDS_PHONE, times=MAX_FAILED_PER_CALLER_AND_CUSTOMER)
+    assert right_answer(customer, phone=FRIENDS_PHONE)["locked"] == "caller_and_customer"
+    member_of(SERVICE_ADVISOR, client)
+
+    assert "1 number that failed on them" in page(client, customer)
+    client.post(lift_url(customer))
+
+    assert right_answer(customer, phone=FRIENDS_PHONE) == VERIFIED
