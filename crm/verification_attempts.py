@@ -343,6 +343,8 @@ def verification_pause(*, customer_id: int) -> Pause | Lock | None:
         tags = _remembered_callers(customer_id)
         number_keys = {_caller_and_customer_key(tag, customer_id): tag for tag in tags}
         numbers = cache.get_many(list(number_keys)) if number_keys else {}
+        # Numbers whose count is gone leave the set (a first miss read between its set write and its
+        # count is forgotten too; its next miss puts it back, long before it could be stopped).
         _forget_callers(customer_id, [tag for key, tag in number_keys.items() if key not in numbers])
     except Exception:
         logger.warning("verification counters unavailable; pause not shown", exc_info=True)
