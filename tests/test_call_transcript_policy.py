@@ -15,6 +15,7 @@ from tests.fakes.fake_openai import ErrorReply, JsonReply
 from voice import summaries
 from voice.models import Call, Handoff, Turn
 from voice.recordings.transcript import (
+    SUMMARY_MAX_REQUESTS,
     TRANSCRIPT_KEPT_FOR_SUMMARY,
     call_records_complete,
     call_transcript_policy_apply,
@@ -211,10 +212,14 @@ def test_the_hourly_sweep_summarises_then_removes_what_a_lost_summary_task_left(
     assert said(call) == [] and call.transcript_removed_at is not None
 
 
-def test_the_sweep_leaves_a_call_still_going_alone(shop, fake_openai):
+def test_the_sweep_leaves_a_call_still_going_alone(shop, fake_openai, settings):
     call = a_call(shop)
+    # As long as a call may last, and the summary task's retry window on top.
+    started = (
+        timezone.now() - timedelta(seconds=settings.VOICE_MAX_CALL_SECONDS) - call_summary_retry_window()
+    )
     Call.objects.filter(pk=call.pk).update(
-        status=Call.Status.IN_PROGRESS, ended_at=None, created_at=timezone.now() - timedelta(hours=2)
+        status=Call.Status.IN_PROGRESS, ended_at=None, created_at=started + timedelta(minutes=1)
     )
 
     assert calls_transcript_sweep() == 0
@@ -236,6 +241,81 @@ def test_the_sweep_waits_out_the_summary_tasks_retries_after_a_long_call(shop, f
 
     assert fake_openai.structured_requests == []  # not even asked again: the first task may still come
     assert SAID in said(call)
+
+
+def sweep(*, after: timedelta) -> int:
+    """The hourly sweep, `after` from now, and whatever it queued run to the end."""
+    removed = calls_transcript_sweep(now=timezone.now() + after)
+    summaries._publisher.submit(lambda: None).result(timeout=30)
+    return removed
+
+
+def test_the_sweep_asks_again_only_a_few_times_then_waits_for_the_day(shop, fake_openai):
+    per_request = SUMMARY_MAX_RETRIES + 1  # the task's own attempts
+    fake_openai.structured = [ErrorReply(500, "down")] * 100
+    call = a_call(shop)
+    ended(call)  # the first request, at hang-up
+    assert len(fake_openai.structured_requests) == per_request
+
+    for hour in range(1, 6):
+        sweep(after=timedelta(hours=hour))
+
+    assert len(fake_openai.structured_requests) == SUMMARY_MAX_REQUESTS * per_request
+    assert Call.objects.get(pk=call.pk).summary_attempts == SUMMARY_MAX_REQUESTS
+    assert SAID in said(call)
+    assert sweep(after=TRANSCRIPT_KEPT_FOR_SUMMARY + timedelta(minutes=1)) == 1
+    assert said(call) == []
+    assert len(fake_openai.structured_requests) == SUMMARY_MAX_REQUESTS * per_request
+
+
+def test_the_sweep_does_not_ask_again_while_its_last_request_may_still_run(shop, fake_openai):
+    fake_openai.structured = [ErrorReply(500, "down")] * 100
+    call = a_call(shop)  # its summary task was never run (a broker that lost it)
+    Call.objects.filter(pk=call.pk).update(ended_at=timezone.now() - timedelta(hours=2))
+    per_request = SUMMARY_MAX_RETRIES + 1
+    sweep(after=timedelta(0))
+    assert len(fake_openai.structured_requests) == per_request
+
+    # The sweep again within that request's retry window (a second beat, a worker restarted): not asked.
+    sweep(after=call_summary_retry_window() - timedelta(minutes=1))
+    assert len(fake_openai.structured_requests) == per_request
+
+    # Once the window has passed, asked again.
+    sweep(after=call_summary_retry_window() + timedelta(minutes=1))
+    assert len(fake_openai.structured_requests) == 2 * per_request
+    assert SAID in said(call)
+
+
+def test_the_sweep_does_not_ask_again_for_a_summary_the_llm_refused_for_good(shop, fake_openai):
+    fake_openai.structured = [ErrorReply(401, "Incorrect API key", error_type="invalid_request_error")] * 10
+    call = a_call(shop)
+    ended(call)
+    assert len(fake_openai.structured_requests) == 1  # a 401 is not retried
+
+    assert sweep(after=timedelta(hours=1)) == 0
+    assert sweep(after=timedelta(hours=2)) == 0
+
+    assert len(fake_openai.structured_requests) == 1
+    assert SAID in said(call)
+    assert sweep(after=TRANSCRIPT_KEPT_FOR_SUMMARY + timedelta(minutes=1)) == 1
+    assert said(call) == [] and Call.objects.get(pk=call.pk).summarized_at is None
+
+
+def test_the_sweep_asks_for_the_summary_of_a_call_twilio_never_closed(shop, fake_openai, settings):
+    """Twilio's final status never came (`ended_at` empty) and the summary task was lost: once the call
+    is older than any call can last plus the task's retry window, the summary is asked for again."""
+    fake_openai.structured = [JsonReply(SUMMARY)]
+    call = a_call(shop)
+    started = (
+        timezone.now() - timedelta(seconds=settings.VOICE_MAX_CALL_SECONDS) - call_summary_retry_window()
+    )
+    Call.objects.filter(pk=call.pk).update(ended_at=None, created_at=started - timedelta(minutes=1))
+
+    assert sweep(after=timedelta(0)) == 0
+
+    call.refresh_from_db()
+    assert call.summary == SUMMARY["summary"] and said(call) == []
+    assert len(fake_openai.structured_requests) == 1
 
 
 def test_the_sweep_removes_the_words_a_summarised_call_still_has_at_once(shop, fake_openai):

@@ -128,6 +128,14 @@ class Call(TimeStampedModel):
     )
     follow_up_reason = models.CharField(max_length=300, blank=True)
     summarized_at = models.DateTimeField(null=True, blank=True)
+    # The summary's bookkeeping (voice.summaries, voice.recordings.transcript): when it was last queued
+    # and how many times, so the hourly sweep asks again a bounded number of times; whether the LLM
+    # refused it for good (no key, a 4xx, a refusal: asking again cannot help); and until when one task
+    # holds the LLM request, so a duplicate task does not ask a second time.
+    summary_requested_at = models.DateTimeField(null=True, blank=True)
+    summary_attempts = models.PositiveSmallIntegerField(default=0)
+    summary_failed_permanently = models.BooleanField(default=False)
+    summary_lease_until = models.DateTimeField(null=True, blank=True)
     # Set when the caller objected to recording and the shop's policy removed what was said
     # (voice.recordings.transcript): the call page says so instead of showing an empty transcript.
     transcript_removed_at = models.DateTimeField(null=True, blank=True)

@@ -3,7 +3,9 @@ and a few structured facts (why they called, vehicle, service, urgency, sentimen
 them on the call, so an advisor knows what a call was about without reading it.
 
 The transcript goes to the LLM and nowhere else: logs name the call SID only. A failed request leaves
-the call as it was (the task retries, bounded); the call record never depends on the summary.
+the call as it was (the task retries a transient failure, bounded; a permanent one is noted on the call
+and not asked again); the call record never depends on the summary. One task at a time holds a call's
+LLM request (a short lease on the call), so a duplicate task never asks a second time.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from dealership.core.alerts.services import notify_call_urgent
@@ -152,6 +156,29 @@ def call_transcript_for_summary(*, call: Call) -> str:
 
 # Bounds one summary attempt's LLM request (the task's retry window, voice.tasks, counts on it).
 SUMMARY_TIMEOUT_SECONDS = 30.0
+# How long one task holds a call's LLM request: its deadline, plus room to write the answer. A worker
+# killed mid-request frees the call once this has passed.
+SUMMARY_LEASE = timedelta(seconds=SUMMARY_TIMEOUT_SECONDS + 30)
+
+
+def _lease_take(*, call_id: int) -> bool:
+    """Claim the call's LLM request for this task: False when the call is summarised or another task
+    holds an unexpired lease (a duplicate task: the LLM is asked once)."""
+    now = timezone.now()
+    return bool(
+        Call.objects.filter(pk=call_id, summarized_at__isnull=True)
+        .filter(Q(summary_lease_until__isnull=True) | Q(summary_lease_until__lt=now))
+        .update(summary_lease_until=now + SUMMARY_LEASE)
+    )
+
+
+def _lease_release(*, call_id: int, error: ProviderError) -> None:
+    """The LLM request failed: free the call for the next attempt, noting a failure that asking again
+    cannot mend (the hourly sweep then leaves it alone)."""
+    changes: dict[str, Any] = {"summary_lease_until": None}
+    if error.permanent:
+        changes["summary_failed_permanently"] = True
+    Call.objects.filter(pk=call_id).update(**changes)
 
 
 def call_summarise(*, call_id: int) -> str:
@@ -179,12 +206,20 @@ def call_summarise(*, call_id: int) -> str:
         {"role": "system", "content": instructions},
         {"role": "user", "content": call_transcript_for_summary(call=call)},
     ]
-    result = CallSummary.from_json(
-        chat_json(messages, schema=SUMMARY_SCHEMA, name=SCHEMA_NAME, timeout=SUMMARY_TIMEOUT_SECONDS)
-    )
+    if not _lease_take(call_id=call_id):
+        return "summary in progress"
+    try:
+        result = CallSummary.from_json(
+            chat_json(messages, schema=SUMMARY_SCHEMA, name=SCHEMA_NAME, timeout=SUMMARY_TIMEOUT_SECONDS)
+        )
+    except ProviderError as error:
+        _lease_release(call_id=call_id, error=error)
+        raise
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
+        call.summary_lease_until = None
         if call.summarized_at is not None:
+            call.save(update_fields=["summary_lease_until"])
             return "already summarised"
         call.summary = result.summary
         call.reason_for_calling = result.reason_for_calling
@@ -207,6 +242,7 @@ def call_summarise(*, call_id: int) -> str:
                 "follow_up_reason",
                 "urgency",
                 "summarized_at",
+                "summary_lease_until",
                 "updated_at",
             ]
         )
@@ -230,9 +266,13 @@ _publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-summary-
 
 
 def call_summary_queue(*, call_id: int) -> None:
-    """Queue the call's summary once the current transaction commits, without waiting for the broker.
-    Never raises: with the broker down the call record stands and the failure is logged (the call
-    simply has no summary)."""
+    """Queue the call's summary once the current transaction commits, without waiting for the broker,
+    and note on the call when and how many times it was asked for (the hourly sweep asks again only a
+    few times: voice.recordings.transcript). Never raises: with the broker down the call record stands
+    and the failure is logged (the call simply has no summary)."""
+    Call.objects.filter(pk=call_id).update(
+        summary_requested_at=timezone.now(), summary_attempts=F("summary_attempts") + 1
+    )
     call_sid = Call.objects.filter(pk=call_id).values_list("call_sid", flat=True).first()
     if call_sid is not None:
         transaction.on_commit(lambda: _publisher.submit(_publish, call_id, call_sid))

@@ -30,13 +30,19 @@ def call_summary_retry_window() -> timedelta:
 
 @shared_task(bind=True, name="voice.tasks.call_summarise", max_retries=SUMMARY_MAX_RETRIES)
 def call_summarise_task(self: Task, call_id: int) -> str:
-    """Summarise an ended call. Any LLM failure (no key, 5xx, timeout, off-schema JSON) is retried with
-    exponential backoff, a bounded number of times; then the call simply stays without a summary."""
+    """Summarise an ended call. A transient LLM failure (5xx, timeout, rate limit, off-schema JSON) is
+    retried with exponential backoff, a bounded number of times; a permanent one (no key, a 4xx such as
+    a bad key, a refusal) is not retried: asking again cannot mend it. Either way the call then simply
+    stays without a summary."""
     try:
         return call_summarise(call_id=call_id)
     except ProviderError as error:
         call_sid = Call.objects.filter(pk=call_id).values_list("call_sid", flat=True).first()
         attempt = self.request.retries + 1
+        if error.permanent:
+            # Noted on the call (voice.summaries): the hourly sweep does not ask again either.
+            logger.error("call=%s no summary, not retried: %s", call_sid, error.message)
+            return "failed"
         if self.request.retries >= SUMMARY_MAX_RETRIES:
             # The words stay: the hourly sweep retries the summary and removes them once it is written,
             # or after TRANSCRIPT_KEPT_FOR_SUMMARY at the latest (voice.recordings.transcript).

@@ -8,9 +8,10 @@ Applied once the call has ended, never mid-call (the live conversation still nee
   `call_transcript_policy_apply(call_id=…)`. A task that gives up (the LLM down through its retries)
   leaves them, so the summary can still be written.
 - `calls_transcript_sweep()` (hourly, with the recordings' beat task) finishes the job on ended calls
-  only: it removes the words of a summarised call at once; for a call with no summary it waits out the
-  summary task's whole retry window, then queues the summary again each hour, and removes the words
-  without it once the call ended TRANSCRIPT_KEPT_FOR_SUMMARY ago.
+  only: it removes the words of a summarised call at once; for a call with no summary it queues the
+  summary again once its last request is older than the summary task's whole retry window, unless the
+  LLM refused it for good or it was asked SUMMARY_MAX_REQUESTS times already; it removes the words
+  without a summary once the call ended TRANSCRIPT_KEPT_FOR_SUMMARY ago.
 
 The call keeps its metadata, outcome, tool calls, bookings, messages and consent state; each turn keeps
 its place and timings (the latency figures), without its words.
@@ -23,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from scheduling.shop import shop_get
@@ -101,39 +102,57 @@ def call_transcript_remove(*, call_id: int, keep_summary: bool) -> bool:
 # How long the words of an objected-to call wait for a summary that does not come (the LLM down for
 # hours, the task lost again and again): then they go without one.
 TRANSCRIPT_KEPT_FOR_SUMMARY = timedelta(hours=24)
+# How many times in all a call's summary is queued (at hang-up, then by the sweep), each with the task's
+# own retries: enough for a lost task or an LLM down an hour or two, without asking all day.
+SUMMARY_MAX_REQUESTS = 3
 SWEEP_BATCH = 100
 
 
 def calls_transcript_sweep(*, now: datetime | None = None) -> int:
     """Finish what the summary task left on ended calls whose caller objected and that still have words:
-    remove them once the call is summarised, or once it ended TRANSCRIPT_KEPT_FOR_SUMMARY ago; in
-    between, after the summary task's whole retry window, queue the summary again. A call still going is
-    never touched: ended is Twilio's final status (`ended_at`), or a summary, which is written only after
-    the engine's last record. Returns how many calls had their words removed."""
+    remove them once the call is summarised, or once it ended TRANSCRIPT_KEPT_FOR_SUMMARY ago. In
+    between, queue the summary again when its last request is older than the summary task's whole retry
+    window, the LLM has not refused it for good and it was asked fewer than SUMMARY_MAX_REQUESTS times;
+    otherwise the call waits for the day's end. A call still going is never touched: ended is Twilio's
+    final status (`ended_at`), or a summary, which is written only after the engine's last record, or,
+    when Twilio's final status never came, a call older than any call can last. Returns how many calls
+    had their words removed."""
     from voice.summaries import call_summary_queue  # summaries imports this module
     from voice.tasks import call_summary_retry_window  # so does tasks
 
     now = now or timezone.now()
     if shop_get().recording_objection_keeps == KEEP_TRANSCRIPT:
         return 0
+    window = call_summary_retry_window()
+    longest_call = timedelta(seconds=settings.VOICE_MAX_CALL_SECONDS)
     give_up = now - TRANSCRIPT_KEPT_FOR_SUMMARY
-    # A call Twilio never reported ended (a lost status callback) counts as ended once past any call's length.
-    never_closed = give_up - timedelta(seconds=settings.VOICE_MAX_CALL_SECONDS)
+    # Ended long enough ago that the summary task queued at hang-up has finished, one way or the other.
+    # A call Twilio never reported ended (a lost status callback) counts once past any call's length.
+    ended_a_while = Q(ended_at__lt=now - window) | Q(
+        ended_at__isnull=True, created_at__lt=now - longest_call - window
+    )
+    removable = (
+        Q(summarized_at__isnull=False)  # summarised only once the engine wrote its last record
+        | Q(ended_at__lt=give_up)
+        | Q(ended_at__isnull=True, created_at__lt=give_up - longest_call)
+    )
+    ask_again = (
+        ended_a_while
+        & Q(summary_failed_permanently=False, summary_attempts__lt=SUMMARY_MAX_REQUESTS)
+        & (Q(summary_requested_at__isnull=True) | Q(summary_requested_at__lt=now - window))
+    )
     words = Turn.objects.filter(call=OuterRef("pk")).exclude(text="", heard_text="")
     calls = (
         Call.objects.filter(recording_consent=Call.RecordingConsent.DECLINED)
-        .filter(
-            Q(summarized_at__isnull=False)  # summarised only once the engine wrote its last record
-            | Q(ended_at__lt=now - call_summary_retry_window())
-            | Q(ended_at__isnull=True, created_at__lt=never_closed)
-        )
+        .filter(removable | ask_again)
         .filter(Exists(words))
+        .annotate(removable=ExpressionWrapper(removable, output_field=BooleanField()))
         .order_by("created_at")
-        .values_list("pk", "ended_at", "summarized_at")[:SWEEP_BATCH]
+        .values_list("pk", "removable")[:SWEEP_BATCH]
     )
     removed = 0
-    for call_id, ended_at, summarized_at in calls:
-        if summarized_at is not None or ended_at is None or ended_at < give_up:
+    for call_id, is_removable in calls:
+        if is_removable:
             removed += call_transcript_policy_apply(call_id=call_id)
         else:
             call_summary_queue(call_id=call_id)  # the summary task removes the words once it has written it
