@@ -86,13 +86,14 @@ def test_a_request_openai_rejects_is_sent_once(call, status, fake_openai, eager_
 @pytest.mark.django_db(transaction=True)
 def test_a_duplicate_task_does_not_ask_the_llm_while_the_first_is_asking(call, fake_openai, eager_celery):
     """The same call's summary queued twice (the hang-up and the sweep, a broker redelivering): the
-    second task finds the first one's request in flight and leaves it alone."""
+    second task finds the first one's request in flight and leaves it alone. (`.result`, not `.get()`:
+    Celery refuses a `.get()` while another thread's eager task is running.)"""
     fake_openai.structured = [JsonReply(delay=1.5), JsonReply()]
     results: list[str] = []
 
     def first() -> None:
         try:
-            results.append(call_summarise_task.apply(args=(call.pk,)).get())
+            results.append(call_summarise_task.apply(args=(call.pk,)).result)
         finally:
             connections.close_all()
 
@@ -103,11 +104,11 @@ def test_a_duplicate_task_does_not_ask_the_llm_while_the_first_is_asking(call, f
         assert time.monotonic() < deadline, "the first task never asked"
         time.sleep(0.02)
 
-    assert call_summarise_task.apply(args=(call.pk,)).get() == "summary in progress"
+    assert call_summarise_task.apply(args=(call.pk,)).result == "summary in progress"
     thread.join(timeout=30)
     assert results == ["summarised"]
     # Done: a third task does not ask either.
-    assert call_summarise_task.apply(args=(call.pk,)).get() == "already summarised"
+    assert call_summarise_task.apply(args=(call.pk,)).result == "already summarised"
     assert len(fake_openai.structured_requests) == 1
     assert Call.objects.get(pk=call.pk).summary == "fake summary"
 
