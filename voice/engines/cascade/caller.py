@@ -70,26 +70,11 @@ class CallerInput:
         if isinstance(event, SpeechStarted) or signals:
             self.transport.note_caller_activity()
             self.flow.caller_spoke()
+            self._finalized.cancel()  # Deepgram hears them again, even if their audio looks quiet to us
             if self.pause is not None:
                 self.pause.open()
-        if isinstance(event, SpeechStarted) or signals:
-            self._finalized.cancel()  # Deepgram hears them again, even if their audio looks quiet to us
-            if (
-                isinstance(event, Transcript)
-                and event.from_finalize
-                and self.pause is not None
-                and self.pause.paused
-                and self.turns.finalized
-            ):
-                self._finalized.start(self.timings.finalized_end_after, self._end_finalized_turn)
-            elif (
-                isinstance(event, Transcript)
-                and event.from_finalize
-                and self.turns.holding
-                and self.pause is not None
-                and self.pause.paused
-            ):  # more digits, then quiet: the number may go on, as when speech_final holds it again
-                self._hold.start(self.timings.digits_hold, self._end_held_turn)
+            if isinstance(event, Transcript) and event.from_finalize:
+                self._after_early_final()
         for signal in signals:
             if isinstance(signal, Speaking):
                 await self._maybe_barge_in(signal.text)
@@ -186,6 +171,16 @@ class CallerInput:
             replies.held = None
         replies.queued.append(turn)
         replies.start()
+
+    def _after_early_final(self) -> None:
+        """The final Deepgram sent for our Finalize: if the caller is still quiet, wait for the turn to
+        end (endpointing, else `finalized_end_after`); a held number waits as after speech_final."""
+        if self.pause is None or not self.pause.paused:
+            return
+        if self.turns.finalized:
+            self._finalized.start(self.timings.finalized_end_after, self._end_finalized_turn)
+        elif self.turns.holding:
+            self._hold.start(self.timings.digits_hold, self._end_held_turn)
 
     async def _end_finalized_turn(self) -> None:
         if self.pause is None or not self.pause.paused:
